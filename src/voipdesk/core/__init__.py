@@ -1,0 +1,1 @@
+"""What every business area shares: settings, database, clock, money, translations, the outbox."""

@@ -1,0 +1,73 @@
+"""Domain errors: a stable code, an HTTP status, and a message translated for the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voipdesk.core.i18n import gettext
+
+
+class DomainError(Exception):
+    """A refusal that names its rule. `code` is stable; `message` is an English msgid."""
+
+    code: str = "error"
+    status: int = 400
+    message: str = "The request was refused."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fields: dict[str, str] | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+        **values: Any,
+    ) -> None:
+        if message is not None:
+            self.message = message
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        self.values = values
+        # field name -> English msgid explaining the rule that field breaks
+        self.fields = fields or {}
+        self.extra = extra or {}
+        super().__init__(self.message % values if values else self.message)
+
+    def detail(self, language: str) -> str:
+        return gettext(language, self.message, **self.values)
+
+    def field_errors(self, language: str) -> list[dict[str, str]]:
+        return [{"field": name, "message": gettext(language, rule)} for name, rule in self.fields.items()]
+
+
+class NotFound(DomainError):
+    code = "not-found"
+    status = 404
+    message = "Nothing was found at this address."
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+    message = "You are not allowed to do this."
+
+
+class NotAuthenticated(DomainError):
+    code = "not-authenticated"
+    status = 401
+    message = "Please log in first."
+
+
+class InvalidInput(DomainError):
+    code = "invalid-input"
+    status = 422
+    message = "Some fields are not valid."
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+    message = "This conflicts with the current state."

@@ -1,0 +1,165 @@
+"""The outbox: side effects written in the same transaction as the change, delivered later.
+
+A worker claims one due message at a time with `FOR UPDATE SKIP LOCKED` (PostgreSQL), so several
+workers never run one message twice; on SQLite the single process's write lock does the same.
+A failed delivery is retried with exponential backoff; handlers must be idempotent because
+delivery is at least once (a crash after the side effect and before the commit repeats it).
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import JSON, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from voipdesk.core.db import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from voipdesk.core.platform import Platform
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[["Platform", Session, dict[str, Any]], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(100), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Same key twice = one message: lets an action be retried without doubling its effects.
+    dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def handler(topic: str) -> Callable[[Handler], Handler]:
+    """Registers the idempotent function that delivers messages of one topic."""
+
+    def register(function: Handler) -> Handler:
+        _HANDLERS[topic] = function
+        return function
+
+    return register
+
+
+def enqueue(
+    session: Session, topic: str, payload: dict[str, Any], now: datetime, dedup_key: str | None = None
+) -> OutboxMessage:
+    if dedup_key is not None:
+        existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key))
+        if existing is not None:
+            return existing
+    message = OutboxMessage(
+        topic=topic, payload=payload, dedup_key=dedup_key, created_at=now, available_at=now, attempts=0
+    )
+    session.add(message)
+    return message
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 10 s, 20 s, 40 s ... capped at one hour."""
+    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def deliver_one(platform: Platform) -> bool:
+    """Claims and delivers one due message. Returns False when none is due."""
+    now = platform.now()
+    claimed_id: int | None = None
+    try:
+        with platform.transaction() as session:
+            message = session.scalar(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.delivered_at.is_(None),
+                    OutboxMessage.failed_at.is_(None),
+                    OutboxMessage.available_at <= now,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if message is None:
+                return False
+            claimed_id = message.id
+            function = _HANDLERS.get(message.topic)
+            if function is None:
+                raise LookupError(f"no handler for topic {message.topic!r}")
+            function(platform, session, dict(message.payload))
+            message.delivered_at = platform.now()
+            message.attempts += 1
+        return True
+    except Exception as failure:  # any handler failure is retried later; it never stops the worker
+        if claimed_id is None:
+            raise
+        _record_failure(platform, claimed_id, failure)
+        return True
+
+
+def _record_failure(platform: Platform, message_id: int, failure: Exception) -> None:
+    with platform.transaction() as session:
+        message = session.get(OutboxMessage, message_id)
+        if message is None:
+            return
+        message.attempts += 1
+        message.last_error = "".join(traceback.format_exception_only(failure)).strip()[:2000]
+        now = platform.now()
+        if message.attempts >= platform.settings.outbox_max_attempts:
+            message.failed_at = now
+            log.error("outbox.gave_up", id=message_id, topic=message.topic, error=message.last_error)
+        else:
+            message.available_at = now + retry_delay(message.attempts)
+            log.warning("outbox.retry", id=message_id, topic=message.topic, error=message.last_error)
+
+
+def drain(platform: Platform, limit: int | None = None) -> int:
+    """Delivers due messages until none is left (or `limit`). Returns how many were handled."""
+    handled = 0
+    while limit is None or handled < limit:
+        if not deliver_one(platform):
+            break
+        handled += 1
+    return handled
+
+
+class Worker:
+    """Delivers the outbox and runs periodic jobs until stopped; one per process or thread."""
+
+    def __init__(self, platform: Platform, poll_seconds: float = 1.0) -> None:
+        self.platform = platform
+        self.poll_seconds = poll_seconds
+        self.stopping = threading.Event()
+        self.wake = threading.Event()
+
+    def run(self) -> None:
+        from voipdesk.core.jobs import run_due_jobs
+
+        while not self.stopping.is_set():
+            try:
+                drain(self.platform, limit=100)
+                run_due_jobs(self.platform)
+            except Exception:  # a database hiccup must not kill the worker
+                log.exception("worker.loop_failed")
+            self.wake.wait(self.poll_seconds)
+            self.wake.clear()
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="voipdesk-worker", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()

@@ -1,0 +1,45 @@
+"""The platform context handed to every action: settings, database, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from voipdesk.core.clock import Clock, SystemClock, today
+from voipdesk.core.db import make_engine
+from voipdesk.core.settings import Settings, get_settings
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    engine: Engine
+    clock: Clock = field(default_factory=SystemClock)
+
+    def __post_init__(self) -> None:
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None) -> Platform:
+        settings = settings or get_settings()
+        return cls(settings=settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One action, one transaction: committed when the block ends, rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def session(self) -> Session:
+        """A session for reads that a page or API answer needs."""
+        return self._sessions()
+
+    def now(self):  # noqa: ANN201
+        return self.clock.now()
+
+    def today(self):  # noqa: ANN201
+        return today(self.clock, self.settings.timezone)

@@ -1,0 +1,168 @@
+"""The `voipdesk` command line: serve, db upgrade, worker, staff create, renew."""
+
+from __future__ import annotations
+
+import getpass
+import signal
+import sys
+from datetime import date
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from voipdesk.areas import load_handlers
+from voipdesk.core.migrate import upgrade
+from voipdesk.core.platform import Platform
+from voipdesk.core.settings import Settings, get_settings
+
+app = typer.Typer(help="voipdesk: the platform for VoIP operators.", no_args_is_help=True)
+db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
+staff_app = typer.Typer(help="Operator staff accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+console = Console()
+
+DATABASE_OPTION = typer.Option(None, "--database-url", help="SQLAlchemy URL; default VOIPDESK_DATABASE_URL or SQLite here.")
+
+
+def _platform(database_url: str | None) -> Platform:
+    settings = get_settings()
+    if database_url:
+        settings = Settings(**{**settings.model_dump(), "database_url": database_url})
+    load_handlers()
+    return Platform.from_settings(settings)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    demo: bool = typer.Option(False, "--demo", help="Load the demo operator, catalogue and customers first."),
+    database_url: str | None = DATABASE_OPTION,
+) -> None:
+    """Web pages, REST API and an in-process worker, in one process."""
+    import uvicorn
+
+    from voipdesk.app import create_app
+    from voipdesk.core.outbox import Worker
+
+    platform = _platform(database_url)
+    if host != "127.0.0.1" or port != 8000:
+        platform.settings.base_url = f"http://{host}:{port}"
+    upgrade(platform.engine)
+    logins: list[tuple[str, str, str]] = []
+    if demo:
+        from voipdesk.demo import load_demo
+
+        logins = load_demo(platform)
+    worker = Worker(platform)
+    worker.start_thread()
+    url = platform.settings.base_url
+    console.print(f"[bold green]voipdesk[/] is serving on [link={url}]{url}[/link]  (API docs: {url}/api/docs)")
+    if logins:
+        console.print("Demo logins (password for all: [bold]" + logins[0][2] + "[/]):")
+        for role, login, _password in logins:
+            console.print(f"  {role:<40} {login}")
+    try:
+        uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
+    finally:
+        worker.stop()
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: str | None = DATABASE_OPTION) -> None:
+    """Applies every pending migration."""
+    platform = _platform(database_url)
+    upgrade(platform.engine)
+    console.print("Database is up to date.")
+
+
+@app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="Deliver what is due, then stop."),
+    database_url: str | None = DATABASE_OPTION,
+) -> None:
+    """A job worker: delivers the outbox and runs periodic jobs. Run several on PostgreSQL."""
+    from voipdesk.core.jobs import run_due_jobs
+    from voipdesk.core.outbox import Worker, drain
+
+    platform = _platform(database_url)
+    if once:
+        delivered = drain(platform)
+        run_due_jobs(platform)
+        console.print(f"Delivered {delivered} message(s).")
+        return
+    running = Worker(platform)
+    signal.signal(signal.SIGTERM, lambda *_: running.stop())
+    console.print("Worker started; Ctrl-C to stop.")
+    try:
+        running.run()
+    except KeyboardInterrupt:
+        running.stop()
+
+
+@staff_app.command("create")
+def staff_create(
+    email: str = typer.Option(..., prompt=True),
+    first_name: str = typer.Option(..., prompt=True),
+    last_name: str = typer.Option(..., prompt=True),
+    password: str | None = typer.Option(None, help="Asked for when not given."),
+    database_url: str | None = DATABASE_OPTION,
+) -> None:
+    """Creates an operator staff account."""
+    from voipdesk.accounts.actions import create_staff
+    from voipdesk.core.errors import DomainError
+
+    platform = _platform(database_url)
+    upgrade(platform.engine)
+    if password is None:
+        password = getpass.getpass("Password: ")
+    try:
+        account = create_staff(platform, email=email, first_name=first_name, last_name=last_name, password=password)
+    except DomainError as error:
+        console.print(f"[red]Refused:[/] {error.detail('en')}")
+        for field in error.field_errors("en"):
+            console.print(f"  {field['field']}: {field['message']}")
+        raise typer.Exit(2) from error
+    console.print(f"Staff account created: [bold]{account.handle}[/] ({account.email})")
+
+
+@app.command()
+def renew(
+    on: str = typer.Option(..., "--date", help="The renewal date, YYYY-MM-DD (normally the 1st)."),
+    database_url: str | None = DATABASE_OPTION,
+) -> None:
+    """The monthly renewal run for that date: idempotent, safe to run again after a crash."""
+    from voipdesk.billing.renewal import run_renewal
+
+    try:
+        renewal_date = date.fromisoformat(on)
+    except ValueError as error:
+        console.print(f"[red]Not a date:[/] {on!r} (expected YYYY-MM-DD)")
+        raise typer.Exit(2) from error
+    platform = _platform(database_url)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(step, total=total)
+            progress.update(tasks[step], completed=done, total=total)
+
+        summary = run_renewal(platform, renewal_date, progress=report)
+    console.print(summary.as_table() if hasattr(summary, "as_table") else summary)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,1 +1,1 @@
-"""Customers and staff: sign-up, profile, contacts, login, 2FA, API tokens, security log, service e-mails."""
+"""Customers and staff: sign-up, profile, login, 2FA, API tokens, security log, service e-mails."""

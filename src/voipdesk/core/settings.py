@@ -54,6 +54,9 @@ class Settings(BaseSettings):
 
     outbox_max_attempts: int = 10
 
+    # Billing (area billing): days a suspended, unpaid service is kept before its deletion.
+    billing_grace_days: int = 15
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -1,0 +1,38 @@
+"""Authentication of API calls: `Authorization: Bearer <token>` -> the account."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from voipdesk.accounts.actions import authenticate_token
+from voipdesk.accounts.errors import InvalidToken
+from voipdesk.accounts.models import Account
+from voipdesk.core.errors import Forbidden, NotAuthenticated
+from voipdesk.core.platform import Platform
+from voipdesk.http import get_platform
+
+# auto_error=False: a missing header becomes our own problem+json, not FastAPI's 403.
+bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/tokens")
+
+
+def current_account(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    platform: Platform = Depends(get_platform),
+) -> Account:
+    """The account whose bearer token came with the request; 401 problem otherwise."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated()
+    account = authenticate_token(platform, credentials.credentials)
+    if account is None:
+        raise InvalidToken()
+    request.state.account = account
+    return account
+
+
+def current_staff(account: Account = Depends(current_account)) -> Account:
+    """An operator staff account; 403 for customers."""
+    if not account.is_staff:
+        raise Forbidden()
+    return account

@@ -1,0 +1,1 @@
+"""Billing: invoices, the monthly renewal run, collections (SEPA direct debit, cards), reminders."""

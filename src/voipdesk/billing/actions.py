@@ -1,0 +1,257 @@
+"""Billing actions: card collections, manual-renewal reminders, invoices, closure blockers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from voipdesk.billing import rules
+from voipdesk.billing.models import (
+    COLLECTION_FAILED,
+    COLLECTION_PENDING,
+    COLLECTION_SUCCEEDED,
+    INVOICE_PAID,
+    INVOICE_UNPAID,
+    Collection,
+    Invoice,
+    cents_to_amount,
+)
+from voipdesk.core.errors import NotFound
+from voipdesk.core.platform import Platform
+from voipdesk.subscriptions import rules as sub_rules
+from voipdesk.subscriptions.models import Service
+
+log = structlog.get_logger(__name__)
+
+
+class InvoiceNotFound(NotFound):
+    code = "invoice-not-found"
+    message = "No such invoice."
+
+
+# --------------------------------------------------------------------------------------------------
+# Cards
+# --------------------------------------------------------------------------------------------------
+def collect_pending_cards(platform: Platform, limit: int = 100) -> int:
+    """Charges pending card collections through the payment provider, one transaction each (the
+    provider's idempotency key is the collection, so a repeat after a crash charges once)."""
+    from voipdesk.orders.models import PaymentMethod
+    from voipdesk.orders.provider import get_provider
+
+    with platform.session() as session:
+        ids = session.scalars(
+            select(Collection.id)
+            .where(Collection.state == COLLECTION_PENDING, Collection.method_type == "card")
+            .order_by(Collection.id)
+            .limit(limit)
+        ).all()
+    handled = 0
+    for collection_id in ids:
+        with platform.transaction() as session:
+            collection = session.get(Collection, collection_id, with_for_update=True)
+            if collection is None or collection.state != COLLECTION_PENDING:
+                continue
+            invoice = session.get(Invoice, collection.invoice_id, with_for_update=True)
+            method = session.get(PaymentMethod, collection.payment_method_id)
+            assert invoice is not None
+            if method is None or method.removed_at is not None or not method.provider_token:
+                settle_collection(
+                    session, platform, collection, invoice, succeeded=False, failure="no-card"
+                )
+                continue
+            result = get_provider(platform).charge_card(
+                session,
+                token=method.provider_token,
+                amount=cents_to_amount(collection.amount_cents),
+                currency=invoice.currency,
+                description=f"{platform.settings.operator_name} {invoice.number}",
+                idempotency_key=f"renewal-collection:{collection.id}",
+                metadata={"invoice_id": invoice.id, "collection_id": str(collection.id)},
+            )
+            collection.provider_reference = result.reference
+            if result.status in ("succeeded", "failed"):
+                settle_collection(
+                    session,
+                    platform,
+                    collection,
+                    invoice,
+                    succeeded=result.status == "succeeded",
+                    failure=result.failure_code,
+                )
+            else:
+                collection.state = "submitted"
+            handled += 1
+    return handled
+
+
+def settle_collection(
+    session: Session,
+    platform: Platform,
+    collection: Collection,
+    invoice: Invoice,
+    *,
+    succeeded: bool,
+    failure: str | None = None,
+) -> None:
+    now = platform.now()
+    collection.settled_at = now
+    if succeeded:
+        collection.state = COLLECTION_SUCCEEDED
+        invoice.status = INVOICE_PAID
+        invoice.paid_at = now
+        return
+    collection.state = COLLECTION_FAILED
+    collection.failure_code = failure or "declined"
+    invoice.status = INVOICE_UNPAID
+    # Not paid: the services the invoice renewed are suspended (deleted after the grace period
+    # unless the invoice is paid).
+    renewed = select(Service.id).where(Service.billing_group_id == invoice.billing_group_id)
+    for service in session.scalars(
+        select(Service)
+        .where(Service.id.in_(renewed), Service.state == sub_rules.ACTIVE)
+        .with_for_update()
+    ):
+        service.state = sub_rules.SUSPENDED
+        service.suspended_at = now
+
+
+# --------------------------------------------------------------------------------------------------
+# Manual renewal reminders
+# --------------------------------------------------------------------------------------------------
+def send_manual_renewal_reminders(platform: Platform, limit: int = 1000) -> int:
+    """7 days and 1 day before expiry, and on the day: one e-mail each (dedup per service, period
+    and reminder)."""
+    from voipdesk.accounts.emails import send_service_email
+    from voipdesk.accounts.models import Account
+    from voipdesk.core.outbox import OutboxMessage
+    from voipdesk.subscriptions.actions import describe
+
+    today = platform.today()
+    expiries = [
+        today.fromordinal(today.toordinal() + days) for days in rules.REMINDER_DAYS_BEFORE_EXPIRY
+    ]
+    sent = 0
+    with platform.transaction() as session:
+        services = session.scalars(
+            select(Service)
+            .where(
+                Service.renewal_mode == sub_rules.MANUAL,
+                Service.state.in_((sub_rules.ACTIVE, sub_rules.TO_RENEW)),
+                Service.expiry_on.in_(expiries),
+                Service.cancel_at_expiry.is_(False),
+            )
+            .limit(limit)
+        ).all()
+        for service in services:
+            days = rules.reminder_due(today, service.expiry_on)
+            if days is None:
+                continue
+            key = f"renewal-reminder:{service.id}:{service.expiry_on.isoformat()}:{days}"
+            if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)):
+                continue
+            account = session.get(Account, service.account_id)
+            if account is None:
+                continue
+            service.state = sub_rules.TO_RENEW
+            send_service_email(
+                session,
+                platform,
+                account=account,
+                kind="service-renewal-reminder",
+                template="billing/renewal_reminder",
+                context={
+                    "service": describe(service),
+                    "days": days,
+                    "expiry": service.expiry_on,
+                    "amount": _money(service),
+                    "url": f"{platform.settings.base_url.rstrip('/')}/services",
+                },
+            )
+            # A marker in the outbox makes the reminder once-only even if the job runs twice.
+            from voipdesk.core.outbox import enqueue
+
+            enqueue(
+                session,
+                "billing.reminder_sent",
+                {"service_id": service.id},
+                platform.now(),
+                dedup_key=key,
+            )
+            sent += 1
+    return sent
+
+
+def _money(service: Service) -> Any:
+    from voipdesk.core.money import Money
+
+    return Money(service.monthly_price_excl_tax)
+
+
+# --------------------------------------------------------------------------------------------------
+# Invoices for the customer
+# --------------------------------------------------------------------------------------------------
+def _encode_cursor(issued_on: date, number: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([issued_on.isoformat(), number]).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[date, str] | None:
+    try:
+        issued, number = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return date.fromisoformat(issued), str(number)
+    except Exception:
+        return None
+
+
+VISIBLE = (INVOICE_PAID, INVOICE_UNPAID)
+
+
+def list_invoices(
+    session: Session, account_id: str, limit: int = 50, cursor: str | None = None
+) -> tuple[list[Invoice], str | None]:
+    query = select(Invoice).where(Invoice.account_id == account_id, Invoice.status.in_(VISIBLE))
+    position = _decode_cursor(cursor) if cursor else None
+    if position is not None:
+        issued, number = position
+        query = query.where(
+            or_(
+                Invoice.issued_on < issued,
+                and_(Invoice.issued_on == issued, Invoice.number < number),
+            )
+        )
+    rows = list(
+        session.scalars(
+            query.order_by(Invoice.issued_on.desc(), Invoice.number.desc()).limit(limit + 1)
+        )
+    )
+    next_cursor = (
+        _encode_cursor(rows[limit - 1].issued_on, rows[limit - 1].number)
+        if len(rows) > limit
+        else None
+    )
+    return rows[:limit], next_cursor
+
+
+def get_invoice(session: Session, account_id: str, invoice_id: str) -> Invoice:
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None or invoice.account_id != account_id or invoice.status not in VISIBLE:
+        raise InvoiceNotFound()
+    return invoice
+
+
+# --------------------------------------------------------------------------------------------------
+# Account closure: what billing says blocks it (the accounts area asks every area)
+# --------------------------------------------------------------------------------------------------
+def unpaid_invoices(session: Session, account_id: str) -> list[Invoice]:
+    return list(
+        session.scalars(
+            select(Invoice)
+            .where(Invoice.account_id == account_id, Invoice.status == INVOICE_UNPAID)
+            .order_by(Invoice.number)
+        )
+    )

@@ -1,0 +1,55 @@
+"""Periodic jobs and outbox handlers of the billing area (all idempotent)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from voipdesk.accounts.closure import Blocker, closure_blocker
+from voipdesk.billing import actions
+from voipdesk.billing.models import RenewalRun
+from voipdesk.billing.renewal import run_renewal
+from voipdesk.core.i18n import N_
+from voipdesk.core.jobs import periodic
+from voipdesk.core.outbox import handler
+
+if TYPE_CHECKING:
+    from voipdesk.core.platform import Platform
+
+
+@periodic("billing.renewal", every=timedelta(hours=1))
+def monthly_renewal(platform: Platform) -> None:
+    """On the 1st (or the first hour a worker runs after it): the month's renewal, once; a run
+    interrupted by a crash is finished by the next one."""
+    today = platform.today()
+    period = today.replace(day=1)
+    with platform.session() as session:
+        run = session.get(RenewalRun, period)
+        if run is not None and run.finished_at is not None:
+            return
+    run_renewal(platform, today)
+
+
+@periodic("billing.collect_cards", every=timedelta(minutes=5))
+def collect_cards(platform: Platform) -> None:
+    actions.collect_pending_cards(platform)
+
+
+@periodic("billing.renewal_reminders", every=timedelta(hours=6))
+def renewal_reminders(platform: Platform) -> None:
+    actions.send_manual_renewal_reminders(platform)
+
+
+@handler("billing.reminder_sent")
+def reminder_sent(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
+    """Only a once-only marker: the reminder e-mail itself went through the service e-mails."""
+
+
+@closure_blocker("billing")
+def unpaid_invoices_block_closure(session: Session, account: Any) -> list[Blocker]:
+    return [
+        Blocker("unpaid-invoice", N_("Invoice %(number)s is not paid."), {"number": invoice.number})
+        for invoice in actions.unpaid_invoices(session, account.id)
+    ]

@@ -1,0 +1,1 @@
+"""The catalogue: offers, options, numbers, fax, hardware, prices, tax and payment-method rules."""

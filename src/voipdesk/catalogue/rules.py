@@ -1,0 +1,197 @@
+"""Catalogue rules as plain data: offer codes, which offer changes are allowed, quantities, tax.
+
+Offer codes are stable identifiers: code compares codes, never labels. Prices and labels are
+operator-editable data (tables in `models.py`); the rules below are what the product is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from voipdesk.core.i18n import N_
+
+# --- Offer codes (stable identifiers) ------------------------------------------------------------
+SIP_DECOUVERTE = "sip-decouverte"
+SIP_ENTREPRISE = "sip-entreprise"
+SIP_TRUNK = "sip-trunk"
+ALIAS_NUMBER = "alias-number"
+FAX_LINE = "fax-line"
+OPTION_MOBILE_HOURS_10 = "option-mobile-hours-10"
+OPTION_MOBILE_HOURS_50 = "option-mobile-hours-50"
+PHONE_PNP_ESSENTIAL = "phone-pnp-essential"
+PHONE_PNP_PRO = "phone-pnp-pro"
+PHONE_PNP_DECT = "phone-pnp-dect"
+
+# What kind of thing each code is (an order line is built from its kind).
+KIND_SIP_LINE = "sip_line"
+KIND_ALIAS_NUMBER = "alias_number"
+KIND_FAX_LINE = "fax_line"
+KIND_OPTION = "option"
+KIND_PHONE = "phone"
+
+SIP_LINE_OFFERS = frozenset({SIP_DECOUVERTE, SIP_ENTREPRISE, SIP_TRUNK})
+OPTION_OFFERS = frozenset({OPTION_MOBILE_HOURS_10, OPTION_MOBILE_HOURS_50})
+PHONE_OFFERS = frozenset({PHONE_PNP_ESSENTIAL, PHONE_PNP_PRO, PHONE_PNP_DECT})
+
+OFFER_KINDS: dict[str, str] = {
+    SIP_DECOUVERTE: KIND_SIP_LINE,
+    SIP_ENTREPRISE: KIND_SIP_LINE,
+    SIP_TRUNK: KIND_SIP_LINE,
+    ALIAS_NUMBER: KIND_ALIAS_NUMBER,
+    FAX_LINE: KIND_FAX_LINE,
+    OPTION_MOBILE_HOURS_10: KIND_OPTION,
+    OPTION_MOBILE_HOURS_50: KIND_OPTION,
+    PHONE_PNP_ESSENTIAL: KIND_PHONE,
+    PHONE_PNP_PRO: KIND_PHONE,
+    PHONE_PNP_DECT: KIND_PHONE,
+}
+
+
+def offer_kind(offer_code: str) -> str | None:
+    return OFFER_KINDS.get(offer_code)
+
+
+# --- Offer changes on a SIP line -----------------------------------------------------------------
+# Applied at the next renewal. Entreprise can never become Découverte (manage-voip-services.md).
+_OFFER_CHANGES: dict[str, frozenset[str]] = {
+    SIP_DECOUVERTE: frozenset({SIP_ENTREPRISE}),
+    SIP_ENTREPRISE: frozenset(),
+    SIP_TRUNK: frozenset(),
+}
+
+
+def allowed_offer_changes(offer_code: str) -> frozenset[str]:
+    """The offers a line on `offer_code` may move to (empty for anything that is not a line)."""
+    return _OFFER_CHANGES.get(offer_code, frozenset())
+
+
+def is_offer_change_allowed(from_code: str, to_code: str) -> bool:
+    return to_code in allowed_offer_changes(from_code)
+
+
+# --- Simultaneous calls --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CallRange:
+    minimum: int
+    maximum: int
+    included: int  # calls included in the monthly plan; each extra one is priced per month
+
+    def allows(self, calls: int) -> bool:
+        return self.minimum <= calls <= self.maximum
+
+    @property
+    def adjustable(self) -> bool:
+        return self.minimum != self.maximum
+
+    def extra_calls(self, calls: int) -> int:
+        return max(0, calls - self.included)
+
+
+SIMULTANEOUS_CALLS: dict[str, CallRange] = {
+    SIP_DECOUVERTE: CallRange(1, 1, 1),
+    SIP_ENTREPRISE: CallRange(1, 100, 1),
+    SIP_TRUNK: CallRange(2, 100, 2),
+}
+
+
+def simultaneous_calls_range(offer_code: str) -> CallRange | None:
+    return SIMULTANEOUS_CALLS.get(offer_code)
+
+
+# --- Alias numbers -------------------------------------------------------------------------------
+ALIAS_ORDER_QUANTITIES = (1, 10, 50, 100)
+ALIAS_POOL_MINIMUM = 10  # ten numbers or more ordered together form a pool
+MAX_ALIAS_NUMBERS_PER_ORDER = 100
+
+
+def is_alias_quantity_allowed(quantity: int) -> bool:
+    return quantity in ALIAS_ORDER_QUANTITIES
+
+
+def forms_alias_pool(quantity: int) -> bool:
+    return quantity >= ALIAS_POOL_MINIMUM
+
+
+# --- Countries and payment methods ---------------------------------------------------------------
+COUNTRIES = ("FR", "BE", "CH", "CA-QC")
+# Country of the telephone numbers sold in each customer country (Québec: Canadian numbers).
+NUMBERING_REGION = {"FR": "FR", "BE": "BE", "CH": "CH", "CA-QC": "CA"}
+CURRENCY = {"FR": "EUR", "BE": "EUR", "CH": "EUR", "CA-QC": "EUR"}
+
+PAYMENT_CARD = "card"
+PAYMENT_SEPA_DEBIT = "sepa_debit"
+PAYMENT_BANK_TRANSFER = "bank_transfer"
+PAYMENT_METHOD_TYPES = (PAYMENT_CARD, PAYMENT_SEPA_DEBIT, PAYMENT_BANK_TRANSFER)
+
+# ISO country codes whose IBANs may be debited by SEPA direct debit (SEPA scheme members).
+SEPA_COUNTRIES = frozenset(
+    {
+        "AD", "AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB", "GI",
+        "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MC", "MT", "NL", "NO", "PL",
+        "PT", "RO", "SE", "SI", "SK", "SM", "VA",
+    }
+)  # fmt: skip
+
+
+def is_sepa_iban_country(iban_country: str) -> bool:
+    return iban_country.upper() in SEPA_COUNTRIES
+
+
+# --- Tax -----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TaxComponent:
+    """One tax applied to an amount: `label` is an English msgid (translate it to show it)."""
+
+    label: str
+    rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TaxRate:
+    country: str
+    label: str
+    rate: Decimal
+    valid_from: date
+    valid_until: date | None = None  # exclusive; None = still in force
+
+    def applies_on(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_until is None or on < self.valid_until)
+
+
+VAT = N_("VAT")
+GST = N_("GST")
+QST = N_("QST")
+
+# Effective-dated: a rate change is a new row, the old one gets its `valid_until`.
+TAX_RATES: tuple[TaxRate, ...] = (
+    TaxRate("FR", VAT, Decimal("0.20"), date(2014, 1, 1)),
+    TaxRate("BE", VAT, Decimal("0.21"), date(1996, 1, 1)),
+    TaxRate("CH", VAT, Decimal("0.077"), date(2018, 1, 1), date(2024, 1, 1)),
+    TaxRate("CH", VAT, Decimal("0.081"), date(2024, 1, 1)),
+    TaxRate("CA-QC", GST, Decimal("0.05"), date(2008, 1, 1)),
+    TaxRate("CA-QC", QST, Decimal("0.09975"), date(2013, 1, 1)),
+)
+
+
+class UnknownTaxCountry(ValueError):
+    pass
+
+
+def tax_components(country: str, on: date) -> tuple[TaxComponent, ...]:
+    """The taxes due in `country` for a service period starting `on` (in table order)."""
+    if country not in COUNTRIES:
+        raise UnknownTaxCountry(country)
+    components = tuple(
+        TaxComponent(rate.label, rate.rate)
+        for rate in TAX_RATES
+        if rate.country == country and rate.applies_on(on)
+    )
+    if not components:
+        raise UnknownTaxCountry(f"{country} on {on.isoformat()}")
+    return components
+
+
+def total_tax_rate(country: str, on: date) -> Decimal:
+    return sum((component.rate for component in tax_components(country, on)), Decimal("0"))

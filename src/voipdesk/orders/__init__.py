@@ -1,0 +1,1 @@
+"""Purchase orders: carts, totals, payments (cards, SEPA direct debit, bank transfer), delivery."""

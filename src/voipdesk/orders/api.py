@@ -1,0 +1,715 @@
+"""Orders API: purchase orders, their follow-up and payments, the customer's payment methods,
+the sandbox provider's webhook, and the staff's orders by state."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+
+from voipdesk.accounts.api_auth import current_account, current_staff
+from voipdesk.accounts.models import Account
+from voipdesk.core.errors import NotAuthenticated
+from voipdesk.core.i18n import gettext
+from voipdesk.core.money import Money
+from voipdesk.core.platform import Platform
+from voipdesk.http import get_platform, request_language
+from voipdesk.orders import actions, rules
+from voipdesk.orders.documents import bank_transfer_instructions, render_purchase_order
+from voipdesk.orders.errors import OrderNotPrintable
+from voipdesk.orders.idempotency import run_idempotent
+from voipdesk.orders.models import Payment, PaymentMethod, PurchaseOrder
+from voipdesk.orders.provider import SIGNATURE_HEADER, get_provider
+
+router = APIRouter(tags=["orders"])
+
+
+# --- Schemas -------------------------------------------------------------------------------------
+class MoneyOut(BaseModel):
+    amount: str
+    currency: str
+
+
+class CartLineIn(BaseModel):
+    offer: str = Field(description="offer code from GET /catalogue, e.g. sip-decouverte")
+    quantity: int = Field(
+        1, description="SIP/fax lines and phones: 1 to 50; alias numbers: 1, 10, 50 or 100"
+    )
+    numbers: list[str] | None = Field(None, description="chosen free numbers, one per unit")
+    area: str | None = Field(None, description='"any number in this area": prefix like +331 or 01')
+    simultaneous_calls: int | None = None
+    options: list[str] = Field(default_factory=list, description="option codes, for SIP lines")
+    phone: str | None = Field(None, description="a Plug & Phone code lent with each SIP line")
+
+
+class OrderIn(BaseModel):
+    lines: list[CartLineIn]
+    promotion_code: str | None = None
+    billing_group_id: str | None = None
+
+
+class OrderLineOut(BaseModel):
+    position: int
+    offer: str
+    kind: str
+    description: str
+    quantity: int
+    unit_price_excl_tax: MoneyOut
+    monthly_price_excl_tax: MoneyOut | None
+    amount_excl_tax: MoneyOut
+    tax_rates: list[dict[str, str]]
+    period_start: date | None
+    period_end: date | None
+    details: dict[str, Any]
+
+
+class TaxLineOut(BaseModel):
+    label: str
+    rate: str
+    base: MoneyOut
+    amount: MoneyOut
+
+
+class TotalsOut(BaseModel):
+    subtotal_excl_tax: MoneyOut
+    discount_excl_tax: MoneyOut
+    excl_tax: MoneyOut
+    tax: MoneyOut
+    incl_tax: MoneyOut
+    taxes: list[TaxLineOut]
+
+
+class OrderSummaryOut(BaseModel):
+    id: str
+    number: str
+    created_at: str
+    state: str
+    state_label: str
+    incl_tax: MoneyOut
+
+
+class OrderOut(OrderSummaryOut):
+    expires_at: str
+    billing_contact: dict[str, Any]
+    default_payment_method_id: str | None
+    allowed_payment_methods: list[str]
+    billing_group_id: str | None
+    promotion_code: str | None
+    lines: list[OrderLineOut]
+    totals: TotalsOut
+    paid_at: str | None
+    invoice_id: str | None
+    delivery: dict[str, Any] | None
+
+
+class OrderPage(BaseModel):
+    items: list[OrderSummaryOut]
+    next_cursor: str | None
+
+
+class StepOut(BaseModel):
+    code: str
+    label: str
+    status: str
+    at: str | None
+    action_needed: bool
+    action: str | None
+
+
+class FollowUpOut(BaseModel):
+    order_id: str
+    number: str
+    state: str
+    state_label: str
+    steps: list[StepOut]
+
+
+class CardIn(BaseModel):
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+
+
+class PaymentIn(BaseModel):
+    method: Literal["card", "sepa_debit", "bank_transfer"] | None = Field(
+        None, description="default: the account's default payment method"
+    )
+    payment_method_id: str | None = None
+    card: CardIn | None = Field(
+        None,
+        description=(
+            "a card to charge once. Sandbox test cards: 4242424242424242 succeeds, "
+            "4000000000000002 is declined, 4000002760003184 needs a confirmation step"
+        ),
+    )
+    save_card: bool = False
+
+
+class PaymentOut(BaseModel):
+    id: str
+    order_id: str
+    method: str
+    payment_method_id: str | None
+    amount: MoneyOut
+    status: str
+    failure_code: str | None
+    confirmation_url: str | None
+    bank_transfer: dict[str, str] | None
+    created_at: str
+    order_state: str
+
+
+class PaymentMethodIn(BaseModel):
+    type: Literal["card", "sepa_debit", "bank_transfer"]
+    make_default: bool = False
+    card: CardIn | None = None
+    iban: str | None = None
+    bic: str | None = None
+    holder_name: str | None = None
+    holder_address: str | None = None
+    accept_mandate: bool = False
+
+
+class PaymentMethodPatch(BaseModel):
+    is_default: Literal[True]
+
+
+class PaymentMethodOut(BaseModel):
+    id: str
+    type: str
+    label: str
+    is_default: bool
+    created_at: str
+    card: dict[str, Any] | None = None
+    sepa_debit: dict[str, Any] | None = None
+
+
+class ConfirmIn(BaseModel):
+    approve: bool = True
+
+
+# --- Serialisers ---------------------------------------------------------------------------------
+def money(amount: Any, currency: str = "EUR") -> dict[str, str]:
+    return Money(amount, currency).as_json()
+
+
+def order_summary_json(order: PurchaseOrder, language: str) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "number": order.number,
+        "created_at": order.created_at.isoformat(),
+        "state": order.state,
+        "state_label": gettext(language, rules.STATE_LABELS[order.state]),
+        "incl_tax": money(order.total_incl_tax, order.currency),
+    }
+
+
+def order_json(order: PurchaseOrder, language: str) -> dict[str, Any]:
+    currency = order.currency
+    body = order_summary_json(order, language)
+    body.update(
+        {
+            "expires_at": order.expires_at.isoformat(),
+            "billing_contact": order.billing_contact,
+            "default_payment_method_id": order.default_payment_method_id,
+            "allowed_payment_methods": order.allowed_payment_methods,
+            "billing_group_id": order.billing_group_id,
+            "promotion_code": order.promotion_code,
+            "lines": [
+                {
+                    "position": line.position,
+                    "offer": line.offer_code,
+                    "kind": line.kind,
+                    "description": line.description(language),
+                    "quantity": line.quantity,
+                    "unit_price_excl_tax": money(line.unit_price_excl_tax, currency),
+                    "monthly_price_excl_tax": (
+                        money(line.monthly_price_excl_tax, currency)
+                        if line.monthly_price_excl_tax is not None
+                        else None
+                    ),
+                    "amount_excl_tax": money(line.amount_excl_tax, currency),
+                    "tax_rates": [
+                        {"label": gettext(language, item["label"]), "rate": item["rate"]}
+                        for item in line.tax_components
+                    ],
+                    "period_start": line.period_start.isoformat() if line.period_start else None,
+                    "period_end": line.period_end.isoformat() if line.period_end else None,
+                    "details": line.details,
+                }
+                for line in order.lines
+            ],
+            "totals": {
+                "subtotal_excl_tax": money(order.subtotal_excl_tax, currency),
+                "discount_excl_tax": money(order.discount_excl_tax, currency),
+                "excl_tax": money(order.total_excl_tax, currency),
+                "tax": money(order.total_tax, currency),
+                "incl_tax": money(order.total_incl_tax, currency),
+                "taxes": [
+                    {
+                        "label": gettext(language, item["label"]),
+                        "rate": item["rate"],
+                        "base": money(item["base"], currency),
+                        "amount": money(item["amount"], currency),
+                    }
+                    for item in order.tax_breakdown
+                ],
+            },
+            "paid_at": order.paid_at.isoformat() if order.paid_at else None,
+            "invoice_id": order.invoice_id,
+            "delivery": order.delivery,
+        }
+    )
+    return body
+
+
+def payment_json(platform: Platform, payment: Payment, order: PurchaseOrder) -> dict[str, Any]:
+    return {
+        "id": payment.id,
+        "order_id": payment.order_id,
+        "method": payment.method_type,
+        "payment_method_id": payment.payment_method_id,
+        "amount": money(payment.amount, payment.currency),
+        "status": payment.status,
+        "failure_code": payment.failure_code,
+        "confirmation_url": payment.confirmation_url,
+        "bank_transfer": (
+            bank_transfer_instructions(platform, order)
+            if payment.status == actions.AWAITING_TRANSFER
+            else None
+        ),
+        "created_at": payment.created_at.isoformat(),
+        "order_state": order.state,
+    }
+
+
+def payment_method_json(method: PaymentMethod) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": method.id,
+        "type": method.method_type,
+        "label": method.label,
+        "is_default": method.is_default,
+        "created_at": method.created_at.isoformat(),
+        "card": None,
+        "sepa_debit": None,
+    }
+    if method.method_type == "card":
+        body["card"] = {
+            "brand": method.card_brand,
+            "last4": method.card_last4,
+            "exp_month": method.card_exp_month,
+            "exp_year": method.card_exp_year,
+        }
+    elif method.method_type == "sepa_debit":
+        body["sepa_debit"] = {
+            "iban_last4": (method.iban or "")[-4:],
+            "country": (method.iban or "")[:2],
+            "bic": method.bic,
+            "holder_name": method.holder_name,
+            "holder_address": method.holder_address,
+            "mandate_reference": method.mandate_reference,
+            "mandate_signed_on": method.mandate_signed_on.isoformat()
+            if method.mandate_signed_on
+            else None,
+        }
+    return body
+
+
+def follow_up_json(session: Any, order: PurchaseOrder, language: str) -> dict[str, Any]:
+    steps = actions.follow_up_of(session, order)
+    return {
+        "order_id": order.id,
+        "number": order.number,
+        "state": order.state,
+        "state_label": gettext(language, rules.STATE_LABELS[order.state]),
+        "steps": [
+            {
+                "code": step.code,
+                "label": gettext(language, step.label),
+                "status": step.status,
+                "at": step.at.isoformat() if step.at else None,
+                "action_needed": step.action_needed is not None,
+                "action": gettext(language, step.action_needed) if step.action_needed else None,
+            }
+            for step in steps
+        ],
+    }
+
+
+def _cart(body: OrderIn) -> actions.Cart:
+    return actions.Cart(
+        lines=[actions.CartLine(**line.model_dump()) for line in body.lines],
+        promotion_code=body.promotion_code,
+        billing_group_id=body.billing_group_id,
+    )
+
+
+def _owner(session: Any, account: Account) -> Account:
+    """The caller's account, loaded in the action's own session."""
+    owner = session.get(Account, account.id)
+    if owner is None:
+        raise NotAuthenticated()
+    return owner
+
+
+def _card(card: CardIn | None) -> actions.CardInput | None:
+    return actions.CardInput(**card.model_dump()) if card is not None else None
+
+
+# --- Orders --------------------------------------------------------------------------------------
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderOut,
+    summary="Create a purchase order from a cart",
+)
+def create_order(
+    body: OrderIn,
+    request: Request,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> JSONResponse:
+    language = request_language(request)
+
+    def act(session: Any) -> tuple[int, dict[str, Any]]:
+        owner = _owner(session, account)
+        order = actions.create_order(session, platform, owner, _cart(body))
+        return 201, order_json(order, language)
+
+    status, answer = run_idempotent(
+        platform, account.id, "orders.create", idempotency_key, body.model_dump(), act
+    )
+    return JSONResponse(answer, status_code=status)
+
+
+@router.get(
+    "/orders", response_model=OrderPage, summary="Orders that have not expired, newest first"
+)
+def list_orders(
+    request: Request,
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = None,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    language = request_language(request)
+    with platform.session() as session:
+        orders, next_cursor = actions.list_orders(
+            session, platform, account_id=account.id, limit=limit, cursor=cursor
+        )
+        return {
+            "items": [order_summary_json(order, language) for order in orders],
+            "next_cursor": next_cursor,
+        }
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+def get_order(
+    order_id: str,
+    request: Request,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    with platform.session() as session:
+        return order_json(
+            actions.get_order(session, account.id, order_id), request_language(request)
+        )
+
+
+@router.get(
+    "/orders/{order_id}/html", response_class=HTMLResponse, summary="The printable purchase order"
+)
+def get_order_html(
+    order_id: str,
+    request: Request,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> HTMLResponse:
+    with platform.session() as session:
+        order = actions.get_order(session, account.id, order_id)
+        if order.state not in rules.PRINTABLE_STATES:
+            raise OrderNotPrintable()
+        return HTMLResponse(
+            render_purchase_order(session, platform, order, request_language(request))
+        )
+
+
+@router.get("/orders/{order_id}/follow-up", response_model=FollowUpOut, summary="The order's steps")
+def get_follow_up(
+    order_id: str,
+    request: Request,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    with platform.session() as session:
+        order = actions.get_order(session, account.id, order_id)
+        return follow_up_json(session, order, request_language(request))
+
+
+@router.post(
+    "/orders/{order_id}/payments",
+    status_code=201,
+    response_model=PaymentOut,
+    summary="Pay an order",
+)
+def pay_order(
+    order_id: str,
+    body: PaymentIn,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> JSONResponse:
+    def act(session: Any) -> tuple[int, dict[str, Any]]:
+        owner = _owner(session, account)
+        request = actions.PaymentRequest(
+            method=body.method,
+            payment_method_id=body.payment_method_id,
+            card=_card(body.card),
+            save_card=body.save_card,
+        )
+        payment = actions.pay_order(session, platform, owner, order_id, request)
+        order = session.get(PurchaseOrder, order_id)
+        return 201, payment_json(platform, payment, order)
+
+    status, answer = run_idempotent(
+        platform, account.id, f"orders.pay:{order_id}", idempotency_key, body.model_dump(), act
+    )
+    return JSONResponse(answer, status_code=status)
+
+
+@router.get(
+    "/orders/{order_id}/payments",
+    response_model=list[PaymentOut],
+    summary="Payment attempts of an order",
+)
+def list_payments(
+    order_id: str,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> list[dict[str, Any]]:
+    with platform.session() as session:
+        order = actions.get_order(session, account.id, order_id)
+        return [
+            payment_json(platform, payment, order)
+            for payment in actions.payments_of(session, order.id)
+        ]
+
+
+@router.post(
+    "/orders/{order_id}/cancel", response_model=OrderOut, summary="Cancel an order awaiting payment"
+)
+def cancel_order(
+    order_id: str,
+    request: Request,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    with platform.transaction() as session:
+        actions.cancel_order(session, platform, account, order_id)
+    with platform.session() as session:
+        return order_json(
+            actions.get_order(session, account.id, order_id), request_language(request)
+        )
+
+
+# --- Payment methods -----------------------------------------------------------------------------
+@router.get("/me/payment-methods", response_model=list[PaymentMethodOut], tags=["payment methods"])
+def list_payment_methods(
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> list[dict[str, Any]]:
+    with platform.session() as session:
+        return [
+            payment_method_json(method)
+            for method in actions.list_payment_methods(session, account.id)
+        ]
+
+
+@router.post(
+    "/me/payment-methods",
+    status_code=201,
+    response_model=PaymentMethodOut,
+    tags=["payment methods"],
+)
+def add_payment_method(
+    body: PaymentMethodIn,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    from voipdesk.core.errors import InvalidInput
+
+    with platform.transaction() as session:
+        owner = _owner(session, account)
+        if body.type == "card":
+            card = _card(body.card)
+            if card is None:
+                raise InvalidInput(
+                    fields={"card": "Give the card's number, expiry and security code."}
+                )
+            method = actions.add_card(session, platform, owner, card, body.make_default)
+        elif body.type == "sepa_debit":
+            if not body.iban:
+                raise InvalidInput(fields={"iban": "The IBAN is required."})
+            method = actions.add_sepa_debit(
+                session,
+                platform,
+                owner,
+                actions.SepaInput(
+                    iban=body.iban,
+                    bic=body.bic,
+                    holder_name=body.holder_name or "",
+                    holder_address=body.holder_address or "",
+                    accept_mandate=body.accept_mandate,
+                ),
+                body.make_default,
+            )
+        else:
+            method = actions.add_bank_transfer(session, platform, owner, body.make_default)
+        return payment_method_json(method)
+
+
+@router.get(
+    "/me/payment-methods/{method_id}", response_model=PaymentMethodOut, tags=["payment methods"]
+)
+def get_payment_method(
+    method_id: str,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    with platform.session() as session:
+        return payment_method_json(actions.get_payment_method(session, account.id, method_id))
+
+
+@router.patch(
+    "/me/payment-methods/{method_id}", response_model=PaymentMethodOut, tags=["payment methods"]
+)
+def make_default_payment_method(
+    method_id: str,
+    body: PaymentMethodPatch,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    with platform.transaction() as session:
+        return payment_method_json(actions.set_default_payment_method(session, account, method_id))
+
+
+@router.delete("/me/payment-methods/{method_id}", status_code=204, tags=["payment methods"])
+def remove_payment_method(
+    method_id: str,
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    with platform.transaction() as session:
+        actions.remove_payment_method(session, platform, account, method_id)
+    return Response(status_code=204)
+
+
+# --- Payment provider ----------------------------------------------------------------------------
+@router.post(
+    "/payment-provider/sandbox/webhook",
+    tags=["payment provider"],
+    summary="Signed events of the sandbox payment provider (HMAC-SHA256)",
+)
+async def sandbox_webhook(
+    request: Request, platform: Platform = Depends(get_platform)
+) -> dict[str, Any]:
+    body = await request.body()
+    provider = get_provider(platform)
+    event = provider.verify_webhook(body, request.headers.get(SIGNATURE_HEADER), platform.now())
+    for attempt in range(2):
+        try:
+            with platform.transaction() as session:
+                handled = actions.handle_provider_event(
+                    session, platform, event.event_id, event.event_type, event.reference, event.data
+                )
+            return {"received": True, "duplicate": not handled}
+        except IntegrityError:  # the same event delivered twice at once: the other one handled it
+            if attempt:
+                raise
+    return {"received": True, "duplicate": True}
+
+
+@router.post(
+    "/payment-provider/sandbox/payments/{reference}/confirm",
+    tags=["payment provider"],
+    summary="The sandbox's confirmation step (3-D Secure): approve or refuse a payment",
+)
+def sandbox_confirm(
+    reference: str, body: ConfirmIn, platform: Platform = Depends(get_platform)
+) -> dict[str, Any]:
+    from voipdesk.core.errors import NotFound
+
+    with platform.transaction() as session:
+        charge = get_provider(platform).confirm(session, reference, body.approve)
+        if charge is None:
+            raise NotFound()
+        return {"reference": charge.reference, "status": charge.status}
+
+
+# --- Staff ---------------------------------------------------------------------------------------
+@router.get(
+    "/backoffice/orders", response_model=OrderPage, tags=["backoffice"], summary="Orders by state"
+)
+def staff_orders(
+    request: Request,
+    state: str | None = Query(
+        None, description="not_paid, validation, delivering, delivered, expired, cancelled"
+    ),
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = None,
+    staff: Account = Depends(current_staff),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    from voipdesk.core.errors import InvalidInput
+
+    if state is not None and state not in rules.STATES:
+        raise InvalidInput(fields={"state": "Unknown order state."})
+    language = request_language(request)
+    with platform.session() as session:
+        orders, next_cursor = actions.list_orders(
+            session,
+            platform,
+            account_id=None,
+            states=[state] if state else None,
+            limit=limit,
+            cursor=cursor,
+        )
+        return {
+            "items": [order_summary_json(order, language) for order in orders],
+            "next_cursor": next_cursor,
+        }
+
+
+@router.get("/backoffice/orders/{order_id}", response_model=OrderOut, tags=["backoffice"])
+def staff_order(
+    order_id: str,
+    request: Request,
+    staff: Account = Depends(current_staff),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    with platform.session() as session:
+        return order_json(actions.get_order(session, None, order_id), request_language(request))
+
+
+@router.post(
+    "/backoffice/orders/{order_id}/bank-transfer",
+    response_model=PaymentOut,
+    tags=["backoffice"],
+    summary="Record the bank transfer received for an order",
+)
+def staff_record_transfer(
+    order_id: str,
+    staff: Account = Depends(current_staff),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    with platform.transaction() as session:
+        payment = actions.record_bank_transfer(session, platform, staff.id, order_id)
+        order = session.get(PurchaseOrder, order_id)
+        assert order is not None
+        return payment_json(platform, payment, order)

@@ -1,0 +1,1 @@
+"""The VoIP validation procedure: SEPA mandate and supporting documents, reviewed by staff."""

@@ -1,0 +1,700 @@
+"""Accounts pages: sign-up, login (with 2FA), dashboard, profile, security, service e-mails,
+password reset and the language switch. Every rule lives in `voipdesk.accounts.actions`; a
+DomainError it raises is shown on the form, next to the fields it names, and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from voipdesk.accounts import actions
+from voipdesk.accounts.errors import WeakPassword
+from voipdesk.accounts.models import Account
+from voipdesk.accounts.rules import check_password, otpauth_uri
+from voipdesk.core.errors import DomainError, InvalidInput
+from voipdesk.core.i18n import N_, gettext
+from voipdesk.core.platform import Platform
+from voipdesk.http import client_ip, get_platform
+from voipdesk.web.auth import require_account, require_staff
+from voipdesk.web.rendering import (
+    LANGUAGE_COOKIE,
+    form_errors,
+    page_language,
+    phone,
+    redirect,
+    render,
+    render_fragment,
+    safe_next,
+)
+from voipdesk.web.sessions import close_session, device_id, load_session, open_session
+
+router = APIRouter()
+
+PASSWORDS_DIFFER = N_("The two passwords are different.")
+CHOOSE_AN_OPTION = N_("Choose one of the options.")
+DATE_INVALID = N_("This is not a valid date.")
+
+SECURITY_EVENT_LABELS = {
+    "sign_up": N_("Account created"),
+    "login": N_("Logged in"),
+    "login_failed": N_("Failed login (wrong password)"),
+    "second_factor_failed": N_("Failed login (wrong two-factor code)"),
+    "recovery_code_used": N_("Recovery code used"),
+    "password_changed": N_("Password changed"),
+    "password_reset_requested": N_("Password reset requested"),
+    "password_reset": N_("Password reset"),
+    "totp_enabled": N_("Two-factor authentication turned on"),
+    "totp_disabled": N_("Two-factor authentication turned off"),
+    "profile_updated": N_("Profile updated"),
+    "api_token_created": N_("API token created"),
+    "api_token_revoked": N_("API token revoked"),
+}
+
+PROFILE_FORM_FIELDS = actions.PROFILE_FIELDS
+# Left empty, these reach the action as "" so that it names them; optional ones become None.
+_REQUIRED_SIGN_UP = {
+    name for name, field in actions.SignUpData.model_fields.items() if field.is_required()
+}
+
+
+def _user_agent(request: Request) -> str | None:
+    return request.headers.get("user-agent")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _error_context(error: DomainError, language: str) -> dict[str, Any]:
+    return {"error_message": error.detail(language), "errors": form_errors(error, language)}
+
+
+def _pydantic_errors(error: ValidationError, language: str) -> DomainError:
+    """Turns a form the schema refuses (an unknown choice) into field errors naming the rule."""
+    fields = {}
+    for item in error.errors():
+        name = str(item["loc"][0]) if item.get("loc") else "form"
+        fields[name] = (
+            CHOOSE_AN_OPTION if item.get("type") == "literal_error" else InvalidInput.message
+        )
+    return InvalidInput(fields=fields)
+
+
+# --- language switch --------------------------------------------------------------------------
+@router.post("/language")
+async def switch_language(request: Request, platform: Platform = Depends(get_platform)) -> Response:
+    form = await _form(request)
+    language = form.get("language", "")
+    target = safe_next(form.get("next"))
+    if language not in ("fr", "en"):
+        return redirect(request, target)
+    current = load_session(request)
+    response = redirect(request, target)
+    if current is not None and not current.pending_second_factor:
+        actions.update_profile(
+            platform,
+            current.account.id,
+            actions.ProfileUpdate(language=language),  # type: ignore[arg-type]
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+        )
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=400 * 86400,
+        path="/",
+        secure=platform.settings.cookie_secure,
+        samesite="lax",
+    )
+    return response
+
+
+# --- sign-up ----------------------------------------------------------------------------------
+@router.get("/signup")
+async def signup_form(request: Request) -> Response:
+    current = load_session(request)
+    if current is not None and not current.pending_second_factor:
+        return redirect(request, "/")
+    return render(request, "accounts/signup.html", {"values": {}, "errors": {}})
+
+
+@router.post("/signup")
+async def signup(request: Request, platform: Platform = Depends(get_platform)) -> Response:
+    language = page_language(request)
+    form = await _form(request)
+    values = {name: form.get(name, "") for name in (*PROFILE_FORM_FIELDS, "password")}
+    data_values: dict[str, Any] = {
+        name: (value if value != "" or name in _REQUIRED_SIGN_UP else None)
+        for name, value in values.items()
+    }
+    try:
+        try:
+            data = actions.SignUpData(**data_values)
+        except ValidationError as error:
+            raise _pydantic_errors(error, language) from None
+        account = actions.sign_up(
+            platform,
+            data,
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+            device_id=device_id(request),
+        )
+    except DomainError as error:
+        values.pop("password", None)
+        return render(
+            request,
+            "accounts/signup.html",
+            {"values": values, **_error_context(error, language)},
+            status=error.status,
+        )
+    response = redirect(
+        request,
+        "/",
+        gettext(
+            account.language,
+            "Welcome! Your account is ready; your customer handle is %(handle)s.",
+            handle=account.handle,
+        ),
+    )
+    open_session(request, response, account.id)
+    return response
+
+
+@router.post("/password-strength")
+async def password_strength(request: Request) -> Response:
+    """The live hint under a new password (htmx): the same rule sign-up applies."""
+    form = await _form(request)
+    password = form.get("password", "")
+    verdict = (
+        check_password(
+            password, [form.get(name, "") for name in ("email", "first_name", "last_name")]
+        )
+        if password
+        else None
+    )
+    reason = ""
+    if verdict is not None and not verdict.accepted:
+        reason = WeakPassword.from_verdict(verdict).reason_text(page_language(request))
+    return Response(
+        render_fragment(
+            request, "accounts/_password_strength.html", {"verdict": verdict, "reason": reason}
+        ),
+        media_type="text/html",
+    )
+
+
+# --- login ------------------------------------------------------------------------------------
+@router.get("/login")
+async def login_form(request: Request, next: str = "/") -> Response:
+    current = load_session(request)
+    if current is not None and not current.pending_second_factor:
+        return redirect(request, safe_next(next))
+    return render(request, "accounts/login.html", {"next": safe_next(next), "identifier": ""})
+
+
+@router.post("/login")
+async def login(request: Request, platform: Platform = Depends(get_platform)) -> Response:
+    form = await _form(request)
+    target = safe_next(form.get("next"))
+    identifier = form.get("identifier", "")
+    try:
+        account = actions.check_credentials(
+            platform,
+            identifier,
+            form.get("password", ""),
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except DomainError as error:
+        language = page_language(request)
+        headers = {}
+        if "retry_after" in error.extra:
+            headers["Retry-After"] = str(error.extra["retry_after"])
+        return render(
+            request,
+            "accounts/login.html",
+            {"next": target, "identifier": identifier, "error_message": error.detail(language)},
+            status=error.status,
+            headers=headers,
+        )
+    if account.totp_enabled:
+        response = redirect(request, "/login/2fa?next=" + quote(target, safe="/"))
+        open_session(request, response, account.id, pending_second_factor=True)
+        return response
+    return _complete_login(request, platform, account, target)
+
+
+def _complete_login(
+    request: Request, platform: Platform, account: Account, target: str
+) -> Response:
+    actions.record_login(
+        platform,
+        account.id,
+        ip=client_ip(request),
+        user_agent=_user_agent(request),
+        device_id=device_id(request),
+    )
+    response = redirect(request, target)
+    open_session(request, response, account.id)
+    return response
+
+
+@router.get("/login/2fa")
+async def second_factor_form(request: Request, next: str = "/") -> Response:
+    current = load_session(request)
+    if current is None:
+        return redirect(request, "/login")
+    if not current.pending_second_factor:
+        return redirect(request, safe_next(next))
+    return render(request, "accounts/login_2fa.html", {"next": safe_next(next)})
+
+
+@router.post("/login/2fa")
+async def second_factor(request: Request, platform: Platform = Depends(get_platform)) -> Response:
+    form = await _form(request)
+    target = safe_next(form.get("next"))
+    current = load_session(request)
+    if current is None:
+        return redirect(request, "/login")
+    if not current.pending_second_factor:
+        return redirect(request, target)
+    try:
+        actions.verify_second_factor(
+            platform,
+            current.account.id,
+            form.get("code", ""),
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "accounts/login_2fa.html",
+            {"next": target, "error_message": error.detail(page_language(request))},
+            status=error.status,
+        )
+    return _complete_login(request, platform, current.account, target)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    language = page_language(request)
+    response = redirect(request, "/login", gettext(language, "You are logged out."))
+    close_session(request, response)
+    return response
+
+
+# --- dashboard --------------------------------------------------------------------------------
+@router.get("/")
+async def dashboard(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    emails = actions.list_service_emails(platform, account.id, limit=3).items
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {"emails": emails, "service_count": _service_count(platform, account.id)},
+    )
+
+
+def _service_count(platform: Platform, account_id: str) -> int:
+    """Services the customer has (the subscriptions area's table, read only)."""
+    try:
+        from voipdesk.subscriptions.models import Service
+    except ImportError:  # pragma: no cover - the area is optional
+        return 0
+    with platform.session() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Service)
+                .where(Service.account_id == account_id, Service.deleted_at.is_(None))
+            )
+            or 0
+        )
+
+
+# --- profile ----------------------------------------------------------------------------------
+def _profile_values(account: Account) -> dict[str, Any]:
+    values = {name: getattr(account, name) or "" for name in PROFILE_FORM_FIELDS}
+    # International format: readable, and unambiguous whatever the account's country.
+    values["mobile"] = phone(account.mobile, "international")
+    return values
+
+
+@router.get("/profile")
+async def profile_form(request: Request, account: Account = Depends(require_account)) -> Response:
+    return render(
+        request, "accounts/profile.html", {"values": _profile_values(account), "errors": {}}
+    )
+
+
+@router.post("/profile")
+async def profile(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    language = page_language(request)
+    form = await _form(request)
+    values = {name: form.get(name, "") for name in PROFILE_FORM_FIELDS}
+    try:
+        try:
+            changes = actions.ProfileUpdate(
+                **{name: value or None for name, value in values.items()}
+            )
+        except ValidationError as error:
+            raise _pydantic_errors(error, language) from None
+        updated = actions.update_profile(
+            platform, account.id, changes, ip=client_ip(request), user_agent=_user_agent(request)
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "accounts/profile.html",
+            {"values": values, **_error_context(error, language)},
+            status=error.status,
+        )
+    return redirect(request, "/profile", gettext(updated.language, "Your profile was saved."))
+
+
+# --- security ---------------------------------------------------------------------------------
+def _security_page(
+    request: Request, platform: Platform, account: Account, status: int = 200, **context: Any
+) -> Response:
+    language = page_language(request)
+    fresh = actions.get_profile(platform, account.id)
+    request.state.web_session.account = fresh  # the page shows the state after this action
+    labels = {kind: gettext(language, label) for kind, label in SECURITY_EVENT_LABELS.items()}
+    values: dict[str, Any] = {
+        "tokens": actions.list_api_tokens(platform, account.id),
+        "events": actions.list_security_events(platform, account.id, limit=50).items,
+        "event_labels": labels,
+        "recovery_left": actions.remaining_recovery_codes(platform, account.id)
+        if fresh.totp_enabled
+        else 0,
+        "errors": {},
+        "errors_for": None,
+    }
+    values.update(context)
+    return render(request, "accounts/security.html", values, status=status)
+
+
+def _security_error(
+    request: Request,
+    platform: Platform,
+    account: Account,
+    error: DomainError,
+    section: str,
+    **context: Any,
+) -> Response:
+    language = page_language(request)
+    return _security_page(
+        request,
+        platform,
+        account,
+        status=error.status,
+        errors_for=section,
+        **_error_context(error, language),
+        **context,
+    )
+
+
+@router.get("/security")
+async def security(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    return _security_page(request, platform, account)
+
+
+@router.post("/security/password")
+async def change_password(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    form = await _form(request)
+    try:
+        if form.get("new_password", "") != form.get("new_password_confirm", ""):
+            raise InvalidInput(fields={"new_password_confirm": PASSWORDS_DIFFER})
+        actions.change_password(
+            platform,
+            account.id,
+            form.get("current_password", ""),
+            form.get("new_password", ""),
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except WeakPassword as error:
+        renamed = WeakPassword(
+            error.reason, error.reason_values, error.warning, field="new_password"
+        )
+        return _security_error(request, platform, account, renamed, "password")
+    except DomainError as error:
+        return _security_error(request, platform, account, error, "password")
+    return redirect(request, "/security", gettext(account.language, "Your password was changed."))
+
+
+@router.post("/security/totp/start")
+async def totp_start(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    try:
+        enrolment = actions.start_totp(platform, account.id)
+    except DomainError as error:
+        return _security_error(request, platform, account, error, "totp")
+    return _security_page(request, platform, account, enrolment=enrolment)
+
+
+@router.post("/security/totp/confirm")
+async def totp_confirm(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    form = await _form(request)
+    try:
+        codes = actions.confirm_totp(
+            platform,
+            account.id,
+            form.get("code", ""),
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except DomainError as error:
+        return _security_error(
+            request,
+            platform,
+            account,
+            error,
+            "totp",
+            enrolment=_pending_enrolment(platform, account.id),
+        )
+    return _security_page(request, platform, account, recovery_codes=codes)
+
+
+def _pending_enrolment(platform: Platform, account_id: str) -> actions.TotpEnrolment | None:
+    """The enrolment already started, shown again after a wrong code (the app has scanned it)."""
+    fresh = actions.get_profile(platform, account_id)
+    if fresh.totp_pending_secret is None or fresh.totp_secret is not None:
+        return None
+    uri = otpauth_uri(fresh.totp_pending_secret, fresh.handle, platform.settings.operator_name)
+    return actions.TotpEnrolment(fresh.totp_pending_secret, uri, actions.qr_svg(uri))
+
+
+@router.post("/security/totp/disable")
+async def totp_disable(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    form = await _form(request)
+    try:
+        actions.disable_totp(
+            platform,
+            account.id,
+            form.get("password", ""),
+            form.get("code", ""),
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except DomainError as error:
+        return _security_error(request, platform, account, error, "totp")
+    return redirect(
+        request, "/security", gettext(account.language, "Two-factor authentication is now off.")
+    )
+
+
+@router.post("/security/tokens")
+async def create_token(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    form = await _form(request)
+    try:
+        expires_at = _end_of_day(form.get("expires_on", ""), platform)
+        token, secret = actions.create_api_token(
+            platform,
+            account.id,
+            form.get("name", ""),
+            expires_at,
+            ip=client_ip(request),
+            user_agent=_user_agent(request),
+        )
+    except DomainError as error:
+        if "expires_at" in error.fields:
+            error.fields["expires_on"] = error.fields.pop("expires_at")
+        return _security_error(request, platform, account, error, "token")
+    return _security_page(request, platform, account, new_token=token, new_token_secret=secret)
+
+
+def _end_of_day(value: str, platform: Platform) -> datetime | None:
+    """A token chosen to expire on a day lasts until the end of that day (operator's time)."""
+    if not value.strip():
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(fields={"expires_on": DATE_INVALID}) from None
+    local = datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(platform.settings.timezone))
+    return local.astimezone(UTC)
+
+
+@router.post("/security/tokens/{token_id}/revoke")
+async def revoke_token(
+    token_id: str,
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    actions.revoke_api_token(
+        platform, account.id, token_id, ip=client_ip(request), user_agent=_user_agent(request)
+    )
+    if request.headers.get("HX-Request"):
+        return Response("", media_type="text/html")  # htmx removes the row
+    return redirect(request, "/security", gettext(account.language, "The token was revoked."))
+
+
+# --- service e-mails --------------------------------------------------------------------------
+@router.get("/service-emails")
+async def service_emails(
+    request: Request,
+    cursor: str | None = None,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    page = actions.list_service_emails(platform, account.id, limit=50, cursor=cursor)
+    return render(
+        request,
+        "accounts/service_emails.html",
+        {"emails": page.items, "next_cursor": page.next_cursor},
+    )
+
+
+@router.get("/service-emails/{email_id}")
+async def service_email(
+    email_id: str,
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    email = actions.get_service_email(platform, account.id, email_id)
+    # Links open outside the sandboxed frame; nothing in it can run or reach this page.
+    srcdoc = (
+        '<!doctype html><meta charset="utf-8"><base target="_blank">'
+        "<style>body{font-family:system-ui,sans-serif;line-height:1.5;color:#1d2433;margin:1rem}</style>"
+        + email.body_html
+    )
+    return render(request, "accounts/service_email.html", {"email": email, "srcdoc": srcdoc})
+
+
+@router.get("/service-emails/{email_id}/attachments/{number}")
+async def service_email_attachment(
+    email_id: str,
+    number: int,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    attachment = actions.get_email_attachment(platform, account.id, email_id, number)
+    return Response(
+        attachment.data,
+        media_type=attachment.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+# --- password reset ---------------------------------------------------------------------------
+@router.get("/password-reset")
+async def password_reset_form(request: Request) -> Response:
+    return render(request, "accounts/password_reset_request.html", {"identifier": ""})
+
+
+@router.post("/password-reset")
+async def password_reset(request: Request, platform: Platform = Depends(get_platform)) -> Response:
+    form = await _form(request)
+    try:
+        actions.request_password_reset(platform, form.get("identifier", ""), ip=client_ip(request))
+    except DomainError as error:
+        return render(
+            request,
+            "accounts/password_reset_request.html",
+            {
+                "identifier": form.get("identifier", ""),
+                "error_message": error.detail(page_language(request)),
+            },
+            status=error.status,
+        )
+    return render(request, "accounts/password_reset_request.html", {"sent": True})
+
+
+@router.get("/password-reset/{token}")
+async def new_password_form(
+    token: str, request: Request, platform: Platform = Depends(get_platform)
+) -> Response:
+    account = actions.check_reset_token(platform, token)
+    return render(
+        request,
+        "accounts/password_reset_form.html",
+        {"account": account, "token": token, "errors": {}},
+    )
+
+
+@router.post("/password-reset/{token}")
+async def new_password(
+    token: str, request: Request, platform: Platform = Depends(get_platform)
+) -> Response:
+    account = actions.check_reset_token(platform, token)
+    form = await _form(request)
+    language = page_language(request)
+    try:
+        if form.get("new_password", "") != form.get("new_password_confirm", ""):
+            raise InvalidInput(fields={"new_password_confirm": PASSWORDS_DIFFER})
+        account = actions.reset_password(
+            platform, token, form.get("new_password", ""), ip=client_ip(request)
+        )
+    except WeakPassword as error:
+        renamed = WeakPassword(
+            error.reason, error.reason_values, error.warning, field="new_password"
+        )
+        return render(
+            request,
+            "accounts/password_reset_form.html",
+            {"account": account, "token": token, **_error_context(renamed, language)},
+            status=error.status,
+        )
+    except InvalidInput as error:
+        return render(
+            request,
+            "accounts/password_reset_form.html",
+            {"account": account, "token": token, **_error_context(error, language)},
+            status=error.status,
+        )
+    return redirect(
+        request,
+        "/login",
+        gettext(account.language, "Your new password is saved. You can log in with it."),
+    )
+
+
+# --- back office home -------------------------------------------------------------------------
+@router.get("/backoffice")
+async def backoffice_home(request: Request, staff: Account = Depends(require_staff)) -> Response:
+    return render(request, "accounts/backoffice.html")

@@ -1,0 +1,399 @@
+"""Customer-space pages for billing groups, lines, numbers, fax lines and service management.
+
+They call the same actions as the API (`voipdesk.subscriptions.actions`); a refusal shows the page
+again with its translated reason, nothing changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+
+from voipdesk.accounts.models import Account
+from voipdesk.catalogue import rules as catalogue_rules
+from voipdesk.core.errors import DomainError, NotFound
+from voipdesk.core.i18n import gettext
+from voipdesk.core.money import Money
+from voipdesk.core.platform import Platform
+from voipdesk.http import get_platform, request_language
+from voipdesk.subscriptions import actions, rules
+from voipdesk.subscriptions.models import PhoneLoan
+from voipdesk.web.auth import require_account
+from voipdesk.web.rendering import redirect, render
+
+router = APIRouter()
+
+KIND_LABELS = {
+    rules.KIND_SIP_LINE: "SIP line",
+    rules.KIND_SIP_TRUNK: "SIP trunk",
+    rules.KIND_ALIAS_NUMBER: "Alias number",
+    rules.KIND_FAX_LINE: "Fax line",
+    rules.KIND_OPTION: "Option",
+}
+SECTIONS = {
+    "lines": rules.LINE_KINDS,
+    "numbers": (rules.KIND_ALIAS_NUMBER,),
+    "faxes": (rules.KIND_FAX_LINE,),
+}
+
+
+def _service_row(service: Any, changes: list[Any], language: str) -> dict[str, Any]:
+    section = next((name for name, kinds in SECTIONS.items() if service.kind in kinds), None)
+    return {
+        "id": service.id,
+        "kind": service.kind,
+        "kind_label": gettext(language, KIND_LABELS.get(service.kind, service.kind)),
+        "number": service.number_e164,
+        "offer": actions.OFFER_LABELS.get(service.offer_code, service.offer_code),
+        "calls": service.simultaneous_calls,
+        "pool": service.pool_id is not None,
+        "monthly": Money(service.monthly_price_excl_tax),
+        "state": service.state,
+        "renewal_mode": service.renewal_mode,
+        "expiry_on": service.expiry_on,
+        "cancel_at_expiry": service.cancel_at_expiry,
+        "section": section,
+        "changes": [_change_row(c, language) for c in changes if c.service_id == service.id],
+    }
+
+
+def _change_row(change: Any, language: str) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "kind": change.kind,
+        "label": gettext(language, rules.CHANGE_LABELS.get(change.kind, change.kind)),
+        "effective_on": change.effective_on,
+        "new_offer": actions.OFFER_LABELS.get(change.new_offer_code or "", change.new_offer_code),
+        "new_calls": change.new_simultaneous_calls,
+    }
+
+
+def _group_context(
+    platform: Platform, account: Account, group_id: str, language: str
+) -> dict[str, Any]:
+    with platform.session() as session:
+        group = actions.get_group(session, account.id, group_id)
+        changes = actions.pending_changes(session, group.id)
+        services = actions.group_services(session, group.id)
+        by_id = {s.id: s for s in services}
+        return {
+            "group": group,
+            "services": [
+                _service_row(s, changes, language) for s in services if s.kind != rules.KIND_OPTION
+            ],
+            "changes": [
+                {
+                    **_change_row(c, language),
+                    "number": by_id[c.service_id].number_e164 if c.service_id in by_id else None,
+                }
+                for c in changes
+            ],
+            "reasons": [
+                (code, gettext(language, label))
+                for code, label in rules.TERMINATION_REASONS.items()
+            ],
+        }
+
+
+def _act(
+    request: Request,
+    platform: Platform,
+    account: Account,
+    group_id: str,
+    action: Callable[[Any], Any],
+    success: str,
+    back: str,
+    template: str = "subscriptions/group.html",
+    extra: Callable[[], dict[str, Any]] | None = None,
+) -> Response:
+    language = request_language(request)
+    try:
+        with platform.transaction() as session:
+            action(session)
+    except DomainError as error:
+        if isinstance(error, NotFound):
+            raise
+        context = extra() if extra else _group_context(platform, account, group_id, language)
+        context["error"] = error.detail(language)
+        context["error_fields"] = {k: gettext(language, v) for k, v in error.fields.items()}
+        context["pool_numbers"] = error.extra.get("pool_numbers")
+        return render(request, template, context, status=error.status)
+    return redirect(request, back, gettext(language, success))
+
+
+@router.get("/telephony", response_class=HTMLResponse)
+def groups_page(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    with platform.session() as session:
+        groups = [
+            {
+                "id": g.id,
+                "name": g.name,
+                "state": g.state,
+                "services": len(actions.group_services(session, g.id)),
+                "changes": len(actions.pending_changes(session, g.id)),
+            }
+            for g in actions.list_groups(session, account.id)
+        ]
+    return render(request, "subscriptions/groups.html", {"groups": groups})
+
+
+@router.get("/telephony/{group_id}", response_class=HTMLResponse)
+def group_page(
+    group_id: str,
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    return render(
+        request,
+        "subscriptions/group.html",
+        _group_context(platform, account, group_id, request_language(request)),
+    )
+
+
+@router.post("/telephony/{group_id}/pending-changes/{change_id}/cancel")
+def cancel_change_page(
+    group_id: str,
+    change_id: str,
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    return _act(
+        request, platform, account, group_id,
+        lambda s: actions.cancel_pending_change(s, platform, account.id, group_id, change_id),
+        "The pending change was cancelled.", f"/telephony/{group_id}",
+    )  # fmt: skip
+
+
+@router.post("/telephony/{group_id}/terminate")
+def terminate_group_page(
+    group_id: str,
+    request: Request,
+    reason: str = Form(""),
+    details: str = Form(""),
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    return _act(
+        request, platform, account, group_id,
+        lambda s: actions.terminate_group(s, platform, account.id, group_id, reason, details),
+        "The billing group will be terminated at the next renewal.", f"/telephony/{group_id}",
+    )  # fmt: skip
+
+
+def _service_context(
+    platform: Platform, account: Account, group_id: str, section: str, number: str, language: str
+) -> dict[str, Any]:
+    context = _group_context(platform, account, group_id, language)
+    with platform.session() as session:
+        service = actions.get_numbered_service(
+            session, account.id, group_id, number, SECTIONS[section]
+        )
+        changes = actions.pending_changes(session, group_id, service.id)
+        calls_range = catalogue_rules.simultaneous_calls_range(service.offer_code)
+        context.update(
+            service=_service_row(service, changes, language),
+            section=section,
+            available_offers=[
+                (o, actions.OFFER_LABELS.get(o, o)) for o in actions.available_offers(service)
+            ],
+            line_offers=[
+                (o, actions.OFFER_LABELS[o])
+                for o in (catalogue_rules.SIP_DECOUVERTE, catalogue_rules.SIP_ENTREPRISE)
+            ],
+            other_lines=[
+                s["number"]
+                for s in context["services"]
+                if s["section"] == "lines" and s["number"] != number
+            ],
+            calls_range=calls_range,
+            pool_members=[m.number_e164 for m in actions.pool_members(session, service)]
+            if service.pool_id
+            else [],
+            has_hardware=bool(
+                session.scalar(
+                    select(func.count())
+                    .select_from(PhoneLoan)
+                    .where(PhoneLoan.service_id == service.id, PhoneLoan.state == rules.LOAN_LENT)
+                )
+            ),
+        )
+    return context
+
+
+@router.get("/telephony/{group_id}/{section}/{number}", response_class=HTMLResponse)
+def service_page(
+    group_id: str,
+    section: str,
+    number: str,
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    if section not in SECTIONS:
+        raise NotFound()
+    context = _service_context(
+        platform, account, group_id, section, number, request_language(request)
+    )
+    return render(request, "subscriptions/service.html", context)
+
+
+@router.post("/telephony/{group_id}/{section}/{number}/{operation}")
+def service_action(
+    group_id: str,
+    section: str,
+    number: str,
+    operation: str,
+    request: Request,
+    offer: str = Form(""),
+    also: list[str] = Form([]),
+    calls: int = Form(0),
+    accept: bool = Form(False),
+    reason: str = Form(""),
+    details: str = Form(""),
+    confirm_pool: bool = Form(False),
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    if section not in SECTIONS:
+        raise NotFound()
+    kinds = SECTIONS[section]
+    me = account.id
+    operations: dict[str, tuple[Callable[[Any], Any], str]] = {
+        "offer-change": (
+            lambda s: actions.request_offer_change(
+                s, platform, me, group_id, [number, *also], offer
+            ),
+            "The change of offer will apply at the next renewal.",
+        ),
+        "simultaneous-calls": (
+            lambda s: actions.set_simultaneous_calls(
+                s, platform, me, group_id, number, calls, accept
+            ),
+            "The number of simultaneous calls was updated.",
+        ),
+        "conversion": (
+            (lambda s: actions.convert_line_to_alias(s, platform, me, group_id, number))
+            if section == "lines"
+            else (
+                lambda s: actions.convert_alias_to_line(
+                    s, platform, me, group_id, number, offer, accept
+                )
+            ),
+            "The conversion will apply at the next renewal.",
+        ),
+        "termination": (
+            lambda s: actions.request_termination(
+                s, platform, me, group_id, number, kinds, reason, details, confirm_pool
+            ),
+            "The termination will apply at the next renewal.",
+        ),
+    }
+    if operation not in operations:
+        raise NotFound()
+    action, success = operations[operation]
+    language = request_language(request)
+    return _act(
+        request, platform, account, group_id, action, success, f"/telephony/{group_id}",
+        template="subscriptions/service.html",
+        extra=lambda: _service_context(platform, account, group_id, section, number, language),
+    )  # fmt: skip
+
+
+# --- Service management ----------------------------------------------------------------------
+def _services_context(platform: Platform, account: Account, language: str) -> dict[str, Any]:
+    with platform.session() as session:
+        services = actions.list_account_services(session, account.id)
+        return {
+            "services": [_service_row(s, [], language) for s in services],
+            "reasons": [
+                (code, gettext(language, label))
+                for code, label in rules.TERMINATION_REASONS.items()
+            ],
+        }
+
+
+@router.get("/services", response_class=HTMLResponse)
+def services_page(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    return render(
+        request,
+        "subscriptions/services.html",
+        _services_context(platform, account, request_language(request)),
+    )
+
+
+@router.post("/services/{service_id}/{operation}")
+def services_action(
+    service_id: str,
+    operation: str,
+    request: Request,
+    mode: str = Form(""),
+    reason: str = Form(""),
+    details: str = Form(""),
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    me = account.id
+    operations: dict[str, tuple[Callable[[Any], Any], str]] = {
+        "renewal": (
+            lambda s: actions.set_renewal_mode(s, platform, me, service_id, mode),
+            "The renewal mode was changed.",
+        ),
+        "cancel": (
+            lambda s: actions.cancel_at_expiry(s, platform, me, service_id, reason, details),
+            "The service will be deleted at its expiry date.",
+        ),
+        "undo-cancel": (
+            lambda s: actions.undo_cancel_at_expiry(s, platform, me, service_id),
+            "The cancellation was undone.",
+        ),
+        "delete-now": (
+            lambda s: actions.request_delete_now(s, platform, me, service_id),
+            "A confirmation e-mail was sent: the service is deleted once you confirm.",
+        ),
+    }
+    if operation not in operations:
+        raise NotFound()
+    action, success = operations[operation]
+    language = request_language(request)
+    return _act(
+        request, platform, account, "", action, success, "/services",
+        template="subscriptions/services.html",
+        extra=lambda: _services_context(platform, account, language),
+    )  # fmt: skip
+
+
+@router.get("/services/delete-now/{token}", response_class=HTMLResponse)
+def delete_now_page(
+    token: str, request: Request, account: Account = Depends(require_account)
+) -> Response:
+    return render(request, "subscriptions/delete_now.html", {"token": token})
+
+
+@router.post("/services/delete-now/{token}")
+def delete_now_confirm(
+    token: str,
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    with platform.transaction() as session:
+        actions.confirm_delete_now(session, platform, account.id, token)
+    return redirect(
+        request,
+        "/services",
+        gettext(request_language(request), "The service was deleted for good."),
+    )

@@ -1,0 +1,264 @@
+"""Page rendering: one Jinja2 environment, the page language, flash messages, error pages.
+
+Every template gets `_` (bound to the page language), the `money`, `date`, `datetime` and `phone`
+filters, `csrf_field()`, `csrf_token`, `current_account`, `settings`, `language`, `request`,
+`path` and `flashes`. Pages call `render`, `redirect` (with an optional flash message) and
+`form_errors`; a DomainError a page does not catch becomes `error_page`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+
+from voipdesk.core.errors import DomainError
+from voipdesk.core.i18n import (
+    format_date,
+    format_datetime,
+    language_from_accept,
+    normalise_language,
+    translator,
+)
+from voipdesk.core.money import Money
+from voipdesk.http import get_platform
+from voipdesk.web.csrf import csrf_field, csrf_token, set_csrf_cookie
+from voipdesk.web.sessions import load_session
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+LANGUAGE_COOKIE = "voipdesk_lang"
+FLASH_COOKIE = "voipdesk_flash"
+
+
+# --- the page language ------------------------------------------------------------------------
+def page_language(request: Request) -> str:
+    """The account's language when logged in, else the language cookie, else Accept-Language."""
+    current = load_session(request)
+    if current is not None and not current.pending_second_factor:
+        return normalise_language(current.account.language)
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in ("fr", "en"):
+        return cookie
+    return language_from_accept(request.headers.get("accept-language"))
+
+
+# --- filters ----------------------------------------------------------------------------------
+@pass_context
+def _money(context: Any, value: Money | None) -> str:
+    return "" if value is None else value.format(context.get("language", "fr"))
+
+
+@pass_context
+def _date(context: Any, value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    language = context.get("language", "fr")
+    if isinstance(value, datetime):
+        timezone = context["settings"].timezone
+        return format_date(_local(value, timezone), language)
+    return format_date(value, language)
+
+
+@pass_context
+def _datetime(context: Any, value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, context.get("language", "fr"), context["settings"].timezone)
+
+
+def phone(value: str | None, style: str = "national") -> str:
+    """An E.164 number as people write it: national format by default (as pages show numbers)."""
+    if not value:
+        return ""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    formats = {
+        "national": phonenumbers.PhoneNumberFormat.NATIONAL,
+        "international": phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    }
+    return phonenumbers.format_number(number, formats.get(style, formats["national"]))
+
+
+def _local(value: datetime, timezone: str) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(timezone)) if value.tzinfo else value
+
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html", "svg"], default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.filters.update(money=_money, date=_date, datetime=_datetime, phone=phone)
+
+
+# --- flash messages (a signed cookie read by the next page) -------------------------------------
+def _flash_signature(request: Request, payload: str) -> str:
+    key = get_platform(request).settings.secret_key.encode()
+    return hmac.new(key, f"flash:{payload}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def flash(request: Request, response: Response, message: str, level: str = "success") -> None:
+    """Shows `message` (already translated) on the next page this browser renders."""
+    pending = [*_read_flashes(request), {"level": level, "message": message}]
+    payload = base64.urlsafe_b64encode(json.dumps(pending[-5:]).encode()).decode()
+    response.set_cookie(
+        FLASH_COOKIE,
+        f"{payload}.{_flash_signature(request, payload)}",
+        path="/",
+        secure=get_platform(request).settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def _read_flashes(request: Request) -> list[dict[str, str]]:
+    raw = request.cookies.get(FLASH_COOKIE, "")
+    payload, _, signature = raw.rpartition(".")
+    if not payload or not hmac.compare_digest(signature, _flash_signature(request, payload)):
+        return []
+    try:
+        items = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    except ValueError:
+        return []
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def redirect(request: Request, url: str, message: str | None = None) -> Response:
+    """A 303 to `url` (for htmx, an HX-Redirect), optionally with a flash message."""
+    if request.headers.get("HX-Request"):
+        response: Response = Response(status_code=204, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if message:
+        flash(request, response, message)
+    return response
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go to after a login: never another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+# --- rendering --------------------------------------------------------------------------------
+def template_context(request: Request, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    current = load_session(request)
+    account = current.account if current is not None and not current.pending_second_factor else None
+    language = page_language(request)
+    values: dict[str, Any] = {
+        "request": request,
+        "language": language,
+        "_": translator(language),
+        "settings": get_platform(request).settings,
+        "current_account": account,
+        "csrf_token": csrf_token(request),
+        "csrf_field": lambda: csrf_field(request),
+        "flashes": _read_flashes(request),
+        "path": request.url.path,
+    }
+    values.update(context or {})
+    return values
+
+
+def render_fragment(
+    request: Request, template: str, context: Mapping[str, Any] | None = None
+) -> str:
+    return environment.get_template(template).render(template_context(request, context))
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    values = template_context(request, context)
+    body = environment.get_template(template).render(values)
+    response = HTMLResponse(body, status_code=status, headers=dict(headers or {}))
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    set_csrf_cookie(request, response)
+    if values["flashes"] and not request.headers.get("HX-Request"):
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+# --- errors -----------------------------------------------------------------------------------
+class LoginRequired(DomainError):
+    """Raised by page dependencies: the error handler answers with a redirect to the login."""
+
+    code = "not-authenticated"
+    status = 401
+    message = "Please log in first."
+
+    def __init__(self, target: str = "/login") -> None:
+        super().__init__()
+        self.target = target
+
+
+def error_page(request: Request, error: DomainError) -> Response:
+    """The page for a DomainError a page did not handle itself."""
+    if isinstance(error, LoginRequired):
+        return redirect(request, error.target)
+    language = page_language(request)
+    headers = {}
+    retry_after = error.extra.get("retry_after")
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return render(
+        request,
+        "error.html",
+        {
+            "error": error,
+            "title": _error_title(error, language),
+            "detail": error.detail(language),
+            "field_errors": error.field_errors(language),
+        },
+        status=error.status,
+        headers=headers,
+    )
+
+
+def _error_title(error: DomainError, language: str) -> str:
+    _ = translator(language)
+    titles = {
+        400: _("The request was refused."),
+        401: _("Please log in first."),
+        403: _("Access refused"),
+        404: _("Page not found"),
+        409: _("This conflicts with the current state."),
+        410: _("This link can no longer be used"),
+        422: _("Some fields are not valid."),
+        429: _("Too many attempts"),
+    }
+    return titles.get(error.status, _("The request was refused."))
+
+
+def login_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?next=" + quote(target, safe="/")
+
+
+def form_errors(error: DomainError, language: str) -> dict[str, str]:
+    """Field name -> translated rule, for showing each error next to its field."""
+    return {item["field"]: item["message"] for item in error.field_errors(language)}

@@ -1,0 +1,202 @@
+"""The customer-space pages of the catalogue, orders and payment methods, and the staff's list."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.orders.helpers import load, run_outbox
+from voipdesk.accounts.models import Account, WebSession
+from voipdesk.accounts.rules import sha256_hex
+from voipdesk.core.platform import Platform
+from voipdesk.orders import rules
+from voipdesk.orders.provider import TEST_CARD_NEEDS_CONFIRMATION, TEST_CARD_SUCCEEDS
+
+
+class Browser:
+    """A TestClient logged in as one account, sending the session's CSRF token with its forms."""
+
+    def __init__(self, client: TestClient, csrf: str) -> None:
+        self.client = client
+        self.csrf = csrf
+
+    def get(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.client.get(path, follow_redirects=False, **kwargs)
+
+    def post(self, path: str, data: dict | None = None, csrf: bool = True):  # type: ignore[no-untyped-def]
+        form = dict(data or {})
+        if csrf:
+            form["csrf_token"] = self.csrf
+        return self.client.post(path, data=form, follow_redirects=False)
+
+
+@pytest.fixture
+def app(seeded: Platform):  # type: ignore[no-untyped-def]
+    from voipdesk.app import create_app
+
+    return create_app(seeded)
+
+
+@pytest.fixture
+def browser_for(app, seeded: Platform) -> Iterator:  # type: ignore[no-untyped-def]
+    clients: list[TestClient] = []
+
+    def login(account: Account) -> Browser:
+        secret = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(24)
+        with seeded.transaction() as session:
+            session.add(
+                WebSession(
+                    id=sha256_hex(secret),
+                    account_id=account.id,
+                    csrf_token=csrf,
+                    pending_second_factor=False,
+                    created_at=seeded.now(),
+                    expires_at=seeded.now() + timedelta(days=1),
+                )
+            )
+        client = TestClient(app, base_url="https://testserver")
+        client.__enter__()
+        client.cookies.set("voipdesk_session", secret)
+        clients.append(client)
+        return Browser(client, csrf)
+
+    yield login
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def order_id_from(response) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == 303, response.text
+    match = re.fullmatch(r"/orders/([0-9a-f]{32})", response.headers["location"])
+    assert match, response.headers["location"]
+    return match.group(1)
+
+
+TUNNEL = {
+    "qty_sip-decouverte": "2",
+    "area_sip-decouverte": "+331",
+    "qty_alias-number": "10",
+    "area_alias-number": "+331",
+}
+
+
+def test_pages_need_a_login(app) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url="https://testserver") as anonymous:
+        for path in ("/catalogue", "/orders", "/payment-methods"):
+            response = anonymous.get(path, follow_redirects=False)
+            assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_order_tunnel_choose_review_pay(browser_for, customer: Account, seeded: Platform) -> None:  # type: ignore[no-untyped-def]
+    browser = browser_for(customer)
+    page = browser.get("/catalogue")
+    assert page.status_code == 200
+    assert "Ligne SIP Découverte" in page.text or "SIP line Découverte" in page.text
+    order_id = order_id_from(browser.post("/orders/new", TUNNEL))
+    review = browser.get(f"/orders/{order_id}")
+    assert review.status_code == 200
+    number = load(seeded, order_id).number
+    assert number in review.text and 'id="pay-form"' in review.text
+    paid = browser.post(
+        f"/orders/{order_id}/pay",
+        {
+            "choice": "new-card",
+            "card_number": TEST_CARD_SUCCEEDS,
+            "card_exp": "12/30",
+            "card_cvc": "123",
+        },
+    )
+    assert paid.status_code == 303 and paid.headers["location"] == f"/orders/{order_id}"
+    assert load(seeded, order_id).state == rules.DELIVERING
+    run_outbox(seeded)
+    listing = browser.get("/orders")
+    assert number in listing.text
+    assert "state-delivered" in listing.text
+
+
+def test_a_form_without_its_token_is_refused(browser_for, customer: Account) -> None:  # type: ignore[no-untyped-def]
+    browser = browser_for(customer)
+    response = browser.post("/orders/new", TUNNEL, csrf=False)
+    assert response.status_code == 403
+    assert browser.get("/orders").text.count("/orders/") <= 1  # nothing was created
+
+
+def test_a_bad_cart_shows_the_rule(browser_for, customer: Account) -> None:  # type: ignore[no-untyped-def]
+    browser = browser_for(customer)
+    response = browser.post("/orders/new", {"qty_alias-number": "7"})
+    assert response.status_code == 422
+    assert 'role="alert"' in response.text
+
+
+def test_a_card_needing_confirmation_goes_through_the_sandbox_page(
+    browser_for, customer: Account, seeded: Platform
+) -> None:  # type: ignore[no-untyped-def]
+    browser = browser_for(customer)
+    order_id = order_id_from(browser.post("/orders/new", TUNNEL))
+    paid = browser.post(
+        f"/orders/{order_id}/pay",
+        {
+            "choice": "new-card",
+            "card_number": TEST_CARD_NEEDS_CONFIRMATION,
+            "card_exp": "12/30",
+            "card_cvc": "123",
+        },
+    )
+    assert paid.status_code == 303 and paid.headers["location"].startswith("/sandbox-payments/")
+    confirm_page = browser.get(paid.headers["location"])
+    assert confirm_page.status_code == 200
+    answered = browser.post(paid.headers["location"], {"approve": "yes"})
+    assert answered.headers["location"] == f"/orders/{order_id}"
+    run_outbox(seeded)
+    assert load(seeded, order_id).state == rules.DELIVERED
+
+
+def test_payment_methods_page(browser_for, customer: Account) -> None:  # type: ignore[no-untyped-def]
+    browser = browser_for(customer)
+    bad = browser.post(
+        "/payment-methods",
+        {
+            "method_type": "sepa_debit",
+            "iban": "FR00",
+            "holder_name": "A",
+            "holder_address": "B",
+            "accept_mandate": "true",
+        },
+    )
+    assert bad.status_code == 422 and 'role="alert"' in bad.text
+    added = browser.post(
+        "/payment-methods",
+        {
+            "method_type": "sepa_debit",
+            "iban": "FR1420041010050500013M02606",
+            "holder_name": "Ada Lovelace",
+            "holder_address": "1 rue du Test, 75002 Paris",
+            "accept_mandate": "true",
+        },
+    )
+    assert added.status_code == 303
+    page = browser.get("/payment-methods")
+    assert "IBAN FR14 •••• 2606" in page.text
+
+
+def test_another_customers_order_page_is_not_found(
+    browser_for, customer: Account, customer_factory
+) -> None:  # type: ignore[no-untyped-def]
+    order_id = order_id_from(browser_for(customer).post("/orders/new", TUNNEL))
+    stranger = browser_for(customer_factory())
+    assert stranger.get(f"/orders/{order_id}").status_code == 404
+    assert stranger.post(f"/orders/{order_id}/cancel").status_code == 404
+
+
+def test_staff_orders_by_state(browser_for, customer: Account, customer_factory) -> None:  # type: ignore[no-untyped-def]
+    browser_for(customer).post("/orders/new", TUNNEL)
+    staff = browser_for(customer_factory(is_staff=True))
+    page = staff.get("/backoffice/orders?state=not_paid")
+    assert page.status_code == 200 and customer.handle in page.text
+    assert browser_for(customer).get("/backoffice/orders").status_code == 403

@@ -145,4 +145,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped and session.exitstatus == 0:
         session.exitstatus = 1
         if reporter is not None:
-            reporter.write_line(f"{len(skipped)} test(s) were skipped in CI: install what they name.", red=True)
+            reporter.write_line(
+                f"{len(skipped)} test(s) were skipped in CI: install what they name.", red=True
+            )

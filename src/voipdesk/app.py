@@ -10,7 +10,12 @@ from voipdesk.areas import api_routers, load_handlers
 from voipdesk.core.errors import DomainError
 from voipdesk.core.i18n import gettext
 from voipdesk.core.platform import Platform
-from voipdesk.http import domain_error_response, problem, request_language, validation_error_response
+from voipdesk.http import (
+    domain_error_response,
+    problem,
+    request_language,
+    validation_error_response,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -20,7 +25,9 @@ def create_app(platform: Platform) -> FastAPI:
     app = FastAPI(
         title="voipdesk",
         version="0.1.0",
-        description="The voipdesk REST API: accounts, catalogue, orders, validation, services and billing.",
+        description=(
+            "The voipdesk REST API: accounts, catalogue, orders, validation, services and billing."
+        ),
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
@@ -52,8 +59,12 @@ def create_app(platform: Platform) -> FastAPI:
     async def _http_error(request: Request, error: StarletteHTTPException):  # type: ignore[no-untyped-def]
         language = request_language(request)
         if error.status_code == 404:
-            return problem(404, "not-found", gettext(language, "Not found"),
-                           gettext(language, "Nothing was found at this address."))
+            return problem(
+                404,
+                "not-found",
+                gettext(language, "Not found"),
+                gettext(language, "Nothing was found at this address."),
+            )
         return problem(error.status_code, "http-error", str(error.detail), str(error.detail))
 
     return app

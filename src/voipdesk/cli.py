@@ -9,7 +9,14 @@ from datetime import date
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from voipdesk.areas import load_handlers
 from voipdesk.core.migrate import upgrade
@@ -23,7 +30,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 console = Console()
 
-DATABASE_OPTION = typer.Option(None, "--database-url", help="SQLAlchemy URL; default VOIPDESK_DATABASE_URL or SQLite here.")
+DATABASE_OPTION = typer.Option(
+    None, "--database-url", help="SQLAlchemy URL; default VOIPDESK_DATABASE_URL or SQLite here."
+)
 
 
 def _platform(database_url: str | None) -> Platform:
@@ -38,7 +47,9 @@ def _platform(database_url: str | None) -> Platform:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    demo: bool = typer.Option(False, "--demo", help="Load the demo operator, catalogue and customers first."),
+    demo: bool = typer.Option(
+        False, "--demo", help="Load the demo operator, catalogue and customers first."
+    ),
     database_url: str | None = DATABASE_OPTION,
 ) -> None:
     """Web pages, REST API and an in-process worker, in one process."""
@@ -59,7 +70,10 @@ def serve(
     worker = Worker(platform)
     worker.start_thread()
     url = platform.settings.base_url
-    console.print(f"[bold green]voipdesk[/] is serving on [link={url}]{url}[/link]  (API docs: {url}/api/docs)")
+    console.print(
+        f"[bold green]voipdesk[/] is serving on [link={url}]{url}[/link]"
+        f"  (API docs: {url}/api/docs)"
+    )
     if logins:
         console.print("Demo logins (password for all: [bold]" + logins[0][2] + "[/]):")
         for role, login, _password in logins:
@@ -119,7 +133,9 @@ def staff_create(
     if password is None:
         password = getpass.getpass("Password: ")
     try:
-        account = create_staff(platform, email=email, first_name=first_name, last_name=last_name, password=password)
+        account = create_staff(
+            platform, email=email, first_name=first_name, last_name=last_name, password=password
+        )
     except DomainError as error:
         console.print(f"[red]Refused:[/] {error.detail('en')}")
         for field in error.field_errors("en"):
@@ -143,10 +159,13 @@ def renew(
         raise typer.Exit(2) from error
     platform = _platform(database_url)
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
         console=console,
     ) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(step: str, done: int, total: int) -> None:
             if step not in tasks:

@@ -47,7 +47,11 @@ def domain_error_response(request: Request, error: DomainError) -> JSONResponse:
     extra: dict[str, Any] = dict(error.extra)
     if error.fields:
         extra["errors"] = error.field_errors(language)
-    title = gettext(language, type(error).message) if error.message != type(error).message else error.detail(language)
+    title = (
+        gettext(language, type(error).message)
+        if error.message != type(error).message
+        else error.detail(language)
+    )
     return problem(error.status, error.code, title, error.detail(language), extra)
 
 
@@ -55,8 +59,12 @@ def validation_error_response(request: Request, error: RequestValidationError) -
     language = request_language(request)
     fields = []
     for item in error.errors():
-        location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path")]
-        fields.append({"field": ".".join(location) or "body", "message": item.get("msg", "invalid")})
+        location = [
+            str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path")
+        ]
+        fields.append(
+            {"field": ".".join(location) or "body", "message": item.get("msg", "invalid")}
+        )
     return problem(
         422,
         "invalid-input",

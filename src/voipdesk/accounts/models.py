@@ -53,7 +53,9 @@ class RecoveryCode(Base):
     __tablename__ = "recovery_code"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     code_hash: Mapped[str] = mapped_column(String(200))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -62,7 +64,9 @@ class ApiToken(Base):
     __tablename__ = "api_token"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the secret
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -77,7 +81,9 @@ class WebSession(Base):
     __tablename__ = "web_session"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie value
-    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     csrf_token: Mapped[str] = mapped_column(String(64))
     pending_second_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     device_id: Mapped[str | None] = mapped_column(String(64))
@@ -89,7 +95,9 @@ class KnownDevice(Base):
     __tablename__ = "known_device"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     device_hash: Mapped[str] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -102,7 +110,9 @@ class LoginAttempt(Base):
     __tablename__ = "login_attempt"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str | None] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
@@ -112,7 +122,9 @@ class SecurityEvent(Base):
     __tablename__ = "security_event"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     ip: Mapped[str | None] = mapped_column(String(64))
@@ -124,7 +136,9 @@ class PasswordReset(Base):
     __tablename__ = "password_reset"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -136,7 +150,9 @@ class ServiceEmail(Base):
     __tablename__ = "service_email"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(60))
     language: Mapped[str] = mapped_column(String(2))
     to_address: Mapped[str] = mapped_column(String(254))
@@ -157,7 +173,9 @@ class EmailAttachment(Base):
     __tablename__ = "email_attachment"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email_id: Mapped[str] = mapped_column(ForeignKey("service_email.id", ondelete="CASCADE"), index=True)
+    email_id: Mapped[str] = mapped_column(
+        ForeignKey("service_email.id", ondelete="CASCADE"), index=True
+    )
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
     data: Mapped[bytes] = mapped_column(LargeBinary)

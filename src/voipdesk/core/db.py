@@ -1,4 +1,4 @@
-"""Database: engines for SQLite (embedded default, WAL) and PostgreSQL (psycopg 3), and column types."""
+"""Database: engines for SQLite (embedded default, WAL) and PostgreSQL (psycopg 3); column types."""
 
 from __future__ import annotations
 
@@ -81,7 +81,9 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **options: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **options
+        )
         _configure_sqlite(engine)
         return engine
     options.setdefault("pool_pre_ping", True)

@@ -40,7 +40,10 @@ class DomainError(Exception):
         return gettext(language, self.message, **self.values)
 
     def field_errors(self, language: str) -> list[dict[str, str]]:
-        return [{"field": name, "message": gettext(language, rule)} for name, rule in self.fields.items()]
+        return [
+            {"field": name, "message": gettext(language, rule)}
+            for name, rule in self.fields.items()
+        ]
 
 
 class NotFound(DomainError):

@@ -85,14 +85,16 @@ def babel_locale(language: str) -> str:
     return {"fr": "fr_FR", "en": "en_GB"}.get(language, language)
 
 
-def format_date(value, language: str, format: str = "long") -> str:  # noqa: A002
+def format_date(value, language: str, format: str = "long") -> str:
     return _format_date(value, format=format, locale=babel_locale(language))
 
 
 def format_datetime(value, language: str, timezone: str = "Europe/Paris") -> str:
     from zoneinfo import ZoneInfo
 
-    return _format_datetime(value, format="medium", tzinfo=ZoneInfo(timezone), locale=babel_locale(language))
+    return _format_datetime(
+        value, format="medium", tzinfo=ZoneInfo(timezone), locale=babel_locale(language)
+    )
 
 
 def N_(message: str) -> str:

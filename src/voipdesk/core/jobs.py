@@ -41,7 +41,9 @@ class JobSchedule(Base):
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-def periodic(name: str, every: timedelta) -> Callable[[Callable[[Platform], object]], Callable[[Platform], object]]:
+def periodic(
+    name: str, every: timedelta
+) -> Callable[[Callable[[Platform], object]], Callable[[Platform], object]]:
     def register(function: Callable[[Platform], object]) -> Callable[[Platform], object]:
         _JOBS[name] = PeriodicJob(name, every, function)
         return function
@@ -59,7 +61,9 @@ def run_due_jobs(platform: Platform) -> list[str]:
         with platform.transaction() as session:
             now = platform.now()
             row = session.scalar(
-                select(JobSchedule).where(JobSchedule.name == job.name).with_for_update(skip_locked=True)
+                select(JobSchedule)
+                .where(JobSchedule.name == job.name)
+                .with_for_update(skip_locked=True)
             )
             if row is None:
                 session.add(JobSchedule(name=job.name, next_run_at=now))

@@ -56,7 +56,9 @@ class Money:
         return Money(round_cents(self.amount), self.currency)
 
     def format(self, locale: str) -> str:
-        return format_currency(round_cents(self.amount), self.currency, locale=_babel_locale(locale))
+        return format_currency(
+            round_cents(self.amount), self.currency, locale=_babel_locale(locale)
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {"amount": f"{round_cents(self.amount):.2f}", "currency": self.currency}

@@ -56,14 +56,23 @@ def handler(topic: str) -> Callable[[Handler], Handler]:
 
 
 def enqueue(
-    session: Session, topic: str, payload: dict[str, Any], now: datetime, dedup_key: str | None = None
+    session: Session,
+    topic: str,
+    payload: dict[str, Any],
+    now: datetime,
+    dedup_key: str | None = None,
 ) -> OutboxMessage:
     if dedup_key is not None:
         existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key))
         if existing is not None:
             return existing
     message = OutboxMessage(
-        topic=topic, payload=payload, dedup_key=dedup_key, created_at=now, available_at=now, attempts=0
+        topic=topic,
+        payload=payload,
+        dedup_key=dedup_key,
+        created_at=now,
+        available_at=now,
+        attempts=0,
     )
     session.add(message)
     return message
@@ -118,10 +127,14 @@ def _record_failure(platform: Platform, message_id: int, failure: Exception) -> 
         now = platform.now()
         if message.attempts >= platform.settings.outbox_max_attempts:
             message.failed_at = now
-            log.error("outbox.gave_up", id=message_id, topic=message.topic, error=message.last_error)
+            log.error(
+                "outbox.gave_up", id=message_id, topic=message.topic, error=message.last_error
+            )
         else:
             message.available_at = now + retry_delay(message.attempts)
-            log.warning("outbox.retry", id=message_id, topic=message.topic, error=message.last_error)
+            log.warning(
+                "outbox.retry", id=message_id, topic=message.topic, error=message.last_error
+            )
 
 
 def drain(platform: Platform, limit: int | None = None) -> int:

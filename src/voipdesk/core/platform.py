@@ -24,9 +24,15 @@ class Platform:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None) -> Platform:
+    def from_settings(
+        cls, settings: Settings | None = None, clock: Clock | None = None
+    ) -> Platform:
         settings = settings or get_settings()
-        return cls(settings=settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
+        return cls(
+            settings=settings,
+            engine=make_engine(settings.database_url),
+            clock=clock or SystemClock(),
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -38,8 +44,8 @@ class Platform:
         """A session for reads that a page or API answer needs."""
         return self._sessions()
 
-    def now(self):  # noqa: ANN201
+    def now(self):
         return self.clock.now()
 
-    def today(self):  # noqa: ANN201
+    def today(self):
         return today(self.clock, self.settings.timezone)

@@ -11,7 +11,6 @@ from alembic import op
 
 import voipdesk.core.db
 
-
 revision = "catalogue_0001"
 down_revision = None
 branch_labels = ("catalogue",)

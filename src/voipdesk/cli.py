@@ -28,7 +28,7 @@ db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 staff_app = typer.Typer(help="Operator staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
-console = Console()
+console = Console(soft_wrap=True)
 
 DATABASE_OPTION = typer.Option(
     None, "--database-url", help="SQLAlchemy URL; default VOIPDESK_DATABASE_URL or SQLite here."

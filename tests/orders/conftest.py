@@ -8,12 +8,9 @@ from typing import Any
 import pytest
 
 from tests.accounts.factories import make_account as real_make_account
-from tests.orders import fakes
 from voipdesk.accounts.models import Account
 from voipdesk.catalogue.demo import seed_catalogue
 from voipdesk.core.platform import Platform
-
-fakes.install()  # stand-ins only for interfaces of areas that are not there (none today)
 
 
 def make_account(platform: Platform, **overrides: Any) -> Account:

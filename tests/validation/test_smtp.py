@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import test_settings as settings_for_tests
-from tests.validation.conftest import REAL_EMAILS, make_account
+from tests.validation.conftest import make_account
 from tests.validation.helpers import pdf_text, request
 from voipdesk.catalogue.demo import seed_catalogue
 from voipdesk.core.clock import MovableClock
@@ -53,8 +53,6 @@ def smtp_server() -> Iterator[tuple[int, _Inbox]]:
 def test_procedure_email_arrives_with_its_pdf(
     database_url: str, clock: MovableClock, smtp_server: tuple[int, _Inbox]
 ) -> None:
-    if not REAL_EMAILS:
-        pytest.skip("needs the accounts area's e-mail sending (voipdesk.accounts.emails)")
     port, inbox = smtp_server
     settings = settings_for_tests(database_url, smtp_host="127.0.0.1", smtp_port=port)
     platform = Platform(settings=settings, engine=make_engine(settings.database_url), clock=clock)

@@ -20,6 +20,7 @@ from voipdesk.billing.models import (
     INVOICE_UNPAID,
     Collection,
     Invoice,
+    ManualRenewal,
     cents_to_amount,
 )
 from voipdesk.core.errors import NotFound
@@ -159,6 +160,7 @@ def send_manual_renewal_reminders(platform: Platform, limit: int = 1000) -> int:
             if account is None:
                 continue
             service.state = sub_rules.TO_RENEW
+            ensure_manual_renewal_order(session, platform, service)
             send_service_email(
                 session,
                 platform,
@@ -185,6 +187,87 @@ def send_manual_renewal_reminders(platform: Platform, limit: int = 1000) -> int:
             )
             sent += 1
     return sent
+
+
+MANUAL_RENEWAL_PAID = "billing.manual_renewal_paid"
+
+
+def ensure_manual_renewal_order(
+    session: Session, platform: Platform, service: Service
+) -> ManualRenewal:
+    """The purchase order renewing a manual service for the month after its expiry (one per
+    service and period: a later reminder finds the one already made)."""
+    from datetime import timedelta
+
+    from voipdesk.core.i18n import gettext
+    from voipdesk.orders.actions import create_custom_order
+    from voipdesk.subscriptions.actions import describe, monthly_price
+
+    start = service.expiry_on + timedelta(days=1)
+    renewal = session.scalar(
+        select(ManualRenewal).where(
+            ManualRenewal.service_id == service.id, ManualRenewal.period_start == start
+        )
+    )
+    if renewal is not None:
+        return renewal
+    end = sub_rules.end_of_month(start)
+    label = "Renewal of %(service)s from %(start)s to %(end)s"
+    values = {"service": describe(service), "start": start.isoformat(), "end": end.isoformat()}
+    price = monthly_price(service)
+    order = create_custom_order(
+        session,
+        platform,
+        account_id=service.account_id,
+        description=gettext("en", label, **values),
+        description_fr=gettext("fr", label, **values),
+        amount_excl_tax=price,
+        monthly_excl_tax=price,
+        billing_group_id=service.billing_group_id,
+        period=(start, end),
+        on_paid=(
+            MANUAL_RENEWAL_PAID,
+            {"service_id": service.id, "period_start": start.isoformat()},
+        ),
+    )
+    renewal = ManualRenewal(
+        service_id=service.id,
+        account_id=service.account_id,
+        period_start=start,
+        order_id=order.id,
+        created_at=platform.now(),
+    )
+    session.add(renewal)
+    session.flush()
+    return renewal
+
+
+def apply_manual_renewal(
+    session: Session, platform: Platform, service_id: str, period_start: date
+) -> None:
+    """The renewal order is paid: the service runs to the end of that month (idempotent)."""
+    from datetime import timedelta
+
+    service = session.get(Service, service_id, with_for_update=True)
+    if service is None or service.expiry_on >= period_start:
+        return  # gone, or already renewed for that period (a repeated message)
+    if service.state not in (sub_rules.ACTIVE, sub_rules.TO_RENEW, sub_rules.SUSPENDED):
+        return
+    if (
+        service.expiry_on != period_start - timedelta(days=1)
+        and service.state != sub_rules.SUSPENDED
+    ):
+        return
+    service.expiry_on = sub_rules.end_of_month(period_start)
+    service.state = sub_rules.ACTIVE
+    service.suspended_at = None
+    renewal = session.scalar(
+        select(ManualRenewal).where(
+            ManualRenewal.service_id == service.id, ManualRenewal.period_start == period_start
+        )
+    )
+    if renewal is not None and renewal.paid_at is None:
+        renewal.paid_at = platform.now()
 
 
 def _money(service: Service) -> Any:

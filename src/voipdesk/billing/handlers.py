@@ -47,6 +47,15 @@ def reminder_sent(platform: Platform, session: Session, payload: dict[str, Any])
     """Only a once-only marker: the reminder e-mail itself went through the service e-mails."""
 
 
+@handler(actions.MANUAL_RENEWAL_PAID)
+def manual_renewal_paid(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
+    from datetime import date
+
+    actions.apply_manual_renewal(
+        session, platform, payload["service_id"], date.fromisoformat(payload["period_start"])
+    )
+
+
 @closure_blocker("billing")
 def unpaid_invoices_block_closure(session: Session, account: Any) -> list[Blocker]:
     return [

@@ -7,7 +7,7 @@ import base64
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from voipdesk.catalogue.queries import (
     price_for,
 )
 from voipdesk.core.db import new_id
+from voipdesk.core.money import round_cents
 from voipdesk.core.outbox import enqueue
 from voipdesk.orders import rules
 from voipdesk.orders.errors import (
@@ -658,6 +659,24 @@ def billing_contact_of(account: Account) -> dict[str, Any]:
     }
 
 
+def _set_totals(order: PurchaseOrder) -> None:
+    totals = order_totals(order)
+    order.subtotal_excl_tax = totals.subtotal_excl_tax
+    order.discount_excl_tax = totals.discount_excl_tax
+    order.total_excl_tax = totals.excl_tax
+    order.total_tax = totals.tax
+    order.total_incl_tax = totals.incl_tax
+    order.tax_breakdown = [
+        {
+            "label": component.label,
+            "rate": str(component.rate),
+            "base": f"{base:.2f}",
+            "amount": f"{tax:.2f}",
+        }
+        for component, base, tax in totals.tax_by_label()
+    ]
+
+
 def create_order(
     session: Session, platform: Platform, account: Account, cart: Cart
 ) -> PurchaseOrder:
@@ -702,21 +721,7 @@ def create_order(
         builder.add(index, cart_line)
     order.number = _next_order_number(session, platform)
     order.lines = builder.lines
-    totals = order_totals(order)
-    order.subtotal_excl_tax = totals.subtotal_excl_tax
-    order.discount_excl_tax = totals.discount_excl_tax
-    order.total_excl_tax = totals.excl_tax
-    order.total_tax = totals.tax
-    order.total_incl_tax = totals.incl_tax
-    order.tax_breakdown = [
-        {
-            "label": component.label,
-            "rate": str(component.rate),
-            "base": f"{base:.2f}",
-            "amount": f"{tax:.2f}",
-        }
-        for component, base, tax in totals.tax_by_label()
-    ]
+    _set_totals(order)
     session.add(order)
     order.events.append(
         OrderEvent(
@@ -730,6 +735,105 @@ def create_order(
     session.flush()
     _email(session, platform, order, "order-created", "created", attach_order=True)
     return order
+
+
+CUSTOM_KIND = "custom"  # a line priced by another area (e.g. more simultaneous calls)
+
+
+def create_custom_order(
+    session: Session,
+    platform: Platform,
+    *,
+    account_id: str,
+    description: str,
+    amount_excl_tax: Decimal,
+    monthly_excl_tax: Decimal | None = None,
+    billing_group_id: str | None = None,
+    on_paid: tuple[str, dict[str, Any]],
+    description_fr: str | None = None,
+    period: tuple[date, date] | None = None,
+) -> PurchaseOrder:
+    """A purchase order of one line priced by another area, for changes to existing services
+    accepted under the telephony terms. Once paid it skips validation and delivery: the outbox
+    message `on_paid` (topic, payload) is sent so the owning area applies the change."""
+    from voipdesk.accounts.models import Account
+
+    account = session.get(Account, account_id)
+    if account is None:
+        raise OrderNotFound()
+    now = platform.now()
+    today = platform.today()
+    allowed = allowed_payment_methods(session, account.country, account.kind)
+    default = default_payment_method(session, account.id)
+    period = period or rules.first_period(today)
+    taxes = catalogue_rules.tax_components(account.country, period[0])
+    amount = round_cents(amount_excl_tax)
+    topic, payload = on_paid
+    line = OrderLine(
+        position=0,
+        offer_code=CUSTOM_KIND,
+        kind=CUSTOM_KIND,
+        description_en=description[:300],
+        description_fr=(description_fr or description)[:300],
+        quantity=1,
+        unit_price_excl_tax=amount,
+        monthly_price_excl_tax=monthly_excl_tax,
+        amount_excl_tax=amount,
+        discountable=False,
+        tax_components=_tax_json(taxes),
+        period_start=period[0],
+        period_end=period[1],
+        details={
+            "on_paid": {"topic": topic, "payload": payload},
+            "telephony_terms_accepted_at": now.isoformat(),
+        },
+    )
+    order = PurchaseOrder(
+        id=new_id(),
+        number=_next_order_number(session, platform),
+        account_id=account.id,
+        state=rules.NOT_PAID,
+        created_at=now,
+        expires_at=rules.expiry_for(now),
+        country=account.country,
+        currency="EUR",
+        tax_date=period[0],
+        billing_contact=billing_contact_of(account),
+        default_payment_method_id=default.id
+        if default is not None and default.method_type in allowed
+        else None,
+        allowed_payment_methods=list(allowed),
+        billing_group_id=billing_group_id,
+        subtotal_excl_tax=Decimal("0"),
+        discount_excl_tax=Decimal("0"),
+        total_excl_tax=Decimal("0"),
+        total_tax=Decimal("0"),
+        total_incl_tax=Decimal("0"),
+        tax_breakdown=[],
+        lines=[line],
+    )
+    _set_totals(order)
+    session.add(order)
+    order.events.append(
+        OrderEvent(
+            at=now,
+            actor=f"account:{account.id}",
+            from_state=None,
+            to_state=rules.NOT_PAID,
+            note="created; telephony terms accepted",
+        )
+    )
+    session.flush()
+    _email(session, platform, order, "order-created", "created", attach_order=True)
+    return order
+
+
+def _on_paid_of(order: PurchaseOrder) -> dict[str, Any] | None:
+    """The message a custom order sends once paid (None for a normal order)."""
+    for line in order.lines:
+        if line.kind == CUSTOM_KIND and line.details.get("on_paid"):
+            return dict(line.details["on_paid"])
+    return None
 
 
 # =================================================================================================
@@ -1130,6 +1234,10 @@ def settle_payment_success(
         if promotion is not None:
             promotion.used_count += 1
     _cancel_open_payments(session, platform, order.id, except_id=payment.id)
+    on_paid = _on_paid_of(order)
+    if on_paid is not None:
+        _settle_custom_order(session, platform, order, payment, actor, on_paid)
+        return
     needs_validation = requires_validation(session, order)
     target = rules.VALIDATION if needs_validation else rules.DELIVERING
     transition(session, platform, order, target, actor, f"payment {payment.id}")
@@ -1145,6 +1253,32 @@ def settle_payment_success(
         _email(session, platform, order, "order-documents-requested", "documents_requested")
     else:
         _enqueue_delivery(session, platform, order)
+
+
+def _settle_custom_order(
+    session: Session,
+    platform: Platform,
+    order: PurchaseOrder,
+    payment: Payment,
+    actor: str,
+    on_paid: dict[str, Any],
+) -> None:
+    """A paid custom order: no validation, no provisioning; the owning area applies the change
+    through its outbox message (written in this same transaction, so it cannot be lost)."""
+    now = platform.now()
+    transition(session, platform, order, rules.DELIVERING, actor, f"payment {payment.id}")
+    enqueue(
+        session, on_paid["topic"], on_paid["payload"], now, dedup_key=f"order-on-paid:{order.id}"
+    )
+    transition(session, platform, order, rules.DELIVERED, "system", on_paid["topic"])
+    _email(session, platform, order, "order-payment-received", "payment_received")
+    enqueue(
+        session,
+        "orders.issue_invoice",
+        {"order_id": order.id},
+        now,
+        dedup_key=f"order-invoice:{order.id}",
+    )
 
 
 def _enqueue_delivery(session: Session, platform: Platform, order: PurchaseOrder) -> None:

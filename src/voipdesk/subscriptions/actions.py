@@ -423,20 +423,18 @@ def _order_calls_increase(
     monthly: Decimal,
 ) -> str | None:
     """The purchase order through the orders area, which calls `apply_calls_increase` (outbox
-    topic "subscriptions.calls_increase_paid") once it is paid.
+    topic "subscriptions.calls_increase_paid") once it is paid."""
+    from voipdesk.core.i18n import gettext
+    from voipdesk.orders.actions import create_custom_order
 
-    HOOK: the orders area exposes no function for a custom order yet; until it does
-    (`voipdesk.orders.actions.create_custom_order`), the increase is refused with a clear error."""
-    from voipdesk.orders import actions as order_actions
-
-    create = getattr(order_actions, "create_custom_order", None)
-    if create is None:
-        raise errors.OrderingUnavailable()
-    order = create(
+    label = "Simultaneous calls: +%(count)s (%(number)s)"
+    values = {"count": total - line.simultaneous_calls, "number": line.number_e164}
+    order = create_custom_order(
         session,
         platform,
         account_id=account_id,
-        description=f"+{total - line.simultaneous_calls} simultaneous calls {line.number_e164}",
+        description=gettext("en", label, **values),
+        description_fr=gettext("fr", label, **values),
         amount_excl_tax=prorated,
         monthly_excl_tax=monthly,
         billing_group_id=line.billing_group_id,

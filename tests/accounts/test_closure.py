@@ -76,3 +76,28 @@ def test_a_closed_account_can_no_longer_log_in(client, platform, test_blockers):
             select(ServiceEmail.kind).where(ServiceEmail.account_id == account.id)
         ).all()
     assert "account-closed" in kinds
+
+
+def test_closing_erases_personal_data_and_frees_the_email(client, platform, test_blockers):
+    account = make_account(platform, mobile="+33612345678")
+    token = api_token_for(client, account)
+    done = client.post(
+        f"{API}/me/closure",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"password": PASSWORD},
+    )
+    assert done.status_code == 200
+    with platform.session() as session:
+        closed = session.get(Account, account.id)
+        assert closed is not None
+        assert closed.closed_at is not None
+        assert closed.handle == account.handle  # the pseudonym invoices refer to
+        assert account.email not in closed.email
+        assert (closed.first_name, closed.last_name, closed.city) == ("-", "-", "")
+        assert closed.mobile is None and closed.backup_email is None
+        kinds = session.scalars(
+            select(ServiceEmail.kind).where(ServiceEmail.account_id == account.id)
+        ).all()
+    assert kinds == ["account-closed"]
+    again = make_account(platform, email=account.email)
+    assert again.id != account.id

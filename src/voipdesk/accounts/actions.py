@@ -1138,5 +1138,45 @@ def close_account(
             .values(revoked_at=now)
         )
         session.execute(delete(WebSession).where(WebSession.account_id == account.id))
-        _event(session, platform, account.id, "account_closed", ip=ip, user_agent=user_agent)
+        farewell = session.scalars(
+            select(ServiceEmail.id).where(
+                ServiceEmail.account_id == account.id, ServiceEmail.kind == "account-closed"
+            )
+        ).all()
+        _erase_personal_data(session, account, keep_email_ids=set(farewell))
+        _event(session, platform, account.id, "account_closed")
     return account
+
+
+def _erase_personal_data(session: Session, account: Account, keep_email_ids: set[str]) -> None:
+    """Erases what identifies the person, as far as the law allows: invoices keep the customer
+    details of their day (billing area), the handle stays as a pseudonym they refer to, and the
+    farewell e-mail is kept until it is delivered. The e-mail address becomes free again."""
+    account.first_name = "-"
+    account.last_name = "-"
+    account.address_line1 = ""
+    account.address_line2 = None
+    account.postal_code = ""
+    account.city = ""
+    account.email = f"closed-{account.id}@invalid"
+    account.backup_email = None
+    account.mobile = None
+    account.password_hash = "!closed"  # matches no password
+    account.totp_secret = None
+    account.totp_pending_secret = None
+    for table in (RecoveryCode, KnownDevice, LoginAttempt, PasswordReset):
+        session.execute(delete(table).where(table.account_id == account.id))
+    session.execute(
+        update(SecurityEvent)
+        .where(SecurityEvent.account_id == account.id)
+        .values(ip=None, user_agent=None)
+    )
+    others = select(ServiceEmail.id).where(
+        ServiceEmail.account_id == account.id, ServiceEmail.id.not_in(keep_email_ids)
+    )
+    session.execute(delete(EmailAttachment).where(EmailAttachment.email_id.in_(others)))
+    session.execute(
+        delete(ServiceEmail).where(
+            ServiceEmail.account_id == account.id, ServiceEmail.id.not_in(keep_email_ids)
+        )
+    )

@@ -260,7 +260,11 @@ def test_validation_rule_holds_the_order_until_released(
     run_outbox(seeded)
     held = load(seeded, order.id)
     assert held.state == rules.VALIDATION
-    assert "order-documents-requested" in email_kinds(seeded, customer)
+    # One e-mail about the order, saying it waits for the procedure (the procedure's own e-mail
+    # with the PDF is the validation area's); no second "documents requested" e-mail.
+    [paid] = [e for e in emails(seeded, customer) if e.kind == "order-payment-received"]
+    assert "once your VoIP validation procedure is approved" in paid.body_text
+    assert "order-documents-requested" not in email_kinds(seeded, customer)
     with seeded.session() as session:
         steps = actions.follow_up_of(session, held)
     assert next(step for step in steps if step.code == "validation").action_needed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date
 from urllib.parse import quote
 
@@ -43,3 +44,38 @@ def test_group_page_offer_change_cancel_and_invoices(client):
     assert "Mes factures" in invoices.text
     services = client.get("/services")
     assert services.status_code == 200 and "Passer en renouvellement manuel" in services.text
+
+
+def test_group_page_changes_the_billing_contact_and_cancels_the_waiting_change(client):
+    platform = client.app.state.platform
+    owner = make_account(platform, language="fr")
+    new_contact = make_account(platform, country="BE", language="fr")
+    group = deliver(platform, owner.id, lines=[("sip-decouverte", 1)]).billing_group_id
+    assert login(client, owner.email, PASSWORD).status_code == 303
+    page = client.get(f"/telephony/{group}")
+    assert "Contact facturation" in page.text and owner.handle in page.text
+    unknown = client.post(
+        f"/telephony/{group}/billing-contact",
+        data={"csrf_token": csrf_from(page.text), "billing_contact": "nobody@example.org"},
+    )
+    assert unknown.status_code == 422
+    shown = html.unescape(unknown.text)
+    assert "Aucun compte client n'a l'identifiant ou l'adresse e-mail nobody@example.org" in shown
+    assert "Indiquez l'identifiant ou l'adresse e-mail d'un compte client ouvert." in shown
+    asked = client.post(
+        f"/telephony/{group}/billing-contact",
+        data={"csrf_token": csrf_from(page.text), "billing_contact": new_contact.handle},
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303
+    waiting = client.get(f"/telephony/{group}")
+    assert f"Changement vers {new_contact.handle} en attente" in waiting.text
+    cancelled = client.post(
+        f"/telephony/{group}/billing-contact/cancel",
+        data={"csrf_token": csrf_from(waiting.text)},
+        follow_redirects=False,
+    )
+    assert cancelled.status_code == 303
+    after = client.get(f"/telephony/{group}")
+    assert "en attente de la validation VoIP" not in after.text
+    assert "Changer le contact facturation" in after.text

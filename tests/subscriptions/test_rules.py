@@ -48,3 +48,16 @@ def test_prorated_parts_add_up_to_the_full_price(monthly, month, offsets):
     )
     assert parts[0].start == month and parts[-1].end == rules.end_of_month(month)
     assert all(p.amount >= 0 for p in parts)
+
+
+@given(
+    st.sampled_from(list(rules.CONTACT_CHANGE_TRANSITIONS)),
+    st.sampled_from(list(rules.CONTACT_CHANGE_TRANSITIONS)),
+)
+def test_a_billing_contact_change_is_decided_once(current, target):
+    # Only a waiting change can be applied or cancelled; a decided one never moves again.
+    allowed = rules.can_change_contact_state(current, target)
+    assert allowed == (
+        current == rules.CONTACT_CHANGE_WAITING
+        and target in (rules.CONTACT_CHANGE_APPLIED, rules.CONTACT_CHANGE_CANCELLED)
+    )

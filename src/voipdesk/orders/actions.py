@@ -1241,7 +1241,16 @@ def settle_payment_success(
     needs_validation = requires_validation(session, order)
     target = rules.VALIDATION if needs_validation else rules.DELIVERING
     transition(session, platform, order, target, actor, f"payment {payment.id}")
-    _email(session, platform, order, "order-payment-received", "payment_received")
+    # An order held in validation says so here; the procedure itself (PDF, documents, where to
+    # send them) is the validation area's own e-mail, so nothing else is sent for it.
+    _email(
+        session,
+        platform,
+        order,
+        "order-payment-received",
+        "payment_received",
+        extra={"awaiting_procedure": needs_validation},
+    )
     enqueue(
         session,
         "orders.issue_invoice",
@@ -1249,9 +1258,7 @@ def settle_payment_success(
         now,
         dedup_key=f"order-invoice:{order.id}",
     )
-    if needs_validation:
-        _email(session, platform, order, "order-documents-requested", "documents_requested")
-    else:
+    if not needs_validation:
         _enqueue_delivery(session, platform, order)
 
 

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from voipdesk.accounts.models import Account
 from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.db import new_id
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import errors, rules
 from voipdesk.subscriptions.models import (
+    BillingContactChange,
     BillingGroup,
     DeletionRequest,
     PendingChange,
@@ -748,7 +750,6 @@ def request_delete_now(
 ) -> str:
     """Sends the e-mail with a single-use confirmation link; returns the token (for the e-mail)."""
     from voipdesk.accounts.emails import send_service_email
-    from voipdesk.accounts.models import Account
 
     service = get_account_service(session, account_id, service_id)
     _check_live(service)
@@ -849,3 +850,158 @@ def describe(service: Service) -> str:
 
 def monthly_price(service: Service) -> Decimal:
     return units_to_price(service.monthly_price_e4)
+
+
+# --------------------------------------------------------------------------------------------------
+# Billing contact
+# --------------------------------------------------------------------------------------------------
+def find_contact(session: Session, handle_or_email: str) -> Account:
+    """A customer account named by its handle or e-mail (closed and staff accounts excluded)."""
+    wanted = (handle_or_email or "").strip().lower()
+    account = (
+        session.scalar(
+            select(Account).where(
+                or_(Account.handle == wanted, func.lower(Account.email) == wanted),
+                Account.closed_at.is_(None),
+                Account.is_staff.is_(False),
+            )
+        )
+        if wanted
+        else None
+    )
+    if account is None:
+        raise errors.BillingContactUnknown(
+            contact=handle_or_email,
+            fields={"billing_contact": "Give the handle or e-mail of an open customer account."},
+        )
+    return account
+
+
+def waiting_contact_change(session: Session, group_id: str) -> BillingContactChange | None:
+    return session.scalar(
+        select(BillingContactChange).where(BillingContactChange.waiting_for_group == group_id)
+    )
+
+
+def request_billing_contact_change(
+    session: Session, platform: Platform, account_id: str, group_id: str, new_contact: str
+) -> BillingContactChange:
+    """The owner names a new billing contact for the group. It applies at once when that contact
+    is validated for VoIP; otherwise it waits, and the contact gets the validation procedure."""
+    from voipdesk.validation.gate import request_for_billing_contact_change
+
+    group = get_group(session, account_id, group_id, lock=True)
+    contact = find_contact(session, new_contact)
+    if contact.id == group.billing_account_id:
+        raise errors.BillingContactUnchanged(
+            contact=contact.handle, fields={"billing_contact": "Name another account."}
+        )
+    waiting = waiting_contact_change(session, group.id)
+    if waiting is not None:
+        waiting_for = session.get(Account, waiting.to_account_id)
+        raise errors.BillingContactChangeWaiting(
+            contact=waiting_for.handle if waiting_for else waiting.to_account_id
+        )
+    actor = f"account:{account_id}"
+    change = BillingContactChange(
+        id=new_id(),
+        billing_group_id=group.id,
+        waiting_for_group=group.id,
+        from_account_id=group.billing_account_id,
+        to_account_id=contact.id,
+        state=rules.CONTACT_CHANGE_WAITING,
+        requested_at=platform.now(),
+        requested_by=actor,
+    )
+    session.add(change)
+    record(session, platform, group.id, None, actor, f"billing contact change to {contact.handle}")
+    session.flush()
+    procedure = request_for_billing_contact_change(session, platform, contact.id, [group.id])
+    if procedure is None:
+        _apply_contact_change(session, platform, change, actor)
+    else:
+        change.procedure_id = procedure.id
+    return change
+
+
+def cancel_billing_contact_change(
+    session: Session, platform: Platform, account_id: str, group_id: str
+) -> BillingContactChange:
+    group = get_group(session, account_id, group_id, lock=True)
+    change = waiting_contact_change(session, group.id)
+    if change is None:
+        raise errors.BillingContactChangeNotFound()
+    _decide(change, rules.CONTACT_CHANGE_CANCELLED, platform)
+    record(
+        session,
+        platform,
+        group.id,
+        None,
+        f"account:{account_id}",
+        "billing contact change cancelled",
+    )
+    return change
+
+
+def release_billing_contact_changes(
+    session: Session, platform: Platform, account_id: str
+) -> list[BillingContactChange]:
+    """Called when `account_id` is validated for VoIP: the changes waiting for it apply."""
+    waiting = list(
+        session.scalars(
+            select(BillingContactChange)
+            .where(
+                BillingContactChange.to_account_id == account_id,
+                BillingContactChange.state == rules.CONTACT_CHANGE_WAITING,
+            )
+            .order_by(BillingContactChange.requested_at, BillingContactChange.id)
+            .with_for_update()
+        )
+    )
+    for change in waiting:
+        _apply_contact_change(session, platform, change, "validation")
+    return waiting
+
+
+def _decide(change: BillingContactChange, target: str, platform: Platform) -> None:
+    if not rules.can_change_contact_state(change.state, target):
+        raise errors.BillingContactChangeNotFound()
+    change.state = target
+    change.decided_at = platform.now()
+    change.waiting_for_group = None
+
+
+def _apply_contact_change(
+    session: Session, platform: Platform, change: BillingContactChange, actor: str
+) -> None:
+    """The group and every service it holds are now invoiced to the new billing contact."""
+    from voipdesk.accounts.emails import send_service_email
+
+    group = session.get(BillingGroup, change.billing_group_id, with_for_update=True)
+    assert group is not None
+    _decide(change, rules.CONTACT_CHANGE_APPLIED, platform)
+    group.billing_account_id = change.to_account_id
+    session.execute(
+        update(Service)
+        .where(Service.billing_group_id == group.id, Service.state != rules.DELETED)
+        .values(account_id=change.to_account_id)
+    )
+    new_contact = session.get(Account, change.to_account_id)
+    assert new_contact is not None
+    record(session, platform, group.id, None, actor, f"billing contact is now {new_contact.handle}")
+    for recipient_id in dict.fromkeys((group.account_id, change.from_account_id, new_contact.id)):
+        recipient = session.get(Account, recipient_id)
+        if recipient is None or recipient.closed_at is not None:
+            continue
+        send_service_email(
+            session,
+            platform,
+            account=recipient,
+            kind="billing-contact-changed",
+            template="subscriptions/billing_contact_changed",
+            context={
+                "group_name": group.name,
+                "new_contact": f"{new_contact.display_name} ({new_contact.handle})",
+                "is_new_contact": recipient.id == new_contact.id,
+            },
+        )

@@ -14,7 +14,12 @@ from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.http import get_platform
 from voipdesk.subscriptions import actions, rules
-from voipdesk.subscriptions.models import BillingGroup, PendingChange, Service
+from voipdesk.subscriptions.models import (
+    BillingContactChange,
+    BillingGroup,
+    PendingChange,
+    Service,
+)
 
 router = APIRouter(tags=["telephony"])
 
@@ -61,6 +66,18 @@ class ServiceOut(BaseModel):
     pending_changes: list[PendingChangeOut] = Field(default_factory=list)
 
 
+class BillingContactChangeOut(BaseModel):
+    id: str
+    state: str
+    from_contact: str
+    to_contact: str
+    requested_at: datetime
+    decided_at: datetime | None
+    procedure_id: str | None = Field(
+        description="The new contact's VoIP validation procedure that the change waits for"
+    )
+
+
 class GroupOut(BaseModel):
     id: str
     name: str
@@ -70,10 +87,21 @@ class GroupOut(BaseModel):
     numbers: int
     faxes: int
     pending_changes: int
+    billing_contact: str = Field(description="Handle of the account invoiced for the group")
+    billing_contact_change: BillingContactChangeOut | None = Field(
+        default=None, description="A change of billing contact waiting for its VoIP validation"
+    )
 
 
 class GroupPatch(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    billing_contact: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=254,
+        description="Handle or e-mail of the new billing contact. It applies at once when that "
+        "account is validated for VoIP, else it waits for its validation procedure.",
+    )
 
 
 class TerminationIn(BaseModel):
@@ -165,8 +193,26 @@ def service_out(service: Service, changes: list[PendingChange] | None = None) ->
     )
 
 
+def _handle(session: Any, account_id: str) -> str:
+    account = session.get(Account, account_id)
+    return account.handle if account is not None else account_id
+
+
+def contact_change_out(session: Any, change: BillingContactChange) -> BillingContactChangeOut:
+    return BillingContactChangeOut(
+        id=change.id,
+        state=change.state,
+        from_contact=_handle(session, change.from_account_id),
+        to_contact=_handle(session, change.to_account_id),
+        requested_at=change.requested_at,
+        decided_at=change.decided_at,
+        procedure_id=change.procedure_id,
+    )
+
+
 def group_out(session: Any, group: BillingGroup) -> GroupOut:
     services = actions.group_services(session, group.id)
+    waiting = actions.waiting_contact_change(session, group.id)
     return GroupOut(
         id=group.id,
         name=group.name,
@@ -176,6 +222,8 @@ def group_out(session: Any, group: BillingGroup) -> GroupOut:
         numbers=sum(1 for s in services if s.kind == rules.KIND_ALIAS_NUMBER),
         faxes=sum(1 for s in services if s.kind == rules.KIND_FAX_LINE),
         pending_changes=len(actions.pending_changes(session, group.id)),
+        billing_contact=_handle(session, group.billing_account_id),
+        billing_contact_change=contact_change_out(session, waiting) if waiting else None,
     )
 
 
@@ -225,11 +273,32 @@ def patch_group(
     platform: Platform = Depends(get_platform),
     account: Account = Depends(current_account),
 ) -> GroupOut:
+    """Renames the group and/or names its new billing contact (see `billing_contact`)."""
     with platform.transaction() as session:
         found = actions.get_group(session, account.id, group, lock=True)
-        found.name = body.name.strip()
-        actions.record(session, platform, found.id, None, f"account:{account.id}", "renamed")
+        if body.name is not None:
+            found.name = body.name.strip()
+            actions.record(session, platform, found.id, None, f"account:{account.id}", "renamed")
+        if body.billing_contact is not None:
+            actions.request_billing_contact_change(
+                session, platform, account.id, found.id, body.billing_contact
+            )
         return group_out(session, found)
+
+
+@router.delete(
+    "/telephony/{group}/billing-contact-change",
+    status_code=204,
+    summary="Cancel the change of billing contact waiting for its VoIP validation",
+)
+def cancel_billing_contact_change(
+    group: str,
+    platform: Platform = Depends(get_platform),
+    account: Account = Depends(current_account),
+) -> Response:
+    with platform.transaction() as session:
+        actions.cancel_billing_contact_change(session, platform, account.id, group)
+    return Response(status_code=204)
 
 
 @router.delete(

@@ -104,3 +104,26 @@ class LoanNotFound(NotFound):
 class LoanNotReturnable(Conflict):
     code = "hardware-loan-not-returnable"
     message = "This hardware has no return opened."
+
+
+class BillingContactUnknown(InvalidInput):
+    code = "billing-contact-unknown"
+    message = "No customer account has the handle or e-mail %(contact)s."
+
+
+class BillingContactUnchanged(InvalidInput):
+    code = "billing-contact-unchanged"
+    message = "%(contact)s is already the billing contact of this billing group."
+
+
+class BillingContactChangeWaiting(Conflict):
+    code = "billing-contact-change-waiting"
+    message = (
+        "A change of billing contact to %(contact)s already waits for that contact's VoIP "
+        "validation. Cancel it first to choose another contact."
+    )
+
+
+class BillingContactChangeNotFound(NotFound):
+    code = "billing-contact-change-not-found"
+    message = "This billing group has no change of billing contact waiting."

@@ -175,3 +175,23 @@ class DeletionRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BillingContactChange(Base):
+    """A change of a billing group's billing contact. It applies at once when the new contact is
+    validated for VoIP, else it waits for that contact's validation procedure to be approved."""
+
+    __tablename__ = "billing_contact_change"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    billing_group_id: Mapped[str] = mapped_column(ForeignKey("billing_group.id"), index=True)
+    # Equal to billing_group_id while waiting, NULL once decided: the unique index keeps one
+    # waiting change per group even when two requests race.
+    waiting_for_group: Mapped[str | None] = mapped_column(String(32), unique=True)
+    from_account_id: Mapped[str] = mapped_column(String(32))
+    to_account_id: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(30))  # rules.CONTACT_CHANGE_*
+    procedure_id: Mapped[str | None] = mapped_column(String(32))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    requested_by: Mapped[str] = mapped_column(String(60))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

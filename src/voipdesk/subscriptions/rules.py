@@ -89,6 +89,28 @@ PENDING = "pending"
 APPLIED = "applied"
 CANCELLED = "cancelled"
 
+# --- Billing-contact changes --------------------------------------------------------------------
+# The new billing contact of VoIP services must be validated for VoIP (validation procedure):
+# until then the change waits; the owner can cancel it while it waits.
+CONTACT_CHANGE_WAITING = "waiting_for_validation"
+CONTACT_CHANGE_APPLIED = "applied"
+CONTACT_CHANGE_CANCELLED = "cancelled"
+CONTACT_CHANGE_TRANSITIONS: dict[str, frozenset[str]] = {
+    CONTACT_CHANGE_WAITING: frozenset({CONTACT_CHANGE_APPLIED, CONTACT_CHANGE_CANCELLED}),
+    CONTACT_CHANGE_APPLIED: frozenset(),
+    CONTACT_CHANGE_CANCELLED: frozenset(),
+}
+CONTACT_CHANGE_LABELS = {
+    CONTACT_CHANGE_WAITING: N_("Waiting for the new billing contact's VoIP validation"),
+    CONTACT_CHANGE_APPLIED: N_("Done"),
+    CONTACT_CHANGE_CANCELLED: N_("Cancelled"),
+}
+
+
+def can_change_contact_state(current: str, target: str) -> bool:
+    return target in CONTACT_CHANGE_TRANSITIONS.get(current, frozenset())
+
+
 # --- Termination reasons -------------------------------------------------------------------------
 REASON_MOVE = "move"
 REASON_BILLING = "billing_difficulties"

@@ -503,18 +503,20 @@ def cancel_procedure(
 # Other areas: orders (through gate.py) and billing-contact changes
 # =================================================================================================
 def request_for_billing_contact_change(
-    session: Session, platform: Platform, account_id: str, services: list[str] | None = None
+    session: Session, platform: Platform, account_id: str, billing_groups: list[str] | None = None
 ) -> VoipProcedure | None:
     """A billing-contact change of VoIP services to `account_id`: it waits for the new billing
     contact to be validated. Returns its procedure (opened and e-mailed if needed), or None when
-    the account is already validated and the change may go ahead."""
+    nothing is to wait for: the account is validated, or its country has no procedure."""
     if is_validated(session, account_id):
         return None
     account = session.get(Account, account_id)
     if account is None:
         raise ProcedureNotFound()
+    if not rules.procedure_applies(account.country):
+        return None
     now = platform.now()
-    context = {"services": list(services)} if services else None
+    context = {"billing_groups": list(billing_groups)} if billing_groups else None
     procedure, created = open_or_reuse(
         session,
         account,
@@ -525,11 +527,11 @@ def request_for_billing_contact_change(
     )
     if created:
         send_procedure(session, platform, procedure, "system")
-    elif services:
-        known = list(procedure.context.get("services", []))
+    elif billing_groups:
+        known = list(procedure.context.get("billing_groups", []))
         procedure.context = {
             **procedure.context,
-            "services": known + [s for s in services if s not in known],
+            "billing_groups": known + [g for g in billing_groups if g not in known],
         }
     return procedure
 
@@ -683,17 +685,9 @@ def _release_waiting(session: Session, platform: Platform, account_id: str) -> l
             release_order_after_validation(session, platform, order_id)
             released.append(order_id)
     # Billing-contact changes of VoIP services waiting for this account (subscriptions area).
-    import importlib
+    from voipdesk.subscriptions.actions import release_billing_contact_changes
 
-    try:
-        subscriptions_actions = importlib.import_module("voipdesk.subscriptions.actions")
-    except ModuleNotFoundError as missing:
-        if missing.name not in ("voipdesk.subscriptions", "voipdesk.subscriptions.actions"):
-            raise
-        return released
-    hook = getattr(subscriptions_actions, "release_billing_contact_changes", None)
-    if hook is not None:
-        hook(session, platform, account_id)
+    release_billing_contact_changes(session, platform, account_id)
     return released
 
 

@@ -36,7 +36,7 @@ class VoipProcedure(Base):
     iban: Mapped[str | None] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11))
     payment_method_id: Mapped[str | None] = mapped_column(String(32))
-    # What is waiting for it: {"order_ids": [...]} or {"services": [...]} (informational).
+    # What is waiting for it: {"order_ids": [...]} or {"billing_groups": [...]} (informational).
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

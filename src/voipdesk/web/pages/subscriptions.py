@@ -80,8 +80,13 @@ def _group_context(
         changes = actions.pending_changes(session, group.id)
         services = actions.group_services(session, group.id)
         by_id = {s.id: s for s in services}
+        waiting = actions.waiting_contact_change(session, group.id)
+        waiting_for = session.get(Account, waiting.to_account_id) if waiting else None
         return {
             "group": group,
+            "billing_contact": session.get(Account, group.billing_account_id),
+            "contact_change": waiting,
+            "contact_change_to": waiting_for,
             "services": [
                 _service_row(s, changes, language) for s in services if s.kind != rules.KIND_OPTION
             ],
@@ -187,6 +192,37 @@ def terminate_group_page(
         request, platform, account, group_id,
         lambda s: actions.terminate_group(s, platform, account.id, group_id, reason, details),
         "The billing group will be terminated at the next renewal.", f"/telephony/{group_id}",
+    )  # fmt: skip
+
+
+@router.post("/telephony/{group_id}/billing-contact")
+def billing_contact_page(
+    group_id: str,
+    request: Request,
+    billing_contact: str = Form(""),
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    return _act(
+        request, platform, account, group_id,
+        lambda s: actions.request_billing_contact_change(
+            s, platform, account.id, group_id, billing_contact
+        ),
+        "The change of billing contact was recorded.", f"/telephony/{group_id}",
+    )  # fmt: skip
+
+
+@router.post("/telephony/{group_id}/billing-contact/cancel")
+def cancel_billing_contact_page(
+    group_id: str,
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    return _act(
+        request, platform, account, group_id,
+        lambda s: actions.cancel_billing_contact_change(s, platform, account.id, group_id),
+        "The change of billing contact was cancelled.", f"/telephony/{group_id}",
     )  # fmt: skip
 
 

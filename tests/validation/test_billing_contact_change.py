@@ -67,6 +67,7 @@ def test_change_waits_for_the_new_contact_then_applies_on_approval(
     [mail] = emails(seeded, new_contact, "validation-procedure")
     assert mail.subject.endswith(SUBJECT_END) and "IMPORTANT" in mail.subject
     assert [a.content_type for a in mail.attachments] == ["application/pdf"]
+    assert "Vous avez été désigné contact facturation de services VoIP" in mail.body_text
     status = api.get("/telephony/procedure", new_contact).json()
     assert status["required"] is True
     procedure = status["procedure"]

@@ -11,16 +11,14 @@ from voipdesk.accounts.models import Account
 from voipdesk.core.platform import Platform
 from voipdesk.validation import actions, rules
 
-# Valid test IBANs (schwifty-checked) of the demo customers' countries.
-DEMO_BANK = {
-    "BE": ("BE68 5390 0754 7034", "BBRUBEBB"),
-    "CH": ("CH93 0076 2011 6238 5295 7", "UBSWCHZH80A"),
-}
+# A valid test IBAN (schwifty-checked) of the demo customer who validates in advance.
+DEMO_BANK = {"CH": ("CH93 0076 2011 6238 5295 7", "UBSWCHZH80A")}
 
 
 def seed(session: Session, platform: Platform, accounts: Sequence[Account]) -> None:
-    """The Belgian company's procedure waits for review with one document received; the Swiss
-    association's waits for its documents. French customers start with none (first order)."""
+    """The Swiss association validates in advance: its procedure is under review with one document
+    received, for the back office to show. The others start with none: the Belgian company's
+    first order of VoIP services opens its procedure, as the README's walk-through shows."""
     staff = session.scalar(select(Account).where(Account.is_staff.is_(True)).limit(1))
     for listed in accounts:
         account = session.get(Account, listed.id)
@@ -38,7 +36,7 @@ def seed(session: Session, platform: Platform, accounts: Sequence[Account]) -> N
                 holder_name=account.display_name, holder_address=address, iban=iban, bic=bic
             ),
         )
-        if account.kind == rules.COMPANY and staff is not None:
+        if staff is not None:
             first_document = rules.document_codes(account.kind, account.country)[0]
             actions.record_document(
                 session, platform, staff, procedure.id, first_document, rules.RECEIVED

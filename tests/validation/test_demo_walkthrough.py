@@ -58,6 +58,9 @@ def test_belgian_company_first_order_validation_approval_delivery(
     page.reload()
     assert page.locator("#order-state").inner_text() == "Validation"
     assert "Envoyez la procédure de validation VoIP" in page.locator(".action-needed").inner_text()
+    page.get_by_role("link", name="Votre procédure VoIP").click()
+    page.wait_for_url(f"{live_server.url}/voip-procedure")
+    assert "validation-be@" in page.locator("main").inner_text()  # where to send it
 
     # The procedure e-mail, with its PDF: the Belgian company's documents, sent by e-mail.
     with platform.session() as session:

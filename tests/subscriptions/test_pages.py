@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 from urllib.parse import quote
 
@@ -68,8 +69,28 @@ def test_group_page_changes_the_billing_contact_and_cancels_the_waiting_change(c
         follow_redirects=False,
     )
     assert asked.status_code == 303
+    assert (
+        f"Changement vers {new_contact.handle} en attente" in client.get(f"/telephony/{group}").text
+    )
+    # The named contact accepts on its telephony page; the change then waits for its validation.
+    client.cookies.clear()
+    assert login(client, new_contact.email, PASSWORD).status_code == 303
+    requests_page = client.get("/telephony")
+    assert "vous demande de devenir le contact facturation" in html.unescape(requests_page.text)
+    [change_id] = re.findall(
+        r"/telephony/billing-contact-requests/(\w+)/accept", requests_page.text
+    )
+    accepted = client.post(
+        f"/telephony/billing-contact-requests/{change_id}/accept",
+        data={"csrf_token": csrf_from(requests_page.text)},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303
+    assert "billing-contact-requests" not in client.get("/telephony").text
+    client.cookies.clear()
+    assert login(client, owner.email, PASSWORD).status_code == 303
     waiting = client.get(f"/telephony/{group}")
-    assert f"Changement vers {new_contact.handle} en attente" in waiting.text
+    assert "en attente de la validation VoIP de ce compte" in html.unescape(waiting.text)
     cancelled = client.post(
         f"/telephony/{group}/billing-contact/cancel",
         data={"csrf_token": csrf_from(waiting.text)},

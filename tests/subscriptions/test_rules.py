@@ -55,9 +55,13 @@ def test_prorated_parts_add_up_to_the_full_price(monthly, month, offsets):
     st.sampled_from(list(rules.CONTACT_CHANGE_TRANSITIONS)),
 )
 def test_a_billing_contact_change_is_decided_once(current, target):
-    # Only a waiting change can be applied or cancelled; a decided one never moves again.
+    # An open change moves on once; a decided one never moves again; only a change waiting for
+    # acceptance can be refused, and acceptance comes before validation, never after.
     allowed = rules.can_change_contact_state(current, target)
-    assert allowed == (
-        current == rules.CONTACT_CHANGE_WAITING
-        and target in (rules.CONTACT_CHANGE_APPLIED, rules.CONTACT_CHANGE_CANCELLED)
-    )
+    decided = (rules.CONTACT_CHANGE_APPLIED, rules.CONTACT_CHANGE_CANCELLED)
+    if current == rules.CONTACT_CHANGE_WAITING_FOR_ACCEPTANCE:
+        assert allowed == (target != current)
+    elif current == rules.CONTACT_CHANGE_WAITING:
+        assert allowed == (target in decided)
+    else:
+        assert not allowed

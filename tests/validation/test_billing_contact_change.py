@@ -1,8 +1,8 @@
 """A change of the billing contact of VoIP services waits for the new contact's validation.
 
 Through the real application on both databases: the owner names the new billing contact, that
-contact gets the procedure, staff approve it in the back office, and the group is then invoiced to
-the new contact at the next renewal.
+contact accepts and gets the procedure, staff approve it in the back office, and the group is then
+invoiced to the new contact at the next renewal.
 """
 
 from __future__ import annotations
@@ -36,6 +36,13 @@ def _delete(api: ApiClient, account: Account, path: str):  # type: ignore[no-unt
     return api.client.delete("/api/v1" + path, headers=api.headers_for(account))
 
 
+def _accept(api: ApiClient, contact: Account) -> dict[str, Any]:
+    [request] = api.get("/me/billing-contact-requests", contact).json()
+    answer = api.post(f"/me/billing-contact-requests/{request['id']}/accept", contact)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
 def _group_of(platform: Any, owner: Account) -> str:
     return deliver(platform, owner.id, lines=[("sip-decouverte", 1)], aliases=1).billing_group_id
 
@@ -58,9 +65,22 @@ def test_change_waits_for_the_new_contact_then_applies_on_approval(
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["billing_contact"] == owner.handle  # not yet
-    change = body["billing_contact_change"]
+    asked = body["billing_contact_change"]
+    assert asked["state"] == "waiting_for_acceptance"
+    assert (asked["from_contact"], asked["to_contact"]) == (owner.handle, new_contact.handle)
+    # Nobody is invoiced without consent: the named contact is asked first, and only it may answer.
+    [request] = emails(seeded, new_contact, "billing-contact-request")
+    assert owner.handle in request.subject
+    assert emails(seeded, new_contact, "validation-procedure") == []
+    stranger = customer_factory()
+    stolen = api.post(f"/me/billing-contact-requests/{asked['id']}/accept", stranger)
+    assert stolen.status_code == 404
+    assert api.get("/me/billing-contact-requests", stranger).json() == []
+    change = _accept(api, new_contact)
     assert change["state"] == "waiting_for_validation"
-    assert (change["from_contact"], change["to_contact"]) == (owner.handle, new_contact.handle)
+    assert (
+        api.get(f"/telephony/{group}", owner).json()["billing_contact_change"]["id"] == asked["id"]
+    )
     assert _billing_accounts(seeded, group) == (owner.id, {owner.id})
 
     # The new contact received the procedure, PDF attached, and sees it in the customer space.
@@ -75,8 +95,7 @@ def test_change_waits_for_the_new_contact_then_applies_on_approval(
     assert procedure["reason"] == "billing_contact_change"
 
     # A second change while one waits is refused, naming the contact it waits for.
-    other = customer_factory()
-    refused = _patch(api, owner, f"/telephony/{group}", {"billing_contact": other.handle})
+    refused = _patch(api, owner, f"/telephony/{group}", {"billing_contact": stranger.handle})
     assert refused.status_code == 409
     assert refused.json()["type"] == "billing-contact-change-waiting"
     assert new_contact.handle in refused.json()["detail"]
@@ -118,15 +137,19 @@ def test_a_validated_contact_or_one_without_procedure_applies_at_once(
     group = _group_of(seeded, owner)
     answer = _patch(api, owner, f"/telephony/{group}", {"billing_contact": validated.email})
     assert answer.status_code == 200, answer.text
-    assert answer.json()["billing_contact"] == validated.handle
-    assert answer.json()["billing_contact_change"] is None
+    assert answer.json()["billing_contact"] == owner.handle  # until the contact accepts
+    assert _accept(api, validated)["state"] == "applied"
+    moved = api.get(f"/telephony/{group}", owner).json()
+    assert moved["billing_contact"] == validated.handle
+    assert moved["billing_contact_change"] is None
     assert emails(seeded, validated, "validation-procedure") == []
 
     # Québec has no validation procedure (no SEPA mandate): nothing to wait for.
     quebec = customer_factory(country="CA-QC")
     second = _group_of(seeded, owner)
-    moved = _patch(api, owner, f"/telephony/{second}", {"billing_contact": quebec.handle})
-    assert moved.status_code == 200 and moved.json()["billing_contact"] == quebec.handle
+    assert _patch(api, owner, f"/telephony/{second}", {"billing_contact": quebec.handle}).is_success
+    assert _accept(api, quebec)["state"] == "applied"
+    assert api.get(f"/telephony/{second}", owner).json()["billing_contact"] == quebec.handle
 
 
 def test_refusals_change_nothing_and_a_waiting_change_can_be_cancelled(
@@ -151,8 +174,20 @@ def test_refusals_change_nothing_and_a_waiting_change_can_be_cancelled(
     assert _delete(api, owner, f"{path}/billing-contact-change").status_code == 404
     assert _billing_accounts(seeded, group) == (owner.id, {owner.id})
 
+    # The named contact may refuse: nothing changes, and the owner may name someone else.
+    refuser = customer_factory()
+    assert _patch(api, owner, path, {"billing_contact": refuser.handle}).status_code == 200
+    [request] = api.get("/me/billing-contact-requests", refuser).json()
+    no = api.post(f"/me/billing-contact-requests/{request['id']}/refuse", refuser)
+    assert no.status_code == 200 and no.json()["state"] == "refused"
+    again = api.post(f"/me/billing-contact-requests/{request['id']}/accept", refuser)
+    assert again.status_code == 404
+    assert api.get(path, owner).json()["billing_contact_change"] is None
+    assert _billing_accounts(seeded, group) == (owner.id, {owner.id})
+
     new_contact = customer_factory(country="CH")
     assert _patch(api, owner, path, {"billing_contact": new_contact.handle}).status_code == 200
+    _accept(api, new_contact)
     assert _delete(api, stranger, f"{path}/billing-contact-change").status_code == 404
     assert _delete(api, owner, f"{path}/billing-contact-change").status_code == 204
     assert api.get(path, owner).json()["billing_contact_change"] is None

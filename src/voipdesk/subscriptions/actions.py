@@ -886,9 +886,8 @@ def waiting_contact_change(session: Session, group_id: str) -> BillingContactCha
 def request_billing_contact_change(
     session: Session, platform: Platform, account_id: str, group_id: str, new_contact: str
 ) -> BillingContactChange:
-    """The owner names a new billing contact for the group. It applies at once when that contact
-    is validated for VoIP; otherwise it waits, and the contact gets the validation procedure."""
-    from voipdesk.validation.gate import request_for_billing_contact_change
+    """The owner names a new billing contact for the group; that contact is asked to accept."""
+    from voipdesk.accounts.emails import send_service_email
 
     group = get_group(session, account_id, group_id, lock=True)
     contact = find_contact(session, new_contact)
@@ -909,18 +908,89 @@ def request_billing_contact_change(
         waiting_for_group=group.id,
         from_account_id=group.billing_account_id,
         to_account_id=contact.id,
-        state=rules.CONTACT_CHANGE_WAITING,
+        state=rules.CONTACT_CHANGE_WAITING_FOR_ACCEPTANCE,
         requested_at=platform.now(),
         requested_by=actor,
     )
     session.add(change)
     record(session, platform, group.id, None, actor, f"billing contact change to {contact.handle}")
     session.flush()
-    procedure = request_for_billing_contact_change(session, platform, contact.id, [group.id])
+    owner = session.get(Account, group.account_id)
+    assert owner is not None
+    send_service_email(
+        session,
+        platform,
+        account=contact,
+        kind="billing-contact-request",
+        template="subscriptions/billing_contact_request",
+        context={
+            "group_name": group.name,
+            "owner": f"{owner.display_name} ({owner.handle})",
+            "requests_url": f"{platform.settings.base_url.rstrip('/')}/telephony",
+        },
+    )
+    return change
+
+
+def incoming_contact_requests(session: Session, account_id: str) -> list[BillingContactChange]:
+    """Requests to become the billing contact of someone's group, waiting for this account."""
+    return list(
+        session.scalars(
+            select(BillingContactChange)
+            .where(
+                BillingContactChange.to_account_id == account_id,
+                BillingContactChange.state == rules.CONTACT_CHANGE_WAITING_FOR_ACCEPTANCE,
+            )
+            .order_by(BillingContactChange.requested_at, BillingContactChange.id)
+        )
+    )
+
+
+def _incoming(session: Session, account_id: str, change_id: str) -> BillingContactChange:
+    change = session.get(BillingContactChange, change_id, with_for_update=True)
+    if (
+        change is None
+        or change.to_account_id != account_id
+        or change.state != rules.CONTACT_CHANGE_WAITING_FOR_ACCEPTANCE
+    ):
+        raise errors.BillingContactRequestNotFound()
+    return change
+
+
+def accept_billing_contact_request(
+    session: Session, platform: Platform, account_id: str, change_id: str
+) -> BillingContactChange:
+    """The named contact accepts. It applies at once when that contact is validated for VoIP (or
+    its country has no procedure); otherwise it waits, and the contact gets the procedure."""
+    from voipdesk.validation.gate import request_for_billing_contact_change
+
+    change = _incoming(session, account_id, change_id)
+    actor = f"account:{account_id}"
+    record(session, platform, change.billing_group_id, None, actor, "billing contact accepted")
+    procedure = request_for_billing_contact_change(
+        session, platform, account_id, [change.billing_group_id]
+    )
     if procedure is None:
         _apply_contact_change(session, platform, change, actor)
     else:
+        _decide(change, rules.CONTACT_CHANGE_WAITING, platform)
         change.procedure_id = procedure.id
+    return change
+
+
+def refuse_billing_contact_request(
+    session: Session, platform: Platform, account_id: str, change_id: str
+) -> BillingContactChange:
+    change = _incoming(session, account_id, change_id)
+    _decide(change, rules.CONTACT_CHANGE_REFUSED, platform)
+    record(
+        session,
+        platform,
+        change.billing_group_id,
+        None,
+        f"account:{account_id}",
+        "billing contact change refused",
+    )
     return change
 
 
@@ -967,8 +1037,9 @@ def _decide(change: BillingContactChange, target: str, platform: Platform) -> No
     if not rules.can_change_contact_state(change.state, target):
         raise errors.BillingContactChangeNotFound()
     change.state = target
-    change.decided_at = platform.now()
-    change.waiting_for_group = None
+    if target not in rules.CONTACT_CHANGE_OPEN_STATES:
+        change.decided_at = platform.now()
+        change.waiting_for_group = None
 
 
 def _apply_contact_change(

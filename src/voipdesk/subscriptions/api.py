@@ -68,7 +68,10 @@ class ServiceOut(BaseModel):
 
 class BillingContactChangeOut(BaseModel):
     id: str
-    state: str
+    state: str = Field(
+        description="waiting_for_acceptance, waiting_for_validation, applied, refused or cancelled"
+    )
+    billing_group_name: str
     from_contact: str
     to_contact: str
     requested_at: datetime
@@ -99,8 +102,8 @@ class GroupPatch(BaseModel):
         default=None,
         min_length=1,
         max_length=254,
-        description="Handle or e-mail of the new billing contact. It applies at once when that "
-        "account is validated for VoIP, else it waits for its validation procedure.",
+        description="Handle or e-mail of the new billing contact. It applies once that "
+        "account accepts and is validated for VoIP; it waits for both.",
     )
 
 
@@ -199,9 +202,11 @@ def _handle(session: Any, account_id: str) -> str:
 
 
 def contact_change_out(session: Any, change: BillingContactChange) -> BillingContactChangeOut:
+    group = session.get(BillingGroup, change.billing_group_id)
     return BillingContactChangeOut(
         id=change.id,
         state=change.state,
+        billing_group_name=group.name if group is not None else "",
         from_contact=_handle(session, change.from_account_id),
         to_contact=_handle(session, change.to_account_id),
         requested_at=change.requested_at,
@@ -724,6 +729,53 @@ def cancel_fax_termination(
 
 
 # --- Service management (/me/services) -----------------------------------------------------------
+@router.get(
+    "/me/billing-contact-requests",
+    response_model=list[BillingContactChangeOut],
+    tags=["services"],
+    summary="Requests to become the billing contact of another customer's billing group",
+)
+def billing_contact_requests(
+    platform: Platform = Depends(get_platform), account: Account = Depends(current_account)
+) -> list[BillingContactChangeOut]:
+    with platform.session() as session:
+        return [
+            contact_change_out(session, change)
+            for change in actions.incoming_contact_requests(session, account.id)
+        ]
+
+
+@router.post(
+    "/me/billing-contact-requests/{change_id}/accept",
+    response_model=BillingContactChangeOut,
+    tags=["services"],
+    summary="Accept: applies at once if you are validated for VoIP, else after your procedure",
+)
+def accept_billing_contact_request(
+    change_id: str,
+    platform: Platform = Depends(get_platform),
+    account: Account = Depends(current_account),
+) -> BillingContactChangeOut:
+    with platform.transaction() as session:
+        change = actions.accept_billing_contact_request(session, platform, account.id, change_id)
+        return contact_change_out(session, change)
+
+
+@router.post(
+    "/me/billing-contact-requests/{change_id}/refuse",
+    response_model=BillingContactChangeOut,
+    tags=["services"],
+)
+def refuse_billing_contact_request(
+    change_id: str,
+    platform: Platform = Depends(get_platform),
+    account: Account = Depends(current_account),
+) -> BillingContactChangeOut:
+    with platform.transaction() as session:
+        change = actions.refuse_billing_contact_request(session, platform, account.id, change_id)
+        return contact_change_out(session, change)
+
+
 @router.get("/me/services", response_model=list[ServiceOut], tags=["services"])
 def my_services(
     limit: int = Query(100, ge=1, le=500),

@@ -119,11 +119,16 @@ class BillingContactUnchanged(InvalidInput):
 class BillingContactChangeWaiting(Conflict):
     code = "billing-contact-change-waiting"
     message = (
-        "A change of billing contact to %(contact)s already waits for that contact's VoIP "
-        "validation. Cancel it first to choose another contact."
+        "A change of billing contact to %(contact)s is already under way. Cancel it first to "
+        "choose another contact."
     )
 
 
 class BillingContactChangeNotFound(NotFound):
     code = "billing-contact-change-not-found"
     message = "This billing group has no change of billing contact waiting."
+
+
+class BillingContactRequestNotFound(NotFound):
+    code = "billing-contact-request-not-found"
+    message = "No such request to become billing contact is waiting for your answer."

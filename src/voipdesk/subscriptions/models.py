@@ -178,15 +178,16 @@ class DeletionRequest(Base):
 
 
 class BillingContactChange(Base):
-    """A change of a billing group's billing contact. It applies at once when the new contact is
-    validated for VoIP, else it waits for that contact's validation procedure to be approved."""
+    """A change of a billing group's billing contact. Once the named contact accepts, it applies
+    at once when that contact is validated for VoIP, else it waits for that contact's validation
+    procedure to be approved."""
 
     __tablename__ = "billing_contact_change"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     billing_group_id: Mapped[str] = mapped_column(ForeignKey("billing_group.id"), index=True)
-    # Equal to billing_group_id while waiting, NULL once decided: the unique index keeps one
-    # waiting change per group even when two requests race.
+    # Equal to billing_group_id while open (rules.CONTACT_CHANGE_OPEN_STATES), NULL once decided:
+    # the unique index keeps one open change per group even when two requests race.
     waiting_for_group: Mapped[str | None] = mapped_column(String(32), unique=True)
     from_account_id: Mapped[str] = mapped_column(String(32))
     to_account_id: Mapped[str] = mapped_column(String(32), index=True)

@@ -90,19 +90,36 @@ APPLIED = "applied"
 CANCELLED = "cancelled"
 
 # --- Billing-contact changes --------------------------------------------------------------------
-# The new billing contact of VoIP services must be validated for VoIP (validation procedure):
-# until then the change waits; the owner can cancel it while it waits.
+# Nobody is invoiced without consent: the named contact first accepts (or refuses). Then the new
+# billing contact of VoIP services must be validated for VoIP (validation procedure): until then
+# the change waits. The owner can cancel it while it waits.
+CONTACT_CHANGE_WAITING_FOR_ACCEPTANCE = "waiting_for_acceptance"
 CONTACT_CHANGE_WAITING = "waiting_for_validation"
 CONTACT_CHANGE_APPLIED = "applied"
+CONTACT_CHANGE_REFUSED = "refused"
 CONTACT_CHANGE_CANCELLED = "cancelled"
 CONTACT_CHANGE_TRANSITIONS: dict[str, frozenset[str]] = {
+    CONTACT_CHANGE_WAITING_FOR_ACCEPTANCE: frozenset(
+        {
+            CONTACT_CHANGE_WAITING,
+            CONTACT_CHANGE_APPLIED,
+            CONTACT_CHANGE_REFUSED,
+            CONTACT_CHANGE_CANCELLED,
+        }
+    ),
     CONTACT_CHANGE_WAITING: frozenset({CONTACT_CHANGE_APPLIED, CONTACT_CHANGE_CANCELLED}),
     CONTACT_CHANGE_APPLIED: frozenset(),
+    CONTACT_CHANGE_REFUSED: frozenset(),
     CONTACT_CHANGE_CANCELLED: frozenset(),
 }
+CONTACT_CHANGE_OPEN_STATES = frozenset(
+    {CONTACT_CHANGE_WAITING_FOR_ACCEPTANCE, CONTACT_CHANGE_WAITING}
+)
 CONTACT_CHANGE_LABELS = {
+    CONTACT_CHANGE_WAITING_FOR_ACCEPTANCE: N_("Waiting for the new billing contact to accept"),
     CONTACT_CHANGE_WAITING: N_("Waiting for the new billing contact's VoIP validation"),
     CONTACT_CHANGE_APPLIED: N_("Done"),
+    CONTACT_CHANGE_REFUSED: N_("Refused by the new billing contact"),
     CONTACT_CHANGE_CANCELLED: N_("Cancelled"),
 }
 

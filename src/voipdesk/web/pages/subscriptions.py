@@ -21,7 +21,7 @@ from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.http import get_platform, request_language
 from voipdesk.subscriptions import actions, rules
-from voipdesk.subscriptions.models import PhoneLoan
+from voipdesk.subscriptions.models import BillingGroup, PhoneLoan
 from voipdesk.web.auth import require_account
 from voipdesk.web.rendering import redirect, render
 
@@ -130,12 +130,7 @@ def _act(
     return redirect(request, back, gettext(language, success))
 
 
-@router.get("/telephony", response_class=HTMLResponse)
-def groups_page(
-    request: Request,
-    account: Account = Depends(require_account),
-    platform: Platform = Depends(get_platform),
-) -> Response:
+def _groups_context(platform: Platform, account: Account) -> dict[str, Any]:
     with platform.session() as session:
         groups = [
             {
@@ -147,7 +142,58 @@ def groups_page(
             }
             for g in actions.list_groups(session, account.id)
         ]
-    return render(request, "subscriptions/groups.html", {"groups": groups})
+        requests = []
+        for change in actions.incoming_contact_requests(session, account.id):
+            group = session.get(BillingGroup, change.billing_group_id)
+            owner = session.get(Account, group.account_id) if group is not None else None
+            requests.append(
+                {
+                    "id": change.id,
+                    "group": group.name if group is not None else "",
+                    "owner": f"{owner.display_name} ({owner.handle})" if owner else "",
+                    "requested_at": change.requested_at,
+                }
+            )
+    return {"groups": groups, "contact_requests": requests}
+
+
+@router.get("/telephony", response_class=HTMLResponse)
+def groups_page(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    return render(request, "subscriptions/groups.html", _groups_context(platform, account))
+
+
+@router.post("/telephony/billing-contact-requests/{change_id}/{answer}")
+def answer_billing_contact_request_page(
+    change_id: str,
+    answer: str,
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    answers = {
+        "accept": (
+            actions.accept_billing_contact_request,
+            "You accepted to become the billing contact.",
+        ),
+        "refuse": (
+            actions.refuse_billing_contact_request,
+            "You refused to become the billing contact.",
+        ),
+    }
+    if answer not in answers:
+        raise NotFound()
+    action, success = answers[answer]
+    return _act(
+        request, platform, account, "",
+        lambda s: action(s, platform, account.id, change_id),
+        success, "/telephony",
+        template="subscriptions/groups.html",
+        extra=lambda: _groups_context(platform, account),
+    )  # fmt: skip
 
 
 @router.get("/telephony/{group_id}", response_class=HTMLResponse)

@@ -746,34 +746,25 @@ def billing_contact_requests(
 
 
 @router.post(
-    "/me/billing-contact-requests/{change_id}/accept",
+    "/me/billing-contact-requests/{change_id}/{answer}",
     response_model=BillingContactChangeOut,
     tags=["services"],
-    summary="Accept: applies at once if you are validated for VoIP, else after your procedure",
+    summary="Accept (applies at once if you are validated for VoIP, else after your procedure) "
+    "or refuse",
 )
-def accept_billing_contact_request(
+def answer_billing_contact_request(
     change_id: str,
+    answer: Literal["accept", "refuse"],
     platform: Platform = Depends(get_platform),
     account: Account = Depends(current_account),
 ) -> BillingContactChangeOut:
+    respond = (
+        actions.accept_billing_contact_request
+        if answer == "accept"
+        else actions.refuse_billing_contact_request
+    )
     with platform.transaction() as session:
-        change = actions.accept_billing_contact_request(session, platform, account.id, change_id)
-        return contact_change_out(session, change)
-
-
-@router.post(
-    "/me/billing-contact-requests/{change_id}/refuse",
-    response_model=BillingContactChangeOut,
-    tags=["services"],
-)
-def refuse_billing_contact_request(
-    change_id: str,
-    platform: Platform = Depends(get_platform),
-    account: Account = Depends(current_account),
-) -> BillingContactChangeOut:
-    with platform.transaction() as session:
-        change = actions.refuse_billing_contact_request(session, platform, account.id, change_id)
-        return contact_change_out(session, change)
+        return contact_change_out(session, respond(session, platform, account.id, change_id))
 
 
 @router.get("/me/services", response_model=list[ServiceOut], tags=["services"])

@@ -19,6 +19,7 @@ lint: env
 	$(UV) run ruff check src tests bench scripts
 	$(UV) run ruff format --check src tests bench scripts
 	$(UV) run mypy
+	$(UV) run lint-imports
 
 format: env
 	$(UV) run ruff check --fix src tests bench scripts

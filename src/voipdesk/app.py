@@ -8,14 +8,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voipdesk.areas import api_routers, load_handlers
 from voipdesk.core.errors import DomainError
-from voipdesk.core.i18n import gettext
-from voipdesk.core.platform import Platform
-from voipdesk.http import (
+from voipdesk.core.http import (
     domain_error_response,
     problem,
     request_language,
     validation_error_response,
 )
+from voipdesk.core.i18n import gettext
+from voipdesk.core.platform import Platform
 
 API_PREFIX = "/api/v1"
 

@@ -6,7 +6,17 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-AREAS = ("accounts", "catalogue", "orders", "validation", "subscriptions", "billing")
+# Bottom up, as in the import contract (pyproject.toml): each area may use only those before it.
+AREAS = (
+    "accounts",
+    "catalogue",
+    "payments",
+    "invoices",
+    "validation",
+    "orders",
+    "subscriptions",
+    "billing",
+)
 
 
 def _import_optional(name: str) -> ModuleType | None:
@@ -21,6 +31,7 @@ def _import_optional(name: str) -> ModuleType | None:
 def load_models() -> None:
     """Imports every area's models so that the metadata knows all tables."""
     importlib.import_module("voipdesk.core.outbox")
+    importlib.import_module("voipdesk.core.events")
     importlib.import_module("voipdesk.core.jobs")
     for area in AREAS:
         _import_optional(f"voipdesk.{area}.models")

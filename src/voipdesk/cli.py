@@ -19,6 +19,7 @@ from rich.progress import (
 )
 
 from voipdesk.areas import load_handlers
+from voipdesk.core.db import normalise_url
 from voipdesk.core.migrate import upgrade
 from voipdesk.core.platform import Platform
 from voipdesk.core.settings import Settings, get_settings
@@ -43,6 +44,33 @@ def _platform(database_url: str | None) -> Platform:
     return Platform.from_settings(settings)
 
 
+# uvicorn settings shared by `serve` and bench/api.py (which measures the framework's ceiling
+# with the same ones): no access log (one log line per request costs about a tenth of a request).
+SERVER_SETTINGS: dict[str, object] = {"log_level": "warning", "access_log": False}
+
+
+def check_workers(workers: int, database_url: str) -> str | None:
+    """Why `serve --workers N` cannot run on this database, or None when it can."""
+    if workers < 1:
+        return "--workers must be at least 1."
+    if workers > 1 and not normalise_url(database_url).startswith("postgresql"):
+        return (
+            "--workers above 1 needs PostgreSQL (set --database-url or VOIPDESK_DATABASE_URL to "
+            "a postgresql:// URL): SQLite lets one process write at a time, so several web "
+            "processes would only wait for each other's write lock."
+        )
+    return None
+
+
+def web_app() -> object:
+    """The application of one web process of `serve --workers N` (uvicorn's factory): its
+    settings come from the environment that `serve` prepared; no outbox worker in here."""
+    from voipdesk.app import create_app
+
+    load_handlers()
+    return create_app(Platform.from_settings(get_settings()))
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -50,15 +78,26 @@ def serve(
     demo: bool = typer.Option(
         False, "--demo", help="Load the demo operator, catalogue and customers first."
     ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        help="Web processes (PostgreSQL only above 1); the outbox worker runs once, here.",
+    ),
     database_url: str | None = DATABASE_OPTION,
 ) -> None:
-    """Web pages, REST API and an in-process worker, in one process."""
+    """Web pages, REST API and an in-process worker (one outbox worker whatever --workers)."""
+    import os
+
     import uvicorn
 
     from voipdesk.app import create_app
     from voipdesk.core.outbox import Worker
 
     platform = _platform(database_url)
+    refusal = check_workers(workers, platform.settings.database_url)
+    if refusal is not None:
+        console.print(f"[bold red]{refusal}[/]")
+        raise typer.Exit(2)
     if host != "127.0.0.1" or port != 8000:
         platform.settings.base_url = f"http://{host}:{port}"
     upgrade(platform.engine)
@@ -67,19 +106,34 @@ def serve(
         from voipdesk.demo import load_demo
 
         logins = load_demo(platform)
+    # The outbox worker runs in this process only (uvicorn's supervisor when workers > 1), so no
+    # message is delivered twice by two web processes.
     worker = Worker(platform)
     worker.start_thread()
     url = platform.settings.base_url
     console.print(
         f"[bold green]voipdesk[/] is serving on [link={url}]{url}[/link]"
-        f"  (API docs: {url}/api/docs)"
+        f"  (API docs: {url}/api/docs)" + (f", {workers} web processes" if workers > 1 else "")
     )
     if logins:
         console.print("Demo logins (password for all: [bold]" + logins[0][2] + "[/]):")
         for role, login, _password in logins:
             console.print(f"  {role:<40} {login}")
     try:
-        uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")
+        if workers > 1:
+            # Each web process builds its platform from the environment (see web_app).
+            os.environ["VOIPDESK_DATABASE_URL"] = platform.settings.database_url
+            os.environ["VOIPDESK_BASE_URL"] = platform.settings.base_url
+            uvicorn.run(
+                "voipdesk.cli:web_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                **SERVER_SETTINGS,  # type: ignore[arg-type]
+            )
+        else:
+            uvicorn.run(create_app(platform), host=host, port=port, **SERVER_SETTINGS)  # type: ignore[arg-type]
     finally:
         worker.stop()
 

@@ -1,6 +1,8 @@
-"""Demo data: the operator's catalogue, a staff login and customers of each type and country.
+"""Demo data: the operator's catalogue, a staff login, customers of each type and country, and one
+customer whose services are delivered (built through the platform's own actions).
 
-Loading twice changes nothing: an e-mail already present is skipped.
+Loading twice changes nothing: an e-mail already present is skipped, and each step of the delivered
+customer's story is done only if it is not done yet.
 """
 
 from __future__ import annotations
@@ -11,7 +13,18 @@ from typing import Any
 from sqlalchemy import select
 
 from voipdesk.accounts.models import Account
+from voipdesk.catalogue import rules as catalogue_rules
+from voipdesk.core.outbox import drain
 from voipdesk.core.platform import Platform
+from voipdesk.orders import rules as order_rules
+from voipdesk.orders.actions import Cart, CartLine, create_order, pay_order
+from voipdesk.orders.models import PurchaseOrder
+from voipdesk.payments.services import TEST_CARD_SUCCEEDS, CardInput, PaymentRequest
+from voipdesk.subscriptions import actions as subscriptions
+from voipdesk.subscriptions import rules as subscription_rules
+from voipdesk.subscriptions.models import PendingChange
+from voipdesk.validation import actions as validation
+from voipdesk.validation import rules as validation_rules
 
 DEMO_PASSWORD = "Demo-Voipdesk-2026!"
 
@@ -86,6 +99,26 @@ DEMO_CUSTOMERS: list[dict[str, Any]] = [
 
 STAFF = {"email": "staff@demo.voipdesk.example", "first_name": "Sam", "last_name": "Operator"}
 
+# A French company whose services are delivered, so that every page has something to show.
+DELIVERED_CUSTOMER: dict[str, Any] = {
+    "kind": "company",
+    "country": "FR",
+    "language": "fr",
+    "first_name": "Léa",
+    "last_name": "Rousseau",
+    "organisation_name": "Rousseau Conseil SAS",
+    "registration_number": "841726508",
+    "address_line1": "8 quai Saint-Vincent",
+    "postal_code": "69001",
+    "city": "Lyon",
+    "email": "lea@demo.voipdesk.example",
+    "mobile": "+33612345680",
+}
+DELIVERED_AREA = "+334"  # Sud-Est (04), where Lyon is
+ALIAS_POOL_SIZE = 10
+ENTREPRISE_CALLS = 4  # simultaneous calls of the Entreprise line as ordered...
+DECREASED_CALLS = 2  # ...and from the next renewal on: the pending change
+
 
 def _seed_areas(platform: Platform, customers: list[Account]) -> None:
     """Each area may seed its own demo data (catalogue first: orders need it)."""
@@ -124,13 +157,141 @@ def load_demo(platform: Platform) -> list[tuple[str, str, str]]:
         customers.append(sign_up(platform, SignUpData(password=DEMO_PASSWORD, **data)))
     if first_load:
         _seed_areas(platform, customers)
+    seed_delivered_customer(platform)
     logins = [("Staff (back office)", STAFF["email"], DEMO_PASSWORD)]
     with platform.session() as session:
-        for data in DEMO_CUSTOMERS:
+        for data in [*DEMO_CUSTOMERS, DELIVERED_CUSTOMER]:
             account = session.scalar(select(Account).where(Account.email == data["email"]))
             if account is not None:
                 label = f"{data['kind']}, {data['country']}, {data['language']}"
+                if data is DELIVERED_CUSTOMER:
+                    label += ", delivered"
                 logins.append(
                     (f"Customer ({label})", f"{account.email} / {account.handle}", DEMO_PASSWORD)
                 )
     return logins
+
+
+# =================================================================================================
+# The delivered customer
+# =================================================================================================
+def delivered_cart() -> Cart:
+    """Two SIP lines (Entreprise with 4 simultaneous calls, Découverte), a pool of alias numbers
+    and a fax line, all numbered in the customer's area."""
+    return Cart(
+        lines=[
+            CartLine(
+                offer=catalogue_rules.SIP_ENTREPRISE,
+                area=DELIVERED_AREA,
+                simultaneous_calls=ENTREPRISE_CALLS,
+            ),
+            CartLine(offer=catalogue_rules.SIP_DECOUVERTE, area=DELIVERED_AREA),
+            CartLine(
+                offer=catalogue_rules.ALIAS_NUMBER, quantity=ALIAS_POOL_SIZE, area=DELIVERED_AREA
+            ),
+            CartLine(offer=catalogue_rules.FAX_LINE, area=DELIVERED_AREA),
+        ]
+    )
+
+
+def seed_delivered_customer(platform: Platform) -> None:
+    """The delivered customer goes the way any new customer goes: signs up, orders, pays by card
+    (sandbox provider); the first VoIP order waits for the procedure, staff record its documents
+    as valid and approve; the order is delivered and invoiced (the outbox is drained here, as a
+    worker would); then the customer asks for fewer simultaneous calls on the Entreprise line from
+    the next renewal. Each step runs only if it is not done yet, so loading twice adds nothing."""
+    account_id = _signed_up(platform, DELIVERED_CUSTOMER)
+    order_id = _paid_order(platform, account_id)
+    drain(platform)  # the procedure's e-mail and PDF, the order e-mails, the invoice
+    _validated(platform, account_id)
+    drain(platform)  # delivery: services, SIP credentials, the delivery e-mail
+    _calls_decrease_requested(platform, account_id, order_id)
+    drain(platform)
+
+
+def _signed_up(platform: Platform, data: dict[str, Any]) -> str:
+    from voipdesk.accounts.actions import SignUpData, sign_up
+
+    with platform.session() as session:
+        account_id = session.scalar(select(Account.id).where(Account.email == data["email"]))
+    if account_id is None:
+        account_id = sign_up(platform, SignUpData(password=DEMO_PASSWORD, **data)).id
+    return account_id
+
+
+def _paid_order(platform: Platform, account_id: str) -> str:
+    """The customer's first order that still counts (not cancelled nor expired), paid."""
+    with platform.transaction() as session:
+        account = session.get(Account, account_id)
+        assert account is not None
+        order = session.scalar(
+            select(PurchaseOrder)
+            .where(
+                PurchaseOrder.account_id == account_id,
+                PurchaseOrder.state.not_in((order_rules.EXPIRED, order_rules.CANCELLED)),
+                ~(
+                    (PurchaseOrder.state == order_rules.NOT_PAID)
+                    & (PurchaseOrder.expires_at <= platform.now())
+                ),
+            )
+            .order_by(PurchaseOrder.created_at, PurchaseOrder.id)
+            .limit(1)
+        )
+        if order is None:
+            order = create_order(session, platform, account, delivered_cart())
+        order_id, state = order.id, order.state
+    if state == order_rules.NOT_PAID:
+        card = CardInput(TEST_CARD_SUCCEEDS, 12, platform.today().year + 3, "123")
+        with platform.transaction() as session:
+            account = session.get(Account, account_id)
+            assert account is not None
+            pay_order(
+                session, platform, account, order_id, PaymentRequest(card=card, save_card=True)
+            )
+    return order_id
+
+
+def _validated(platform: Platform, account_id: str) -> None:
+    """Staff record the procedure's documents as valid and approve it (the back office's steps)."""
+    with platform.transaction() as session:
+        if validation.is_validated(session, account_id):
+            return
+        procedure = validation.open_procedure_of(session, account_id)
+        staff = session.scalar(select(Account).where(Account.email == STAFF["email"]))
+        if procedure is None or staff is None or procedure.status == validation_rules.TODO:
+            return  # no procedure, or its e-mail is not sent yet: nothing to review
+        for document in validation.missing_documents(procedure):
+            validation.record_document(
+                session, platform, staff, procedure.id, document.code, validation_rules.VALID
+            )
+        validation.approve(session, platform, staff, procedure.id)
+
+
+def _calls_decrease_requested(platform: Platform, account_id: str, order_id: str) -> None:
+    """The customer lowers the Entreprise line's simultaneous calls from the next renewal, once
+    (a change the customer cancelled in the demo is not asked again)."""
+    with platform.transaction() as session:
+        order = session.get(PurchaseOrder, order_id)
+        if order is None or order.state != order_rules.DELIVERED or not order.billing_group_id:
+            return
+        group_id = order.billing_group_id
+        asked = session.scalar(
+            select(PendingChange.id).where(PendingChange.billing_group_id == group_id).limit(1)
+        )
+        if asked is not None:
+            return
+        line = next(
+            (
+                service
+                for service in subscriptions.group_services(
+                    session, group_id, subscription_rules.LINE_KINDS
+                )
+                if service.offer_code == catalogue_rules.SIP_ENTREPRISE
+            ),
+            None,
+        )
+        if line is None or line.number_e164 is None or line.simultaneous_calls <= DECREASED_CALLS:
+            return
+        subscriptions.set_simultaneous_calls(
+            session, platform, account_id, group_id, line.number_e164, DECREASED_CALLS, False
+        )

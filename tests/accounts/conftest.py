@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voipdesk.areas import api_routers, load_handlers
 from voipdesk.core.errors import DomainError
+from voipdesk.core.http import domain_error_response, problem, validation_error_response
 from voipdesk.core.platform import Platform
-from voipdesk.http import domain_error_response, problem, validation_error_response
 
 
 def _api_only_app(platform: Platform) -> FastAPI:

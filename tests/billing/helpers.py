@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from voipdesk.core.db import new_id
 from voipdesk.core.platform import Platform
-from voipdesk.orders.models import PaymentMethod
+from voipdesk.payments.models import PaymentMethod
 
 
 def add_sepa_method(platform: Platform, account_id: str) -> None:

@@ -58,7 +58,7 @@ def test_cancel_at_expiry_deletes_at_renewal_and_is_not_invoiced(platform, clock
 
 def _card(platform, account_id, outcome):
     from voipdesk.core.db import new_id
-    from voipdesk.orders.models import PaymentMethod
+    from voipdesk.payments.models import PaymentMethod
 
     with platform.transaction() as session:
         session.add(

@@ -13,7 +13,7 @@ from voipdesk.billing.models import ManualRenewal
 from voipdesk.billing.renewal import run_renewal
 from voipdesk.catalogue.demo import seed_catalogue
 from voipdesk.core.outbox import drain
-from voipdesk.orders.provider import TEST_CARD_SUCCEEDS
+from voipdesk.payments.provider import TEST_CARD_SUCCEEDS
 from voipdesk.subscriptions import actions
 from voipdesk.subscriptions.models import Service
 

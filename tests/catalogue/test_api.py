@@ -57,7 +57,7 @@ def test_a_new_price_applies_from_its_date(
     assert monthly(api, "fax-line") == "2.99"
     clock.advance(timedelta(days=31))
     assert monthly(api, "fax-line") == "3.49"
-    history = api.get("/backoffice/catalogue/prices?offer=fax-line", staff).json()
+    history = api.get("/backoffice/catalogue/prices?offer=fax-line", staff).json()["items"]
     assert [
         (row["amount"]["amount"], row["valid_from"], row["valid_until"]) for row in history
     ] == [

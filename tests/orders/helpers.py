@@ -10,8 +10,9 @@ from voipdesk.core.outbox import drain
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions
 from voipdesk.orders.actions import CardInput, Cart, CartLine, PaymentRequest
-from voipdesk.orders.models import Payment, PurchaseOrder
-from voipdesk.orders.provider import (
+from voipdesk.orders.models import PurchaseOrder
+from voipdesk.payments.models import Payment
+from voipdesk.payments.provider import (
     TEST_CARD_DECLINED,
     TEST_CARD_NEEDS_CONFIRMATION,
     TEST_CARD_SUCCEEDS,

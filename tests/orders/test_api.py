@@ -13,7 +13,7 @@ from tests.orders.helpers import run_outbox
 from voipdesk.accounts.models import Account
 from voipdesk.core.clock import MovableClock
 from voipdesk.core.platform import Platform
-from voipdesk.orders.provider import (
+from voipdesk.payments.provider import (
     SIGNATURE_HEADER,
     TEST_CARD_DECLINED,
     TEST_CARD_NEEDS_CONFIRMATION,
@@ -224,7 +224,7 @@ def test_pay_with_a_card_then_follow_the_order(
         409,
         "order-not-payable",
     )
-    assert len(api.get(f"/orders/{order['id']}/payments", customer).json()) == 1
+    assert len(api.get(f"/orders/{order['id']}/payments", customer).json()["items"]) == 1
     run_outbox(seeded)
     follow_up = api.get(f"/orders/{order['id']}/follow-up", customer).json()
     assert follow_up["state"] == "delivered"
@@ -323,7 +323,7 @@ def test_payment_methods_crud(api: ApiClient, customer: Account) -> None:
         f"/me/payment-methods/{sepa.json()['id']}", customer, json={"is_default": True}
     )
     assert made_default.json()["is_default"]
-    listed = api.get("/me/payment-methods", customer).json()
+    listed = api.get("/me/payment-methods", customer).json()["items"]
     assert {method["id"]: method["is_default"] for method in listed} == {
         card.json()["id"]: False,
         sepa.json()["id"]: True,
@@ -380,7 +380,7 @@ def test_bad_payment_methods(
 ) -> None:
     answer = problem(api.post("/me/payment-methods", customer, json=body), 422, code)
     assert answer["errors"][0]["field"] == field
-    assert api.get("/me/payment-methods", customer).json() == []
+    assert api.get("/me/payment-methods", customer).json()["items"] == []
 
 
 def test_another_customers_payment_method_answers_404(
@@ -429,7 +429,7 @@ def test_webhooks_are_verified_and_handled_once(
         "/payment-provider/sandbox/webhook", content=body, headers={SIGNATURE_HEADER: good}
     )
     assert again.json() == {"received": True, "duplicate": True}
-    payments = api.get(f"/orders/{order['id']}/payments", customer).json()
+    payments = api.get(f"/orders/{order['id']}/payments", customer).json()["items"]
     assert [p["status"] for p in payments] == ["succeeded"]
     assert api.get(f"/orders/{order['id']}", customer).json()["state"] == "delivering"
 
@@ -469,3 +469,35 @@ def test_idempotency_keys_are_forgotten_after_30_days(
     clock.advance(timedelta(days=2))
     assert purge_expired_keys(seeded) == 1
     assert api.post("/orders", customer, json=CART, headers=key).json()["id"] != first["id"]
+
+
+# --- lists: items + next_cursor, pages, bad cursor, bad limit -----------------------------------
+def test_payment_methods_orders_and_tokens_lists_are_pages(
+    api: ApiClient, customer: Account
+) -> None:
+    made = [
+        api.post("/me/payment-methods", customer, json={"type": "card", "card": CARD}).json()["id"]
+        for _ in range(3)
+    ]
+    first = api.get("/me/payment-methods", customer, params={"limit": 2}).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    second = api.get(
+        "/me/payment-methods", customer, params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert second["next_cursor"] is None
+    assert sorted(m["id"] for m in first["items"] + second["items"]) == sorted(made)
+    order = new_order(api, customer)
+    payments = api.get(f"/orders/{order['id']}/payments", customer).json()
+    assert payments == {"items": [], "next_cursor": None}
+    for path in (
+        "/me/payment-methods",
+        "/orders",
+        f"/orders/{order['id']}/payments",
+        "/auth/tokens",
+    ):
+        bad = api.get(path, customer, params={"cursor": "not-ours"})
+        assert bad.status_code == 422 and bad.json()["type"] == "invalid-cursor", path
+        bad = api.get(path, customer, params={"limit": 201})
+        assert bad.status_code == 422 and bad.json()["type"] == "invalid-input", path
+    tokens = api.get("/auth/tokens", customer).json()
+    assert set(tokens) == {"items", "next_cursor"}

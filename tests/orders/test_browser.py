@@ -14,7 +14,7 @@ from voipdesk.catalogue.demo import seed_catalogue
 from voipdesk.catalogue.queries import national_format
 from voipdesk.core.outbox import drain
 from voipdesk.orders import actions, rules
-from voipdesk.orders.provider import TEST_CARD_SUCCEEDS
+from voipdesk.payments.provider import TEST_CARD_SUCCEEDS
 
 pytestmark = pytest.mark.browser
 

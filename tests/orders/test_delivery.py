@@ -78,8 +78,10 @@ def test_delivery_runs_once_even_if_the_message_repeats(
     order = create(seeded, customer)
     pay(seeded, customer, order.id)
     run_outbox(seeded)
+    from voipdesk.subscriptions.delivery import deliver
+
     with seeded.transaction() as session:
-        actions.deliver_order(seeded, session, order.id)  # a repeated delivery message
+        deliver(seeded, session, order.id)  # a repeated delivery message
     assert len(captured) == 1
 
 

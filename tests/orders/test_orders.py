@@ -33,7 +33,7 @@ from voipdesk.orders.errors import (
     QuantityOutOfRange,
     SimultaneousCallsOutOfRange,
 )
-from voipdesk.orders.provider import get_provider
+from voipdesk.payments.provider import get_provider
 
 
 def numbers_of(platform: Platform, order_id: str) -> list[InventoryNumber]:
@@ -254,7 +254,10 @@ def test_expired_reservations_free_their_numbers(
 def test_validation_rule_holds_the_order_until_released(
     seeded: Platform, customer: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(actions, "requires_validation", lambda session, order: True)
+    from voipdesk.orders.actions import ordering, paying
+
+    for module in (ordering, paying):  # where the payment and the follow-up ask the gate
+        monkeypatch.setattr(module, "requires_validation", lambda session, order: True)
     order = create(seeded, customer)
     pay(seeded, customer, order.id)
     run_outbox(seeded)

@@ -15,7 +15,7 @@ from voipdesk.accounts.models import Account, WebSession
 from voipdesk.accounts.rules import sha256_hex
 from voipdesk.core.platform import Platform
 from voipdesk.orders import rules
-from voipdesk.orders.provider import TEST_CARD_NEEDS_CONFIRMATION, TEST_CARD_SUCCEEDS
+from voipdesk.payments.provider import TEST_CARD_NEEDS_CONFIRMATION, TEST_CARD_SUCCEEDS
 
 
 class Browser:

@@ -24,7 +24,7 @@ def _setup(client, offer="sip-decouverte", **kwargs):
 def test_offer_change_listed_as_pending_and_cancelled(client):
     _platform, account, group, number = _setup(client)
     headers = _auth(client, account)
-    groups = client.get("/api/v1/telephony", headers=headers).json()
+    groups = client.get("/api/v1/telephony", headers=headers).json()["items"]
     assert [g["id"] for g in groups] == [group] and groups[0]["lines"] == 1
     line_url = f"/api/v1/telephony/{group}/lines/{quote(number)}"
     offers = client.get(f"{line_url}/available-offers", headers=headers).json()
@@ -34,11 +34,16 @@ def test_offer_change_listed_as_pending_and_cancelled(client):
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["effective_on"] == "2026-04-01"
-    pending = client.get(f"/api/v1/telephony/{group}/pending-changes", headers=headers).json()
+    pending = client.get(f"/api/v1/telephony/{group}/pending-changes", headers=headers).json()[
+        "items"
+    ]
     assert [(p["kind"], p["number"]) for p in pending] == [("offer_change", number)]
     assert client.delete(f"{line_url}/offer-change", headers=headers).status_code == 204
     assert client.delete(f"{line_url}/offer-change", headers=headers).status_code == 204  # harmless
-    assert client.get(f"/api/v1/telephony/{group}/pending-changes", headers=headers).json() == []
+    assert (
+        client.get(f"/api/v1/telephony/{group}/pending-changes", headers=headers).json()["items"]
+        == []
+    )
 
 
 def test_refusals_are_problems_naming_the_rule(client):
@@ -71,7 +76,7 @@ def test_pool_termination_is_announced_then_confirmed(client):
     result = deliver(platform, account.id, aliases=10, pool=True)
     headers = _auth(client, account)
     group = result.billing_group_id
-    numbers = client.get(f"/api/v1/telephony/{group}/numbers", headers=headers).json()
+    numbers = client.get(f"/api/v1/telephony/{group}/numbers", headers=headers).json()["items"]
     url = f"/api/v1/telephony/{group}/numbers/{quote(numbers[0]['number'])}/termination"
     first = client.post(url, json={"reason": "move"}, headers=headers)
     assert first.status_code == 409 and len(first.json()["pool_numbers"]) == 10
@@ -84,7 +89,7 @@ def test_pool_termination_is_announced_then_confirmed(client):
 def test_services_invoices_and_closure(client, clock):
     platform, account, _group, _number = _setup(client)
     headers = _auth(client, account)
-    services = client.get("/api/v1/me/services", headers=headers).json()
+    services = client.get("/api/v1/me/services", headers=headers).json()["items"]
     service_id = services[0]["id"]
     assert services[0]["renewal_mode"] == "automatic"
     closure = client.post("/api/v1/me/closure", json={"password": PASSWORD}, headers=headers)

@@ -9,7 +9,7 @@ from tests.accounts.factories import api_token_for, make_account
 from tests.subscriptions.factories import deliver
 from voipdesk.catalogue.demo import seed_catalogue
 from voipdesk.core.outbox import drain
-from voipdesk.orders.provider import TEST_CARD_SUCCEEDS
+from voipdesk.payments.provider import TEST_CARD_SUCCEEDS
 from voipdesk.subscriptions import rules
 
 CARD = {"number": TEST_CARD_SUCCEEDS, "exp_month": 12, "exp_year": 2030, "cvc": "123"}

@@ -16,6 +16,7 @@ from tests.validation.conftest import ApiClient
 from tests.validation.helpers import emails
 from voipdesk.accounts.models import Account
 from voipdesk.billing.renewal import run_renewal
+from voipdesk.core.events import drain_events
 from voipdesk.subscriptions.models import BillingGroup, Service
 from voipdesk.validation import actions as validation_actions
 
@@ -37,7 +38,7 @@ def _delete(api: ApiClient, account: Account, path: str):  # type: ignore[no-unt
 
 
 def _accept(api: ApiClient, contact: Account) -> dict[str, Any]:
-    [request] = api.get("/me/billing-contact-requests", contact).json()
+    [request] = api.get("/me/billing-contact-requests", contact).json()["items"]
     answer = api.post(f"/me/billing-contact-requests/{request['id']}/accept", contact)
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -75,7 +76,7 @@ def test_change_waits_for_the_new_contact_then_applies_on_approval(
     stranger = customer_factory()
     stolen = api.post(f"/me/billing-contact-requests/{asked['id']}/accept", stranger)
     assert stolen.status_code == 404
-    assert api.get("/me/billing-contact-requests", stranger).json() == []
+    assert api.get("/me/billing-contact-requests", stranger).json()["items"] == []
     change = _accept(api, new_contact)
     assert change["state"] == "waiting_for_validation"
     assert (
@@ -111,6 +112,7 @@ def test_change_waits_for_the_new_contact_then_applies_on_approval(
         assert recorded.status_code == 200, recorded.text
     approved = api.post(f"/backoffice/procedures/{procedure['id']}/approve", staff)
     assert approved.status_code == 200, approved.text
+    drain_events(seeded)  # subscriptions applies the change on `validation.approved`
 
     after = api.get(f"/telephony/{group}", owner).json()
     assert after["billing_contact"] == new_contact.handle
@@ -177,7 +179,7 @@ def test_refusals_change_nothing_and_a_waiting_change_can_be_cancelled(
     # The named contact may refuse: nothing changes, and the owner may name someone else.
     refuser = customer_factory()
     assert _patch(api, owner, path, {"billing_contact": refuser.handle}).status_code == 200
-    [request] = api.get("/me/billing-contact-requests", refuser).json()
+    [request] = api.get("/me/billing-contact-requests", refuser).json()["items"]
     no = api.post(f"/me/billing-contact-requests/{request['id']}/refuse", refuser)
     assert no.status_code == 200 and no.json()["state"] == "refused"
     again = api.post(f"/me/billing-contact-requests/{request['id']}/accept", refuser)
@@ -201,4 +203,5 @@ def test_refusals_change_nothing_and_a_waiting_change_can_be_cancelled(
             json={"code": code, "status": "valid"},
         )
     assert api.post(f"/backoffice/procedures/{procedure_id}/approve", staff).status_code == 200
+    drain_events(seeded)
     assert _billing_accounts(seeded, group) == (owner.id, {owner.id})

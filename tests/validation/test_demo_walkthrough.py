@@ -14,7 +14,7 @@ from tests.web.conftest import browser_page, live_server  # noqa: F401 - fixture
 from voipdesk.accounts.models import Account
 from voipdesk.core.outbox import drain
 from voipdesk.demo import DEMO_PASSWORD, load_demo
-from voipdesk.orders.provider import TEST_CARD_SUCCEEDS
+from voipdesk.payments.provider import TEST_CARD_SUCCEEDS
 from voipdesk.validation import rules
 
 pytestmark = pytest.mark.browser

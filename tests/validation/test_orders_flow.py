@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.orders.helpers import create, load, pay
 from tests.validation.helpers import approve, emails, pdf_text, record_all_valid
 from voipdesk.accounts.models import Account
+from voipdesk.core.events import drain_events
 from voipdesk.core.outbox import drain
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions as order_actions
@@ -53,6 +54,7 @@ def test_first_order_waits_for_validation_then_the_next_goes_straight_to_deliver
     record_all_valid(seeded, staff, procedure)
     assert load(seeded, first.id).state == order_rules.VALIDATION
     approve(seeded, staff, procedure.id)
+    drain_events(seeded, only="validation.approved")  # orders releases its orders on the event
     assert load(seeded, first.id).state == order_rules.DELIVERING
     drain(seeded)
     assert load(seeded, first.id).state == order_rules.DELIVERED

@@ -15,9 +15,16 @@ from voipdesk.accounts.actions import ProfileUpdate, SignUpData
 from voipdesk.accounts.api_auth import current_account
 from voipdesk.accounts.errors import SecondFactorRequired
 from voipdesk.accounts.models import Account, ApiToken, EmailAttachment, SecurityEvent, ServiceEmail
+from voipdesk.core.http import (
+    client_ip,
+    get_platform,
+    platform_of,
+    register_caller_language,
+    request_language,
+)
 from voipdesk.core.i18n import N_, gettext
+from voipdesk.core.pagination import PageParams, page_params, paginate
 from voipdesk.core.platform import Platform
-from voipdesk.http import client_ip, get_platform, request_language
 
 router = APIRouter(tags=["accounts"])
 
@@ -170,6 +177,19 @@ class ServiceEmailOut(ServiceEmailSummary):
 
 
 # --- helpers ----------------------------------------------------------------------------------
+def _bearer_language(request: Request) -> str | None:
+    """The profile language of the bearer token's account, for answers given before the route's
+    dependencies ran (a body that is not JSON): see the language rule in core.http."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    account = actions.authenticate_token(platform_of(request), secret.strip())
+    return account.language if account is not None else None
+
+
+register_caller_language(_bearer_language)
+
+
 def _user_agent(request: Request) -> str | None:
     return request.headers.get("user-agent")
 
@@ -243,7 +263,7 @@ def sign_up(
 
 
 @router.get("/me", response_model=AccountOut, summary="The caller's profile")
-def get_me(account: Account = Depends(current_account)) -> AccountOut:
+async def get_me(account: Account = Depends(current_account)) -> AccountOut:
     return _account_out(account)
 
 
@@ -351,11 +371,21 @@ def create_token(
     return CreatedTokenOut(**_token_out(token).model_dump(), token=secret)
 
 
-@router.get("/auth/tokens", response_model=TokenList, summary="The caller's API tokens")
+@router.get(
+    "/auth/tokens", response_model=TokenList, summary="The caller's API tokens, newest first"
+)
 def list_tokens(
-    account: Account = Depends(current_account), platform: Platform = Depends(get_platform)
+    page: PageParams = Depends(page_params),
+    account: Account = Depends(current_account),
+    platform: Platform = Depends(get_platform),
 ) -> TokenList:
-    return TokenList(items=[_token_out(t) for t in actions.list_api_tokens(platform, account.id)])
+    tokens, next_cursor = paginate(
+        actions.list_api_tokens(platform, account.id),
+        key=lambda t: (t.created_at, t.id),
+        page=page,
+        descending=True,
+    )
+    return TokenList(items=[_token_out(t) for t in tokens], next_cursor=next_cursor)
 
 
 @router.delete(

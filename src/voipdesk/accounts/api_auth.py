@@ -9,8 +9,8 @@ from voipdesk.accounts.actions import authenticate_token
 from voipdesk.accounts.errors import InvalidToken
 from voipdesk.accounts.models import Account
 from voipdesk.core.errors import Forbidden, NotAuthenticated
+from voipdesk.core.http import get_platform
 from voipdesk.core.platform import Platform
-from voipdesk.http import get_platform
 
 # auto_error=False: a missing header becomes our own problem+json, not FastAPI's 403.
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/tokens")

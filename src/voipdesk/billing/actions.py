@@ -1,14 +1,13 @@
-"""Billing actions: card collections, manual-renewal reminders, invoices, closure blockers."""
+"""Billing actions: card collections, manual-renewal reminders and orders (reading invoices is the
+invoices area's, re-exported here for billing's handlers)."""
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import date
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voipdesk.billing import rules
@@ -23,17 +22,16 @@ from voipdesk.billing.models import (
     ManualRenewal,
     cents_to_amount,
 )
-from voipdesk.core.errors import NotFound
 from voipdesk.core.platform import Platform
+from voipdesk.invoices.services import (  # noqa: F401 (billing's handlers and pages)
+    get_invoice,
+    list_invoices,
+    unpaid_invoices,
+)
 from voipdesk.subscriptions import rules as sub_rules
 from voipdesk.subscriptions.models import Service
 
 log = structlog.get_logger(__name__)
-
-
-class InvoiceNotFound(NotFound):
-    code = "invoice-not-found"
-    message = "No such invoice."
 
 
 # --------------------------------------------------------------------------------------------------
@@ -42,8 +40,8 @@ class InvoiceNotFound(NotFound):
 def collect_pending_cards(platform: Platform, limit: int = 100) -> int:
     """Charges pending card collections through the payment provider, one transaction each (the
     provider's idempotency key is the collection, so a repeat after a crash charges once)."""
-    from voipdesk.orders.models import PaymentMethod
-    from voipdesk.orders.provider import get_provider
+    from voipdesk.payments.errors import PaymentMethodNotFound
+    from voipdesk.payments.services import get_payment_method, get_provider
 
     with platform.session() as session:
         ids = session.scalars(
@@ -59,9 +57,14 @@ def collect_pending_cards(platform: Platform, limit: int = 100) -> int:
             if collection is None or collection.state != COLLECTION_PENDING:
                 continue
             invoice = session.get(Invoice, collection.invoice_id, with_for_update=True)
-            method = session.get(PaymentMethod, collection.payment_method_id)
             assert invoice is not None
-            if method is None or method.removed_at is not None or not method.provider_token:
+            try:
+                method = get_payment_method(
+                    session, collection.account_id, collection.payment_method_id
+                )
+            except PaymentMethodNotFound:  # removed since
+                method = None
+            if method is None or not method.provider_token:
                 settle_collection(
                     session, platform, collection, invoice, succeeded=False, failure="no-card"
                 )
@@ -131,7 +134,7 @@ def send_manual_renewal_reminders(platform: Platform, limit: int = 1000) -> int:
     from voipdesk.accounts.emails import send_service_email
     from voipdesk.accounts.models import Account
     from voipdesk.core.outbox import OutboxMessage
-    from voipdesk.subscriptions.actions import describe
+    from voipdesk.subscriptions.services import describe
 
     today = platform.today()
     expiries = [
@@ -200,8 +203,8 @@ def ensure_manual_renewal_order(
     from datetime import timedelta
 
     from voipdesk.core.i18n import gettext
-    from voipdesk.orders.actions import create_custom_order
-    from voipdesk.subscriptions.actions import describe, monthly_price
+    from voipdesk.orders.services import create_custom_order
+    from voipdesk.subscriptions.services import describe, monthly_price
 
     start = service.expiry_on + timedelta(days=1)
     renewal = session.scalar(
@@ -234,7 +237,7 @@ def ensure_manual_renewal_order(
         service_id=service.id,
         account_id=service.account_id,
         period_start=start,
-        order_id=order.id,
+        order_id=order.order_id,
         created_at=platform.now(),
     )
     session.add(renewal)
@@ -274,67 +277,3 @@ def _money(service: Service) -> Any:
     from voipdesk.core.money import Money
 
     return Money(service.monthly_price_excl_tax)
-
-
-# --------------------------------------------------------------------------------------------------
-# Invoices for the customer
-# --------------------------------------------------------------------------------------------------
-def _encode_cursor(issued_on: date, number: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([issued_on.isoformat(), number]).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[date, str] | None:
-    try:
-        issued, number = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return date.fromisoformat(issued), str(number)
-    except Exception:
-        return None
-
-
-VISIBLE = (INVOICE_PAID, INVOICE_UNPAID)
-
-
-def list_invoices(
-    session: Session, account_id: str, limit: int = 50, cursor: str | None = None
-) -> tuple[list[Invoice], str | None]:
-    query = select(Invoice).where(Invoice.account_id == account_id, Invoice.status.in_(VISIBLE))
-    position = _decode_cursor(cursor) if cursor else None
-    if position is not None:
-        issued, number = position
-        query = query.where(
-            or_(
-                Invoice.issued_on < issued,
-                and_(Invoice.issued_on == issued, Invoice.number < number),
-            )
-        )
-    rows = list(
-        session.scalars(
-            query.order_by(Invoice.issued_on.desc(), Invoice.number.desc()).limit(limit + 1)
-        )
-    )
-    next_cursor = (
-        _encode_cursor(rows[limit - 1].issued_on, rows[limit - 1].number)
-        if len(rows) > limit
-        else None
-    )
-    return rows[:limit], next_cursor
-
-
-def get_invoice(session: Session, account_id: str, invoice_id: str) -> Invoice:
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is None or invoice.account_id != account_id or invoice.status not in VISIBLE:
-        raise InvoiceNotFound()
-    return invoice
-
-
-# --------------------------------------------------------------------------------------------------
-# Account closure: what billing says blocks it (the accounts area asks every area)
-# --------------------------------------------------------------------------------------------------
-def unpaid_invoices(session: Session, account_id: str) -> list[Invoice]:
-    return list(
-        session.scalars(
-            select(Invoice)
-            .where(Invoice.account_id == account_id, Invoice.status == INVOICE_UNPAID)
-            .order_by(Invoice.number)
-        )
-    )

@@ -15,10 +15,11 @@ from voipdesk.accounts.models import Account
 from voipdesk.catalogue import actions, queries, rules
 from voipdesk.catalogue.errors import PriceInThePast
 from voipdesk.catalogue.models import PRICE_DEPOSIT, Price
+from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money, round_cents
+from voipdesk.core.pagination import Page, PageParams, page_params, paginate
 from voipdesk.core.platform import Platform
-from voipdesk.http import get_platform, request_language
 
 router = APIRouter(tags=["catalogue"])
 
@@ -81,9 +82,8 @@ class NumberOut(BaseModel):
     area_name: str
 
 
-class NumberPage(BaseModel):
-    items: list[NumberOut]
-    next_cursor: str | None
+class NumberPage(Page[NumberOut]):
+    pass
 
 
 def price_json(
@@ -246,24 +246,32 @@ def _price_row(price: Price) -> dict[str, Any]:
     }
 
 
+class PricePage(Page[PriceRowOut]):
+    pass
+
+
 @router.get(
     "/backoffice/catalogue/prices",
-    response_model=list[PriceRowOut],
+    response_model=PricePage,
     tags=["backoffice"],
     summary="Every price with its dates (history included)",
 )
 def staff_prices(
     offer: str | None = None,
+    page: PageParams = Depends(page_params),
     staff: Account = Depends(current_staff),
     platform: Platform = Depends(get_platform),
-) -> list[dict[str, Any]]:
+) -> dict[str, Any]:
     with platform.session() as session:
-        query = select(Price).order_by(
-            Price.offer_code, Price.component, Price.country, Price.valid_from
-        )
+        query = select(Price)
         if offer:
             query = query.where(Price.offer_code == offer)
-        return [_price_row(price) for price in session.scalars(query)]
+        prices, next_cursor = paginate(
+            session.scalars(query),
+            key=lambda p: (p.offer_code, p.component, p.country, p.valid_from, p.id),
+            page=page,
+        )
+        return {"items": [_price_row(price) for price in prices], "next_cursor": next_cursor}
 
 
 @router.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from voipdesk.catalogue.rules import CUSTOMER_KIND_LABELS, OFFER_LABELS, PAYMENT_METHOD_LABELS
 from voipdesk.core.errors import Conflict, InvalidInput, NotFound
 
 
@@ -13,6 +14,7 @@ class UnknownOffer(InvalidInput):
 class OfferNotSoldInCountry(InvalidInput):
     code = "offer-not-sold-in-country"
     message = "The offer %(offer)s is not sold in %(country)s."
+    labels = {"offer": OFFER_LABELS}
 
 
 class UnknownCountry(InvalidInput):
@@ -23,6 +25,7 @@ class UnknownCountry(InvalidInput):
 class PriceMissing(Conflict):
     code = "price-missing"
     message = "The offer %(offer)s has no price on %(on)s."
+    labels = {"offer": OFFER_LABELS}
 
 
 class InvalidPhoneNumber(InvalidInput):
@@ -52,6 +55,7 @@ class PaymentMethodNotAllowed(InvalidInput):
     message = (
         "Payment by %(method)s is not offered to this account (country %(country)s, %(kind)s)."
     )
+    labels = {"method": PAYMENT_METHOD_LABELS, "kind": CUSTOMER_KIND_LABELS}
 
 
 class CatalogueItemNotFound(NotFound):

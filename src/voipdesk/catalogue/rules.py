@@ -124,6 +124,26 @@ PAYMENT_CARD = "card"
 PAYMENT_SEPA_DEBIT = "sepa_debit"
 PAYMENT_BANK_TRANSFER = "bank_transfer"
 PAYMENT_METHOD_TYPES = (PAYMENT_CARD, PAYMENT_SEPA_DEBIT, PAYMENT_BANK_TRANSFER)
+PAYMENT_METHOD_LABELS = {
+    PAYMENT_CARD: N_("Card"),
+    PAYMENT_SEPA_DEBIT: N_("SEPA direct debit"),
+    PAYMENT_BANK_TRANSFER: N_("Bank transfer"),
+}
+# How a sentence names the account's kind (accounts' codes individual, company, association).
+CUSTOMER_KIND_LABELS = {
+    "individual": N_("Individual customer"),
+    "company": N_("Company"),
+    "association": N_("Association"),
+}
+# The offers as a sentence names them (their codes stay in the API's fields).
+OFFER_LABELS = {
+    SIP_DECOUVERTE: N_("VoIP Découverte"),
+    SIP_ENTREPRISE: N_("VoIP Entreprise"),
+    SIP_TRUNK: N_("VoIP Trunk"),
+    ALIAS_NUMBER: N_("Alias number"),
+    "alias": N_("Alias number"),
+    FAX_LINE: N_("Fax line"),
+}
 
 # ISO country codes whose IBANs may be debited by SEPA direct debit (SEPA scheme members).
 SEPA_COUNTRIES = frozenset(

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from voipdesk.core.i18n import gettext
+
+
+def label_of(language: str, table: Mapping[str, str], value: Any) -> str:
+    """A state or kind code as people read it (its translated label); a list of codes becomes
+    a comma-separated list of labels. A code missing from the table stays as it is."""
+    if isinstance(value, list | tuple):
+        return ", ".join(label_of(language, table, item) for item in value)
+    return gettext(language, table[value]) if value in table else str(value)
 
 
 class DomainError(Exception):
@@ -13,6 +22,9 @@ class DomainError(Exception):
     code: str = "error"
     status: int = 400
     message: str = "The request was refused."
+    # value name -> {code: English label msgid}: codes shown inside the sentence by their label,
+    # never raw ("une commande à l'état « Livrée »", not "... delivered").
+    labels: ClassVar[Mapping[str, Mapping[str, str]]] = {}
 
     def __init__(
         self,
@@ -34,10 +46,17 @@ class DomainError(Exception):
         # field name -> English msgid explaining the rule that field breaks
         self.fields = fields or {}
         self.extra = extra or {}
-        super().__init__(self.message % values if values else self.message)
+        super().__init__(self.message % self._values("en") if values else self.message)
+
+    def _values(self, language: str) -> dict[str, Any]:
+        values = dict(self.values)
+        for name, table in self.labels.items():
+            if name in values:
+                values[name] = label_of(language, table, values[name])
+        return values
 
     def detail(self, language: str) -> str:
-        return gettext(language, self.message, **self.values)
+        return gettext(language, self.message, **self._values(language))
 
     def field_errors(self, language: str) -> list[dict[str, str]]:
         return [

@@ -61,10 +61,10 @@ def translator(language: str) -> Translate:
     return _
 
 
-def language_from_accept(header: str | None) -> str:
-    """Pick fr or en from an Accept-Language header, by its q-values."""
+def accepted_language(header: str | None) -> str | None:
+    """fr or en from an Accept-Language header, by its q-values; None when it names neither."""
     if not header:
-        return DEFAULT_LANGUAGE
+        return None
     ranked: list[tuple[float, str]] = []
     for part in header.split(","):
         piece = part.strip().split(";")
@@ -76,9 +76,14 @@ def language_from_accept(header: str | None) -> str:
                     quality = float(parameter.strip()[2:])
                 except ValueError:
                     quality = 0.0
-        if tag in LANGUAGES:
+        if tag in LANGUAGES and quality > 0:
             ranked.append((quality, tag))
-    return max(ranked)[1] if ranked else DEFAULT_LANGUAGE
+    return max(ranked)[1] if ranked else None
+
+
+def language_from_accept(header: str | None) -> str:
+    """Pick fr or en from an Accept-Language header, by its q-values (French when neither)."""
+    return accepted_language(header) or DEFAULT_LANGUAGE
 
 
 def babel_locale(language: str) -> str:

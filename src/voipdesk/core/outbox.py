@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import JSON, Integer, String, Text, select
+from sqlalchemy import JSON, ColumnElement, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from voipdesk.core.db import Base, UTCDateTime
@@ -83,8 +83,9 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def deliver_one(platform: Platform) -> bool:
-    """Claims and delivers one due message. Returns False when none is due."""
+def deliver_one(platform: Platform, where: ColumnElement[bool] | None = None) -> bool:
+    """Claims and delivers one due message (matching `where`, if given). Returns False when none
+    is due."""
     now = platform.now()
     claimed_id: int | None = None
     try:
@@ -95,6 +96,7 @@ def deliver_one(platform: Platform) -> bool:
                     OutboxMessage.delivered_at.is_(None),
                     OutboxMessage.failed_at.is_(None),
                     OutboxMessage.available_at <= now,
+                    *([] if where is None else [where]),
                 )
                 .order_by(OutboxMessage.id)
                 .limit(1)
@@ -137,11 +139,14 @@ def _record_failure(platform: Platform, message_id: int, failure: Exception) -> 
             )
 
 
-def drain(platform: Platform, limit: int | None = None) -> int:
-    """Delivers due messages until none is left (or `limit`). Returns how many were handled."""
+def drain(
+    platform: Platform, limit: int | None = None, where: ColumnElement[bool] | None = None
+) -> int:
+    """Delivers due messages (matching `where`, if given) until none is left (or `limit`).
+    Returns how many were handled."""
     handled = 0
     while limit is None or handled < limit:
-        if not deliver_one(platform):
+        if not deliver_one(platform, where):
             break
         handled += 1
     return handled

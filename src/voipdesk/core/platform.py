@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from voipdesk.core.clock import Clock, SystemClock, today
-from voipdesk.core.db import make_engine
+from voipdesk.core.db import WRITE_OPTION, make_engine
 from voipdesk.core.settings import Settings, get_settings
 
 
@@ -21,7 +21,12 @@ class Platform:
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
+        # Reads and writes share the engine's pool; only writes are marked, so that on SQLite
+        # only they take the write lock when they begin (see core.db).
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
 
     @classmethod
     def from_settings(
@@ -37,11 +42,12 @@ class Platform:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One action, one transaction: committed when the block ends, rolled back on error."""
-        with self._sessions() as session, session.begin():
+        with self._write_sessions() as session, session.begin():
             yield session
 
     def session(self) -> Session:
-        """A session for reads that a page or API answer needs."""
+        """A session for reads that a page or API answer needs (it must not write: on SQLite a
+        read transaction does not hold the write lock, use `transaction()` to change data)."""
         return self._sessions()
 
     def now(self):

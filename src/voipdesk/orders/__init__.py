@@ -1,1 +1,2 @@
-"""Purchase orders: carts, totals, payments (cards, SEPA direct debit, bank transfer), delivery."""
+"""Purchase orders: carts and their pricing, the order state machine, paying an order (through the
+payments area), delivery (on the event `orders.ready_for_delivery`), invoices, expiry."""

@@ -1,29 +1,30 @@
-"""Orders API: purchase orders, their follow-up and payments, the customer's payment methods,
-the sandbox provider's webhook, and the staff's orders by state."""
+"""Orders API: purchase orders, their follow-up, paying them (`POST /orders/{id}/payments`, through
+the payments area), and the staff's orders by state (payment methods and the provider's webhook are
+the payments API)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
 
 from voipdesk.accounts.api_auth import current_account, current_staff
 from voipdesk.accounts.models import Account
 from voipdesk.core.errors import NotAuthenticated
+from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money
+from voipdesk.core.pagination import Page, PageParams, page_params, paginate
 from voipdesk.core.platform import Platform
-from voipdesk.http import get_platform, request_language
 from voipdesk.orders import actions, rules
 from voipdesk.orders.documents import bank_transfer_instructions, render_purchase_order
 from voipdesk.orders.errors import OrderNotPrintable
 from voipdesk.orders.idempotency import run_idempotent
-from voipdesk.orders.models import Payment, PaymentMethod, PurchaseOrder
-from voipdesk.orders.provider import SIGNATURE_HEADER, get_provider
+from voipdesk.orders.models import PurchaseOrder
+from voipdesk.payments.schemas import CardIn, card_input
 
 router = APIRouter(tags=["orders"])
 
@@ -106,9 +107,8 @@ class OrderOut(OrderSummaryOut):
     delivery: dict[str, Any] | None
 
 
-class OrderPage(BaseModel):
-    items: list[OrderSummaryOut]
-    next_cursor: str | None
+class OrderPage(Page[OrderSummaryOut]):
+    pass
 
 
 class StepOut(BaseModel):
@@ -126,13 +126,6 @@ class FollowUpOut(BaseModel):
     state: str
     state_label: str
     steps: list[StepOut]
-
-
-class CardIn(BaseModel):
-    number: str
-    exp_month: int
-    exp_year: int
-    cvc: str
 
 
 class PaymentIn(BaseModel):
@@ -162,35 +155,6 @@ class PaymentOut(BaseModel):
     bank_transfer: dict[str, str] | None
     created_at: str
     order_state: str
-
-
-class PaymentMethodIn(BaseModel):
-    type: Literal["card", "sepa_debit", "bank_transfer"]
-    make_default: bool = False
-    card: CardIn | None = None
-    iban: str | None = None
-    bic: str | None = None
-    holder_name: str | None = None
-    holder_address: str | None = None
-    accept_mandate: bool = False
-
-
-class PaymentMethodPatch(BaseModel):
-    is_default: Literal[True]
-
-
-class PaymentMethodOut(BaseModel):
-    id: str
-    type: str
-    label: str
-    is_default: bool
-    created_at: str
-    card: dict[str, Any] | None = None
-    sepa_debit: dict[str, Any] | None = None
-
-
-class ConfirmIn(BaseModel):
-    approve: bool = True
 
 
 # --- Serialisers ---------------------------------------------------------------------------------
@@ -268,7 +232,7 @@ def order_json(order: PurchaseOrder, language: str) -> dict[str, Any]:
     return body
 
 
-def payment_json(platform: Platform, payment: Payment, order: PurchaseOrder) -> dict[str, Any]:
+def payment_json(platform: Platform, payment: Any, order: PurchaseOrder) -> dict[str, Any]:
     return {
         "id": payment.id,
         "order_id": payment.order_id,
@@ -286,38 +250,6 @@ def payment_json(platform: Platform, payment: Payment, order: PurchaseOrder) -> 
         "created_at": payment.created_at.isoformat(),
         "order_state": order.state,
     }
-
-
-def payment_method_json(method: PaymentMethod) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": method.id,
-        "type": method.method_type,
-        "label": method.label,
-        "is_default": method.is_default,
-        "created_at": method.created_at.isoformat(),
-        "card": None,
-        "sepa_debit": None,
-    }
-    if method.method_type == "card":
-        body["card"] = {
-            "brand": method.card_brand,
-            "last4": method.card_last4,
-            "exp_month": method.card_exp_month,
-            "exp_year": method.card_exp_year,
-        }
-    elif method.method_type == "sepa_debit":
-        body["sepa_debit"] = {
-            "iban_last4": (method.iban or "")[-4:],
-            "country": (method.iban or "")[:2],
-            "bic": method.bic,
-            "holder_name": method.holder_name,
-            "holder_address": method.holder_address,
-            "mandate_reference": method.mandate_reference,
-            "mandate_signed_on": method.mandate_signed_on.isoformat()
-            if method.mandate_signed_on
-            else None,
-        }
-    return body
 
 
 def follow_up_json(session: Any, order: PurchaseOrder, language: str) -> dict[str, Any]:
@@ -355,10 +287,6 @@ def _owner(session: Any, account: Account) -> Account:
     if owner is None:
         raise NotAuthenticated()
     return owner
-
-
-def _card(card: CardIn | None) -> actions.CardInput | None:
-    return actions.CardInput(**card.model_dump()) if card is not None else None
 
 
 # --- Orders --------------------------------------------------------------------------------------
@@ -470,7 +398,7 @@ def pay_order(
         request = actions.PaymentRequest(
             method=body.method,
             payment_method_id=body.payment_method_id,
-            card=_card(body.card),
+            card=card_input(body.card),
             save_card=body.save_card,
         )
         payment = actions.pay_order(session, platform, owner, order_id, request)
@@ -483,22 +411,30 @@ def pay_order(
     return JSONResponse(answer, status_code=status)
 
 
+class OrderPaymentPage(Page[PaymentOut]):
+    pass
+
+
 @router.get(
     "/orders/{order_id}/payments",
-    response_model=list[PaymentOut],
-    summary="Payment attempts of an order",
+    response_model=OrderPaymentPage,
+    summary="Payment attempts of an order, oldest first",
 )
 def list_payments(
     order_id: str,
+    page: PageParams = Depends(page_params),
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
-) -> list[dict[str, Any]]:
+) -> dict[str, Any]:
     with platform.session() as session:
         order = actions.get_order(session, account.id, order_id)
-        return [
-            payment_json(platform, payment, order)
-            for payment in actions.payments_of(session, order.id)
-        ]
+        payments, next_cursor = paginate(
+            actions.payments_of(session, order.id),
+            key=lambda payment: (payment.created_at, payment.id),
+            page=page,
+        )
+        items = [payment_json(platform, payment, order) for payment in payments]
+        return {"items": items, "next_cursor": next_cursor}
 
 
 @router.post(
@@ -516,140 +452,6 @@ def cancel_order(
         return order_json(
             actions.get_order(session, account.id, order_id), request_language(request)
         )
-
-
-# --- Payment methods -----------------------------------------------------------------------------
-@router.get("/me/payment-methods", response_model=list[PaymentMethodOut], tags=["payment methods"])
-def list_payment_methods(
-    account: Account = Depends(current_account),
-    platform: Platform = Depends(get_platform),
-) -> list[dict[str, Any]]:
-    with platform.session() as session:
-        return [
-            payment_method_json(method)
-            for method in actions.list_payment_methods(session, account.id)
-        ]
-
-
-@router.post(
-    "/me/payment-methods",
-    status_code=201,
-    response_model=PaymentMethodOut,
-    tags=["payment methods"],
-)
-def add_payment_method(
-    body: PaymentMethodIn,
-    account: Account = Depends(current_account),
-    platform: Platform = Depends(get_platform),
-) -> dict[str, Any]:
-    from voipdesk.core.errors import InvalidInput
-
-    with platform.transaction() as session:
-        owner = _owner(session, account)
-        if body.type == "card":
-            card = _card(body.card)
-            if card is None:
-                raise InvalidInput(
-                    fields={"card": "Give the card's number, expiry and security code."}
-                )
-            method = actions.add_card(session, platform, owner, card, body.make_default)
-        elif body.type == "sepa_debit":
-            if not body.iban:
-                raise InvalidInput(fields={"iban": "The IBAN is required."})
-            method = actions.add_sepa_debit(
-                session,
-                platform,
-                owner,
-                actions.SepaInput(
-                    iban=body.iban,
-                    bic=body.bic,
-                    holder_name=body.holder_name or "",
-                    holder_address=body.holder_address or "",
-                    accept_mandate=body.accept_mandate,
-                ),
-                body.make_default,
-            )
-        else:
-            method = actions.add_bank_transfer(session, platform, owner, body.make_default)
-        return payment_method_json(method)
-
-
-@router.get(
-    "/me/payment-methods/{method_id}", response_model=PaymentMethodOut, tags=["payment methods"]
-)
-def get_payment_method(
-    method_id: str,
-    account: Account = Depends(current_account),
-    platform: Platform = Depends(get_platform),
-) -> dict[str, Any]:
-    with platform.session() as session:
-        return payment_method_json(actions.get_payment_method(session, account.id, method_id))
-
-
-@router.patch(
-    "/me/payment-methods/{method_id}", response_model=PaymentMethodOut, tags=["payment methods"]
-)
-def make_default_payment_method(
-    method_id: str,
-    body: PaymentMethodPatch,
-    account: Account = Depends(current_account),
-    platform: Platform = Depends(get_platform),
-) -> dict[str, Any]:
-    with platform.transaction() as session:
-        return payment_method_json(actions.set_default_payment_method(session, account, method_id))
-
-
-@router.delete("/me/payment-methods/{method_id}", status_code=204, tags=["payment methods"])
-def remove_payment_method(
-    method_id: str,
-    account: Account = Depends(current_account),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    with platform.transaction() as session:
-        actions.remove_payment_method(session, platform, account, method_id)
-    return Response(status_code=204)
-
-
-# --- Payment provider ----------------------------------------------------------------------------
-@router.post(
-    "/payment-provider/sandbox/webhook",
-    tags=["payment provider"],
-    summary="Signed events of the sandbox payment provider (HMAC-SHA256)",
-)
-async def sandbox_webhook(
-    request: Request, platform: Platform = Depends(get_platform)
-) -> dict[str, Any]:
-    body = await request.body()
-    provider = get_provider(platform)
-    event = provider.verify_webhook(body, request.headers.get(SIGNATURE_HEADER), platform.now())
-    for attempt in range(2):
-        try:
-            with platform.transaction() as session:
-                handled = actions.handle_provider_event(
-                    session, platform, event.event_id, event.event_type, event.reference, event.data
-                )
-            return {"received": True, "duplicate": not handled}
-        except IntegrityError:  # the same event delivered twice at once: the other one handled it
-            if attempt:
-                raise
-    return {"received": True, "duplicate": True}
-
-
-@router.post(
-    "/payment-provider/sandbox/payments/{reference}/confirm",
-    tags=["payment provider"],
-    summary="The sandbox's confirmation step (3-D Secure): approve or refuse a payment",
-)
-def sandbox_confirm(
-    reference: str, body: ConfirmIn, platform: Platform = Depends(get_platform)
-) -> dict[str, Any]:
-    from voipdesk.core.errors import NotFound
-
-    with platform.transaction() as session:
-        charge = get_provider(platform).confirm(session, reference, body.approve)
-        if charge is None:
-            raise NotFound()
-        return {"reference": charge.reference, "status": charge.status}
 
 
 # --- Staff ---------------------------------------------------------------------------------------

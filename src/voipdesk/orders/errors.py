@@ -1,15 +1,26 @@
-"""Order and payment refusals, each with a stable code."""
+"""Order refusals, each with a stable code (payment refusals are in `payments.errors`, re-exported
+here for the orders area's callers)."""
 
 from __future__ import annotations
 
-from voipdesk.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from voipdesk.catalogue.rules import OFFER_LABELS
+from voipdesk.core.errors import Conflict, InvalidInput, NotFound
+from voipdesk.orders.rules import STATE_LABELS
+from voipdesk.payments.errors import (  # noqa: F401 (re-exported)
+    DefaultPaymentMethodInUse,
+    IbanNotSepa,
+    InvalidBic,
+    InvalidCard,
+    InvalidIban,
+    MandateNotAccepted,
+    PaymentInProgress,
+    PaymentMethodMissing,
+    PaymentMethodNotFound,
+    WebhookSignatureInvalid,
+)
 
 
 class OrderNotFound(NotFound):
-    pass
-
-
-class PaymentMethodNotFound(NotFound):
     pass
 
 
@@ -21,11 +32,13 @@ class EmptyCart(InvalidInput):
 class QuantityOutOfRange(InvalidInput):
     code = "quantity-out-of-range"
     message = "The quantity %(quantity)s is not allowed for %(offer)s: %(allowed)s."
+    labels = {"offer": OFFER_LABELS}
 
 
 class SimultaneousCallsOutOfRange(InvalidInput):
     code = "simultaneous-calls-out-of-range"
     message = "%(offer)s allows %(minimum)s to %(maximum)s simultaneous calls, not %(calls)s."
+    labels = {"offer": OFFER_LABELS}
 
 
 class OfferKindMismatch(InvalidInput):
@@ -33,6 +46,7 @@ class OfferKindMismatch(InvalidInput):
 
     code = "offer-kind-mismatch"
     message = "%(offer)s cannot be ordered this way."
+    labels = {"offer": OFFER_LABELS}
 
 
 class NumbersMismatch(InvalidInput):
@@ -48,6 +62,7 @@ class TooManyAliasNumbers(InvalidInput):
 class InvalidTransition(Conflict):
     code = "invalid-order-transition"
     message = "An order in state %(from_state)s cannot become %(to_state)s."
+    labels = {"from_state": STATE_LABELS, "to_state": STATE_LABELS}
 
 
 class OrderExpired(Conflict):
@@ -58,11 +73,13 @@ class OrderExpired(Conflict):
 class OrderNotPayable(Conflict):
     code = "order-not-payable"
     message = "This order cannot be paid: it is %(state)s."
+    labels = {"state": STATE_LABELS}
 
 
 class OrderNotCancellable(Conflict):
     code = "order-not-cancellable"
     message = "Only an order awaiting payment can be cancelled; this one is %(state)s."
+    labels = {"state": STATE_LABELS}
 
 
 class OrderNotPrintable(Conflict):
@@ -70,55 +87,9 @@ class OrderNotPrintable(Conflict):
     message = "The purchase order can be viewed while awaiting payment or in delivery only."
 
 
-class PaymentInProgress(Conflict):
-    code = "payment-in-progress"
-    message = "A payment of this order is already being processed."
-
-
-class PaymentMethodMissing(InvalidInput):
-    code = "payment-method-missing"
-    message = "Choose a payment method or give a card."
-
-
-class InvalidCard(InvalidInput):
-    code = "invalid-card"
-    message = "The card was refused."
-
-
-class InvalidIban(InvalidInput):
-    code = "invalid-iban"
-    message = "The IBAN is not valid (check its length, country and check digits)."
-
-
-class InvalidBic(InvalidInput):
-    code = "invalid-bic"
-    message = "The BIC is not valid or does not match the IBAN."
-
-
-class IbanNotSepa(InvalidInput):
-    code = "iban-not-sepa"
-    message = "Direct debit needs an IBAN of a SEPA country; %(country)s is not one."
-
-
-class MandateNotAccepted(InvalidInput):
-    code = "mandate-not-accepted"
-    message = "Accept the SEPA direct-debit mandate to add this account."
-
-
-class DefaultPaymentMethodInUse(Conflict):
-    code = "default-payment-method-in-use"
-    message = "This is the default payment method and services on automatic renewal depend on it: choose another default first."  # noqa: E501
-
-
 class IdempotencyKeyReused(InvalidInput):
     code = "idempotency-key-reused"
     message = "This Idempotency-Key was already used for a different request."
-
-
-class WebhookSignatureInvalid(DomainError):
-    code = "webhook-signature-invalid"
-    status = 400
-    message = "The webhook signature is missing, wrong or too old."
 
 
 class BillingGroupNotFound(NotFound):

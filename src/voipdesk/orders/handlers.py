@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from voipdesk.core.events import publish, subscribe
 from voipdesk.core.jobs import periodic
 from voipdesk.core.outbox import handler
 from voipdesk.orders import actions
-from voipdesk.orders.provider import get_provider
+from voipdesk.payments.services import register_settlement_target
+from voipdesk.validation.services import APPROVED, register_waiting_orders
 
 if TYPE_CHECKING:
     from voipdesk.core.platform import Platform
@@ -18,24 +20,37 @@ if TYPE_CHECKING:
 
 @handler("orders.deliver")
 def deliver(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
-    actions.deliver_order(platform, session, payload["order_id"])
+    """A delivery message queued before delivery became the event `orders.ready_for_delivery`:
+    written again as that event (its handler is idempotent)."""
+    publish(
+        session,
+        actions.READY_FOR_DELIVERY,
+        {"order_id": payload["order_id"], "account_id": payload.get("account_id", "")},
+        now=platform.now(),
+        key=payload["order_id"],
+    )
+
+
+# Payments (below orders) hands a successful payment to the order it pays through this.
+register_settlement_target(actions.SETTLEMENT_TARGET)
+
+# Validation (below orders) asks which orders wait for an account's procedure through this.
+register_waiting_orders(actions.order_ids_in_validation)
+
+
+@subscribe(APPROVED)
+def release_orders_after_validation(
+    platform: Platform, session: Session, payload: dict[str, Any]
+) -> None:
+    """The billing account is validated for VoIP: its orders held in validation go to delivery
+    (idempotent: an order already released is left as it is)."""
+    for order_id in actions.order_ids_in_validation(session, payload["account_id"]):
+        actions.release_order_after_validation(session, platform, order_id)
 
 
 @handler("orders.issue_invoice")
 def issue_invoice(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
     actions.issue_order_invoice(platform, session, payload["order_id"])
-
-
-@handler("orders.sandbox_webhook")
-def sandbox_webhook(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
-    """The sandbox provider "sends" its webhook: signed, then checked exactly like one received
-    over HTTP, so the demo exercises the real path."""
-    provider = get_provider(platform)
-    body, signature = provider.signed_event(payload["event"])
-    event = provider.verify_webhook(body, signature, platform.now())
-    actions.handle_provider_event(
-        session, platform, event.event_id, event.event_type, event.reference, event.data
-    )
 
 
 @periodic("orders.expire", every=timedelta(minutes=10))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from voipdesk.catalogue.rules import OFFER_LABELS
 from voipdesk.core.errors import Conflict, InvalidInput, NotFound
+from voipdesk.subscriptions.rules import STATE_LABELS
 
 
 class BillingGroupNotFound(NotFound):
@@ -26,6 +28,7 @@ class OfferChangeNotAllowed(Conflict):
         "The line %(number)s cannot move from %(current)s to %(target)s: "
         "this change of offer is not available for it."
     )
+    labels = {"current": OFFER_LABELS, "target": OFFER_LABELS}
 
 
 class EntrepriseNeverDecouverte(OfferChangeNotAllowed):
@@ -89,6 +92,7 @@ class InvalidTerminationReason(InvalidInput):
 class ServiceNotLive(Conflict):
     code = "service-not-live"
     message = "This service is %(state)s: it cannot be changed any more."
+    labels = {"state": STATE_LABELS}
 
 
 class DeletionLinkInvalid(NotFound):

@@ -44,6 +44,14 @@ SERVICE_TRANSITIONS: dict[str, frozenset[str]] = {
     DELETED: frozenset(),
 }
 LIVE_STATES = (ACTIVE, TO_RENEW, SUSPENDED)
+STATE_LABELS = {
+    ACTIVE: N_("Active"),
+    TO_RENEW: N_("Waiting for the renewal payment"),
+    SUSPENDED: N_("Suspended"),
+    TERMINATED: N_("Terminated"),
+    DELETED: N_("Deleted"),
+    "applied": N_("Already applied"),
+}
 
 
 def can_transition(current: str, target: str) -> bool:

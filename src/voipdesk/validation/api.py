@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from voipdesk.accounts.models import Account
 from voipdesk.core.errors import NotAuthenticated
+from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
+from voipdesk.core.pagination import Page
 from voipdesk.core.platform import Platform
-from voipdesk.http import get_platform, request_language
 from voipdesk.validation import actions, rules
 from voipdesk.validation.models import VoipProcedure
 
@@ -132,9 +133,8 @@ class StaffProcedureOut(ProcedureOut):
     history: list[EventOut]
 
 
-class StaffProcedurePage(BaseModel):
-    items: list[StaffProcedureOut]
-    next_cursor: str | None
+class StaffProcedurePage(Page[StaffProcedureOut]):
+    pass
 
 
 # --- Serialisation -------------------------------------------------------------------------------

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from voipdesk.core.errors import Conflict, InvalidInput, NotFound
+from typing import Any
+
+from voipdesk.core.errors import Conflict, InvalidInput, NotFound, label_of
+from voipdesk.validation.rules import DOCUMENT_LABELS, STATE_LABELS, STEP_LABELS
 
 
 class ProcedureNotFound(NotFound):
@@ -17,11 +20,13 @@ class ProcedureNotAvailable(InvalidInput):
 class ProcedureTransitionRefused(Conflict):
     code = "procedure-transition-refused"
     message = "A procedure that is %(state)s cannot be %(action)s."
+    labels = {"state": STATE_LABELS, "action": STEP_LABELS}
 
 
 class ProcedureAlreadyDecided(Conflict):
     code = "procedure-already-decided"
     message = "This procedure was already %(state)s."
+    labels = {"state": STATE_LABELS}
 
 
 class DocumentsIncomplete(Conflict):
@@ -29,6 +34,16 @@ class DocumentsIncomplete(Conflict):
     message = (
         "The procedure cannot be approved: these documents are not recorded as valid: %(missing)s."
     )
+
+    def _values(self, language: str) -> dict[str, Any]:
+        # Staff (only they approve) record documents by code: each is named, code in brackets.
+        values = super()._values(language)
+        missing = self.values.get("missing", [])
+        if isinstance(missing, list | tuple):
+            values["missing"] = ", ".join(
+                f"{label_of(language, DOCUMENT_LABELS, code)} ({code})" for code in missing
+            )
+        return values
 
 
 class UnknownDocument(InvalidInput):

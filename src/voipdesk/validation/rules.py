@@ -245,6 +245,29 @@ ACTION_LABELS = {
     "cancelled": N_("Cancelled"),
 }
 
+# What a refused step was (ProcedureTransitionRefused names it inside its sentence).
+STEP_LABELS = {
+    "sent": N_("sent"),
+    "reviewed": N_("reviewed"),
+    "approved": N_("approved"),
+    "rejected": N_("sent back"),
+    "cancelled": N_("cancelled"),
+    "details_completed": N_("completed"),
+    "document_recorded": N_("reviewed"),
+}
+
+# The documents as a sentence names them (DocumentsIncomplete lists the missing ones).
+DOCUMENT_LABELS = {
+    "signed_mandate": N_("the signed direct-debit authorisation"),
+    "cancelled_cheque": N_("the cancelled cheque"),
+    "identity_document": N_("the identity document"),
+    "proof_of_address": N_("the proof of address"),
+    "letterhead_authorisation": N_("the authorisation on letterhead"),
+    "kbis_extract": N_("the Kbis extract"),
+    "journal_officiel_statutes": N_("the statutes or the Journal officiel notice"),
+    "president_statement": N_("the president's statement"),
+}
+
 # --- Documents as staff record them --------------------------------------------------------------
 RECEIVED = "received"
 VALID = "valid"

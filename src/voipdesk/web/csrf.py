@@ -16,7 +16,7 @@ from fastapi import Request, Response
 from markupsafe import Markup, escape
 
 from voipdesk.core.errors import Forbidden
-from voipdesk.http import get_platform
+from voipdesk.core.http import platform_of
 from voipdesk.web.sessions import load_session
 
 FIELD_NAME = "csrf_token"
@@ -42,7 +42,7 @@ class CsrfTokenInvalid(Forbidden):
 
 
 def _signed(request: Request, nonce: str) -> str:
-    key = get_platform(request).settings.secret_key.encode()
+    key = platform_of(request).settings.secret_key.encode()
     return hmac.new(key, f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -66,7 +66,7 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
             ANONYMOUS_COOKIE,
             nonce,
             path="/",
-            secure=get_platform(request).settings.cookie_secure,
+            secure=platform_of(request).settings.cookie_secure,
             httponly=True,
             samesite="lax",
         )

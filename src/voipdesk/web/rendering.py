@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from voipdesk.core.errors import DomainError
+from voipdesk.core.http import LANGUAGE_COOKIE, platform_of
 from voipdesk.core.i18n import (
     format_date,
     format_datetime,
@@ -31,12 +32,10 @@ from voipdesk.core.i18n import (
     translator,
 )
 from voipdesk.core.money import Money
-from voipdesk.http import get_platform
 from voipdesk.web.csrf import csrf_field, csrf_token, set_csrf_cookie
 from voipdesk.web.sessions import load_session
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-LANGUAGE_COOKIE = "voipdesk_lang"
 FLASH_COOKIE = "voipdesk_flash"
 
 
@@ -110,7 +109,7 @@ environment.filters.update(money=_money, date=_date, datetime=_datetime, phone=p
 
 # --- flash messages (a signed cookie read by the next page) -------------------------------------
 def _flash_signature(request: Request, payload: str) -> str:
-    key = get_platform(request).settings.secret_key.encode()
+    key = platform_of(request).settings.secret_key.encode()
     return hmac.new(key, f"flash:{payload}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -122,7 +121,7 @@ def flash(request: Request, response: Response, message: str, level: str = "succ
         FLASH_COOKIE,
         f"{payload}.{_flash_signature(request, payload)}",
         path="/",
-        secure=get_platform(request).settings.cookie_secure,
+        secure=platform_of(request).settings.cookie_secure,
         httponly=True,
         samesite="lax",
     )
@@ -167,7 +166,7 @@ def template_context(request: Request, context: Mapping[str, Any] | None = None)
         "request": request,
         "language": language,
         "_": translator(language),
-        "settings": get_platform(request).settings,
+        "settings": platform_of(request).settings,
         "current_account": account,
         "csrf_token": csrf_token(request),
         "csrf_field": lambda: csrf_field(request),

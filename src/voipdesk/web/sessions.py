@@ -17,8 +17,8 @@ from sqlalchemy import delete, select
 
 from voipdesk.accounts.models import Account, WebSession
 from voipdesk.accounts.rules import sha256_hex
+from voipdesk.core.http import platform_of
 from voipdesk.core.platform import Platform
-from voipdesk.http import get_platform
 
 SESSION_COOKIE = "voipdesk_session"
 DEVICE_COOKIE = "voipdesk_device"
@@ -39,7 +39,7 @@ def load_session(request: Request) -> CurrentSession | None:
     """The request's valid session (pending or not), looked up once per request."""
     if hasattr(request.state, "web_session"):
         return request.state.web_session
-    current = _lookup(get_platform(request), request.cookies.get(SESSION_COOKIE))
+    current = _lookup(platform_of(request), request.cookies.get(SESSION_COOKIE))
     request.state.web_session = current
     if current is not None and not current.pending_second_factor:
         # http.request_language and the templates read the logged-in account from here.
@@ -71,7 +71,7 @@ def open_session(
     pending_second_factor: bool = False,
 ) -> None:
     """Starts a session for `account_id` (ending the current one) and sets its cookie."""
-    platform = get_platform(request)
+    platform = platform_of(request)
     secret = secrets.token_urlsafe(32)
     now = platform.now()
     old_cookie = request.cookies.get(SESSION_COOKIE)
@@ -103,7 +103,7 @@ def open_session(
 
 
 def close_session(request: Request, response: Response) -> None:
-    platform = get_platform(request)
+    platform = platform_of(request)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         with platform.transaction() as session:
@@ -135,7 +135,7 @@ def set_device_cookie(request: Request, response: Response) -> None:
         identifier,
         max_age=DEVICE_COOKIE_DAYS * 86400,
         path="/",
-        secure=get_platform(request).settings.cookie_secure,
+        secure=platform_of(request).settings.cookie_secure,
         httponly=True,
         samesite="lax",
     )

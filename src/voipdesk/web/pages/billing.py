@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from voipdesk.accounts.models import Account
-from voipdesk.billing import actions
-from voipdesk.billing.pdf import render_invoice_pdf
+from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
-from voipdesk.http import get_platform, request_language
+from voipdesk.invoices import queries as actions
+from voipdesk.invoices.pdf import render_invoice_pdf
 from voipdesk.web.auth import require_account
 from voipdesk.web.rendering import render
 

@@ -12,10 +12,10 @@ from voipdesk.accounts.models import Account
 from voipdesk.catalogue import queries, rules
 from voipdesk.catalogue.models import PRICE_DEPOSIT, PRICE_EXTRA_CALL, PRICE_MONTHLY
 from voipdesk.core.errors import DomainError
+from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money, round_cents
 from voipdesk.core.platform import Platform
-from voipdesk.http import get_platform, request_language
 from voipdesk.orders import actions
 from voipdesk.web.auth import require_account
 from voipdesk.web.rendering import render

@@ -13,12 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from voipdesk.accounts.models import Account
 from voipdesk.catalogue.queries import national_format
 from voipdesk.core.errors import DomainError, InvalidInput, NotFound
+from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import N_, format_datetime, gettext
 from voipdesk.core.platform import Platform
-from voipdesk.http import get_platform, request_language
 from voipdesk.orders import actions, rules
 from voipdesk.orders.documents import order_context, payment_method_label, render_purchase_order
-from voipdesk.orders.provider import get_provider
+from voipdesk.payments.provider import get_provider
 from voipdesk.web.auth import require_account, require_staff
 from voipdesk.web.rendering import render
 
@@ -216,7 +216,7 @@ def cancel_page(
 def sandbox_page(
     reference: str, request: Request, platform: Platform = Depends(get_platform)
 ) -> Response:
-    from voipdesk.orders.models import SandboxCharge
+    from voipdesk.payments.models import SandboxCharge
 
     with platform.session() as session:
         charge = session.get(SandboxCharge, reference)

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from voipdesk.accounts.models import Account
 from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.errors import DomainError, NotFound
+from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
-from voipdesk.http import get_platform, request_language
 from voipdesk.subscriptions import actions, rules
 from voipdesk.subscriptions.models import BillingGroup, PhoneLoan
 from voipdesk.web.auth import require_account
@@ -53,6 +53,7 @@ def _service_row(service: Any, changes: list[Any], language: str) -> dict[str, A
         "pool": service.pool_id is not None,
         "monthly": Money(service.monthly_price_excl_tax),
         "state": service.state,
+        "state_label": gettext(language, rules.STATE_LABELS.get(service.state, service.state)),
         "renewal_mode": service.renewal_mode,
         "expiry_on": service.expiry_on,
         "cancel_at_expiry": service.cancel_at_expiry,

@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from voipdesk.accounts.models import Account
 from voipdesk.core.errors import DomainError
+from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import N_, gettext
 from voipdesk.core.platform import Platform
-from voipdesk.http import get_platform, request_language
 from voipdesk.validation import actions, rules
 from voipdesk.validation.api import expected_out, procedure_out, staff_procedure_out
 from voipdesk.web.auth import require_account, require_staff
@@ -22,7 +22,7 @@ router = APIRouter()
 
 def _sepa_methods(platform: Platform, account_id: str) -> list[Any]:
     try:
-        from voipdesk.orders.models import PaymentMethod
+        from voipdesk.payments.models import PaymentMethod
     except ImportError:
         return []
     from sqlalchemy import select

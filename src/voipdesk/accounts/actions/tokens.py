@@ -1,0 +1,145 @@
+"""API tokens: creating one (the secret shown once), listing, revoking, authenticating a bearer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from voipdesk.accounts import rules
+from voipdesk.accounts.actions.common import (
+    EXPIRY_IN_PAST,
+    NAME_REQUIRED,
+    TOO_LONG_FIELD,
+    _account,
+    _event,
+)
+from voipdesk.accounts.models import (
+    Account,
+    ApiToken,
+)
+from voipdesk.core.errors import InvalidInput, NotFound
+from voipdesk.core.platform import Platform
+
+
+# --- API tokens -------------------------------------------------------------------------------
+def create_api_token(
+    platform: Platform,
+    account_id: str,
+    name: str,
+    expires_at: datetime | None = None,
+    *,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> tuple[ApiToken, str]:
+    """A bearer token; the secret is returned once and only its sha256 is kept."""
+    name = (name or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = NAME_REQUIRED
+    elif len(name) > 100:
+        errors["name"] = TOO_LONG_FIELD
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= platform.now()):
+        errors["expires_at"] = EXPIRY_IN_PAST
+    if errors:
+        raise InvalidInput(fields=errors)
+    secret = rules.new_api_token_secret()
+    with platform.transaction() as session:
+        account = _account(session, account_id)
+        token = ApiToken(
+            account_id=account.id,
+            name=name,
+            token_hash=rules.sha256_hex(secret),
+            created_at=platform.now(),
+            expires_at=expires_at,
+        )
+        session.add(token)
+        session.flush()
+        _event(
+            session,
+            platform,
+            account.id,
+            "api_token_created",
+            ip=ip,
+            user_agent=user_agent,
+            token_id=token.id,
+            name=name,
+        )
+    return token, secret
+
+
+def list_api_tokens(platform: Platform, account_id: str) -> list[ApiToken]:
+    """The tokens not revoked, newest first (expired ones too, marked by their expiry)."""
+    with platform.session() as session:
+        return list(
+            session.scalars(
+                select(ApiToken)
+                .where(ApiToken.account_id == account_id, ApiToken.revoked_at.is_(None))
+                .order_by(ApiToken.created_at.desc(), ApiToken.id)
+            )
+        )
+
+
+def revoke_api_token(
+    platform: Platform,
+    account_id: str,
+    token_id: str,
+    *,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> None:
+    with platform.transaction() as session:
+        token = session.scalar(
+            select(ApiToken).where(
+                ApiToken.id == token_id,
+                ApiToken.account_id == account_id,
+                ApiToken.revoked_at.is_(None),
+            )
+        )
+        if token is None:
+            raise NotFound()
+        token.revoked_at = platform.now()
+        _event(
+            session,
+            platform,
+            account_id,
+            "api_token_revoked",
+            ip=ip,
+            user_agent=user_agent,
+            token_id=token.id,
+            name=token.name,
+        )
+
+
+# Writing last_used_at at most once a minute keeps busy API clients from writing on every call.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def authenticate_token(platform: Platform, secret: str) -> Account | None:
+    """The account of a valid bearer token; None when unknown, expired or revoked."""
+    if not secret:
+        return None
+    now = platform.now()
+    with platform.session() as session:
+        row = session.execute(
+            select(ApiToken, Account)
+            .join(Account, Account.id == ApiToken.account_id)
+            .where(ApiToken.token_hash == rules.sha256_hex(secret))
+        ).first()
+        if row is None:
+            return None
+        token, account = row
+        if token.revoked_at is not None or account.closed_at is not None:
+            return None
+        if token.expires_at is not None and token.expires_at <= now:
+            return None
+        stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
+        session.expunge(account)
+    if stale:
+        # Its own short write transaction (at most once per LAST_USED_RESOLUTION and token): the
+        # lookup above is a read, which on SQLite does not hold the write lock.
+        with platform.transaction() as session:
+            session.execute(
+                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+            )
+    return account

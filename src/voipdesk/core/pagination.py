@@ -1,0 +1,134 @@
+"""Pagination shared by every list of the API: `limit` and an opaque keyset `cursor` in, a page out.
+
+A cursor is the sort key of the last item given (base64url of JSON) with a short HMAC tag, so a
+cursor that was not given by us answers 422 `invalid-cursor` instead of a wrong page.
+
+    class LinePage(Page[ServiceOut]): ...            # one named schema per list in the OpenAPI
+
+    @router.get("/lines", response_model=LinePage)
+    def lines(page: PageParams = Depends(page_params)) -> LinePage:
+        rows, next_cursor = paginate(all_rows, key=lambda s: (s.number_e164 or "", s.id), page=page)
+        return LinePage(items=[...], next_cursor=next_cursor)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from voipdesk.core.errors import DomainError
+from voipdesk.core.i18n import N_
+from voipdesk.core.settings import get_settings
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+T = TypeVar("T")
+Row = TypeVar("Row")
+KeyPart = str | int | None
+
+
+class InvalidCursor(DomainError):
+    code = "invalid-cursor"
+    status = 422
+    message = N_("This cursor is not one we gave: start again from the first page.")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; subclass it with a name (`class LinePage(Page[LineOut])`)."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Give it as `cursor` for the next page; null on the last page"
+    )
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def page_params(
+    limit: int = Query(
+        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page (1 to {MAX_LIMIT})"
+    ),
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+) -> PageParams:
+    """FastAPI dependency: `page: PageParams = Depends(page_params)`."""
+    return PageParams(limit=limit, cursor=cursor or None)
+
+
+def _part(value: Any) -> KeyPart:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int):
+        return value
+    return str(value)
+
+
+def _tag(payload: bytes) -> str:
+    secret = get_settings().secret_key.encode()
+    digest = hmac.new(secret, b"cursor:" + payload, hashlib.sha256).digest()[:9]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def encode_cursor(*key: Any) -> str:
+    payload = json.dumps([_part(part) for part in key], separators=(",", ":")).encode()
+    body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    return f"{body}.{_tag(payload)}"
+
+
+def decode_cursor(cursor: str, length: int | None = None) -> list[KeyPart]:
+    """The key a cursor holds; InvalidCursor if it is not one of ours (or not of this length)."""
+    try:
+        body, tag = cursor.strip().split(".", 1)
+        payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        key = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursor() from None
+    if not hmac.compare_digest(tag, _tag(payload)) or not isinstance(key, list):
+        raise InvalidCursor()
+    if length is not None and len(key) != length:
+        raise InvalidCursor()
+    if not all(part is None or isinstance(part, str | int) for part in key):
+        raise InvalidCursor()
+    return key
+
+
+def _comparable(key: Sequence[Any]) -> tuple[tuple[int, Any], ...]:
+    # None sorts first, and values of another type never compare (a tampered cursor is refused).
+    return tuple((0, "") if part is None else (1, _part(part)) for part in key)
+
+
+def paginate(
+    rows: Iterable[Row],
+    *,
+    key: Callable[[Row], Sequence[Any]],
+    page: PageParams,
+    descending: bool = False,
+) -> tuple[list[Row], str | None]:
+    """A page of rows in the order of `key` (ending with a unique id): keyset, not offset."""
+    ordered = sorted(rows, key=lambda row: _comparable(key(row)), reverse=descending)
+    if page.cursor:
+        sample = key(ordered[0]) if ordered else None
+        after = _comparable(decode_cursor(page.cursor, len(sample) if sample else None))
+        try:
+            if descending:
+                ordered = [row for row in ordered if _comparable(key(row)) < after]
+            else:
+                ordered = [row for row in ordered if _comparable(key(row)) > after]
+        except TypeError:
+            raise InvalidCursor() from None
+    items = ordered[: page.limit]
+    more = len(ordered) > page.limit
+    return items, encode_cursor(*key(items[-1])) if more and items else None

@@ -1,0 +1,2 @@
+"""The invoices area: invoice records, their numbering, issuing an invoice, the PDF and
+`/me/invoices`."""

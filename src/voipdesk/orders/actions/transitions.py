@@ -1,0 +1,71 @@
+"""The order state machine: every state change goes through `transition` (checked and recorded),
+the validation gate, and cancellation by the customer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from voipdesk.catalogue.services import (
+    release_order_numbers,
+)
+from voipdesk.orders import rules
+from voipdesk.orders.actions.ordering import _lock_order
+from voipdesk.orders.errors import (
+    InvalidTransition,
+    OrderNotCancellable,
+    PaymentInProgress,
+)
+from voipdesk.orders.models import OrderEvent, PurchaseOrder
+from voipdesk.payments import services as payments
+
+if TYPE_CHECKING:
+    from voipdesk.accounts.models import Account
+    from voipdesk.core.platform import Platform
+
+
+def transition(
+    session: Session,
+    platform: Platform,
+    order: PurchaseOrder,
+    to_state: str,
+    actor: str,
+    note: str = "",
+) -> None:
+    """Every state change goes through the table, and is recorded."""
+    if not rules.can_transition(order.state, to_state):
+        raise InvalidTransition(from_state=order.state, to_state=to_state)
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            at=platform.now(),
+            actor=actor,
+            from_state=order.state,
+            to_state=to_state,
+            note=note[:300],
+        )
+    )
+    order.state = to_state
+    session.flush()
+
+
+def cancel_order(
+    session: Session, platform: Platform, account: Account, order_id: str
+) -> PurchaseOrder:
+    order = _lock_order(session, order_id, account.id)
+    if order.state != rules.NOT_PAID:
+        raise OrderNotCancellable(state=order.state)
+    if payments.has_payment_in_flight(session, order.id):
+        raise PaymentInProgress()
+    transition(
+        session,
+        platform,
+        order,
+        rules.CANCELLED,
+        f"account:{account.id}",
+        "cancelled by the customer",
+    )
+    release_order_numbers(session, order.id)
+    payments.cancel_open_payments(session, platform, order.id)
+    return order

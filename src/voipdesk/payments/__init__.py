@@ -1,0 +1,1 @@
+"""The payments area: payment methods, the payment provider and how a payment settles."""

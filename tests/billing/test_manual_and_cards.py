@@ -78,7 +78,7 @@ def _card(platform, account_id, outcome):
 
 def test_card_collections_pay_or_suspend(platform, clock):
     from voipdesk.billing.actions import collect_pending_cards
-    from voipdesk.billing.models import Invoice
+    from voipdesk.invoices.models import Invoice
 
     good, bad = make_account(platform), make_account(platform)
     _card(platform, good.id, "succeeds")

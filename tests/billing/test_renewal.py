@@ -9,8 +9,8 @@ from sqlalchemy import select
 from tests.accounts.factories import make_account
 from tests.billing.helpers import add_sepa_method, snapshot
 from tests.subscriptions.factories import deliver
-from voipdesk.billing.models import Invoice, InvoiceLine
 from voipdesk.billing.renewal import InjectedFailure, run_renewal
+from voipdesk.invoices.models import Invoice, InvoiceLine
 from voipdesk.subscriptions.models import Service
 
 

@@ -15,19 +15,11 @@ from voipdesk.billing.models import (
     COLLECTION_FAILED,
     COLLECTION_PENDING,
     COLLECTION_SUCCEEDED,
-    INVOICE_PAID,
-    INVOICE_UNPAID,
     Collection,
-    Invoice,
     ManualRenewal,
-    cents_to_amount,
 )
 from voipdesk.core.platform import Platform
-from voipdesk.invoices.services import (  # noqa: F401 (billing's handlers and pages)
-    get_invoice,
-    list_invoices,
-    unpaid_invoices,
-)
+from voipdesk.invoices.models import INVOICE_PAID, INVOICE_UNPAID, Invoice, cents_to_amount
 from voipdesk.subscriptions import rules as sub_rules
 from voipdesk.subscriptions.models import Service
 

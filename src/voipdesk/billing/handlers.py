@@ -14,6 +14,7 @@ from voipdesk.billing.renewal import run_renewal
 from voipdesk.core.i18n import N_
 from voipdesk.core.jobs import periodic
 from voipdesk.core.outbox import handler
+from voipdesk.invoices.services import unpaid_invoices
 
 if TYPE_CHECKING:
     from voipdesk.core.platform import Platform
@@ -60,5 +61,5 @@ def manual_renewal_paid(platform: Platform, session: Session, payload: dict[str,
 def unpaid_invoices_block_closure(session: Session, account: Any) -> list[Blocker]:
     return [
         Blocker("unpaid-invoice", N_("Invoice %(number)s is not paid."), {"number": invoice.number})
-        for invoice in actions.unpaid_invoices(session, account.id)
+        for invoice in unpaid_invoices(session, account.id)
     ]

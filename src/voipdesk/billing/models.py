@@ -11,18 +11,6 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voipdesk.core.db import Base, UTCDateTime, new_id
-from voipdesk.invoices.models import (  # noqa: F401 (the renewal writes invoices in bulk SQL)
-    CENTS,
-    INVOICE_PAID,
-    INVOICE_UNPAID,
-    Invoice,
-    InvoiceLine,
-    InvoiceNumberCounter,
-    InvoiceParty,
-    InvoiceTax,
-    amount_to_cents,
-    cents_to_amount,
-)
 
 COLLECTION_PENDING = "pending"
 COLLECTION_SUBMITTED = "submitted"  # in a SEPA file sent to the bank

@@ -31,8 +31,7 @@ import structlog
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from voipdesk.billing import rules
-from voipdesk.billing.models import RenewalRun, cents_to_amount
+from voipdesk.billing.models import RenewalRun
 from voipdesk.billing.renewal_changes import (
     _exec,
     _is_postgres,
@@ -42,6 +41,8 @@ from voipdesk.billing.renewal_changes import (
 from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.db import DecimalAmount, UTCDateTime
 from voipdesk.core.platform import Platform
+from voipdesk.invoices.models import cents_to_amount
+from voipdesk.invoices.rules import rate_to_ppm
 from voipdesk.invoices.services import lock_counter, operator_snapshot
 from voipdesk.subscriptions import rules as sub_rules
 
@@ -222,7 +223,7 @@ def invoice_batch(
         bindparam("one", type_=DecimalAmount()),
     )
     draft = "status = :draft AND renewal_period = :period_start AND billing_group_id > :low AND billing_group_id <= :high"
-    # Tax per rate on the invoice's total of that rate, half up (same integers as rules.tax_cents).
+    # Tax per rate on the invoice's total of that rate, half up (same integers as invoices.rules.tax_cents).
     for country in catalogue_rules.COUNTRIES:
         for component in catalogue_rules.tax_components(country, period_start):
             _exec(
@@ -240,7 +241,7 @@ def invoice_batch(
                     **rng,
                     "draft": DRAFT,
                     "label": component.label,
-                    "ppm": rules.rate_to_ppm(component.rate),
+                    "ppm": rate_to_ppm(component.rate),
                     "country": country,
                 },
             )

@@ -1,36 +1,9 @@
 """Billing rules: reminders and grace period of manual renewal (the tax and invoice-number rules
-are the invoices area's, re-exported here for the renewal)."""
+are the invoices area's)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-
-from voipdesk.invoices.rules import (
-    CENT,
-    PPM,
-    TaxLine,
-    invoice_number,
-    rate_to_ppm,
-    round_half_up,
-    tax_breakdown,
-    tax_cents,
-)
-
-__all__ = [
-    "CENT",
-    "DEFAULT_GRACE_DAYS",
-    "PPM",
-    "REMINDER_DAYS_BEFORE_EXPIRY",
-    "TaxLine",
-    "deletion_date",
-    "invoice_number",
-    "rate_to_ppm",
-    "reminder_due",
-    "round_half_up",
-    "tax_breakdown",
-    "tax_cents",
-]
-
 
 # --- Manual renewal ------------------------------------------------------------------------------
 REMINDER_DAYS_BEFORE_EXPIRY = (7, 1, 0)  # and on the expiry day itself

@@ -80,6 +80,9 @@ def normalise_url(url: str) -> str:
 
 # Execution option set by `Platform.transaction()`: on SQLite its BEGIN takes the write lock.
 WRITE_OPTION = "voipdesk_write"
+# Execution option of `Platform.single_read()` on SQLite: no BEGIN at all (a lone statement is
+# atomic by itself); PostgreSQL gets the same with its AUTOCOMMIT isolation level.
+AUTOCOMMIT_OPTION = "voipdesk_autocommit"
 
 # Web threads (anyio's pool runs sync endpoints on 40 threads) share this many connections.
 POOL_SIZE = 20
@@ -88,6 +91,10 @@ POOL_SIZE = 20
 def make_engine(url: str, **options: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        # As many pooled connections as PostgreSQL gets: with SQLAlchemy's default of 5, every
+        # request above five at once opened a new connection (and ran its PRAGMAs) and closed it.
+        options.setdefault("pool_size", POOL_SIZE)
+        options.setdefault("max_overflow", POOL_SIZE)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **options
         )
@@ -120,7 +127,17 @@ def _configure_sqlite(engine: Engine) -> None:
         # Write transactions (Platform.transaction) take the lock up front with IMMEDIATE: two
         # writers wait for each other instead of failing on lock upgrade. Reads (Platform.session)
         # use a plain deferred BEGIN: in WAL mode they read a snapshot and never wait for a writer.
-        if connection.get_execution_options().get(WRITE_OPTION):
+        options = connection.get_execution_options()
+        if options.get(WRITE_OPTION):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        elif not options.get(AUTOCOMMIT_OPTION):
             connection.exec_driver_sql("BEGIN")
+
+
+def single_read_engine(engine: Engine) -> Engine:
+    """The engine for one self-contained read statement: no BEGIN and no ROLLBACK around it (two
+    round trips on PostgreSQL that a lone SELECT does not need). Reads of several statements that
+    must agree with each other use a transaction."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{AUTOCOMMIT_OPTION: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

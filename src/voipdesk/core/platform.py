@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from voipdesk.core.clock import Clock, SystemClock, today
-from voipdesk.core.db import WRITE_OPTION, make_engine
+from voipdesk.core.db import WRITE_OPTION, make_engine, single_read_engine
 from voipdesk.core.settings import Settings, get_settings
 
 
@@ -27,6 +27,7 @@ class Platform:
         self._write_sessions = sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
+        self._single_read_engine = single_read_engine(self.engine)
 
     @classmethod
     def from_settings(
@@ -49,6 +50,11 @@ class Platform:
         """A session for reads that a page or API answer needs (it must not write: on SQLite a
         read transaction does not hold the write lock, use `transaction()` to change data)."""
         return self._sessions()
+
+    def single_read(self) -> Connection:
+        """A connection for one read statement that stands alone (the bearer token lookup of every
+        API call): no transaction around it."""
+        return self._single_read_engine.connect()
 
     def now(self):
         return self.clock.now()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Select, and_, bindparam, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from voipdesk.catalogue import rules as catalogue_rules
@@ -140,3 +143,133 @@ def monthly_price(service: Service) -> Decimal:
 
 
 # --------------------------------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------------------
+# One page of a group's services (the API lists): one statement, keyset in SQL
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ListedChange:
+    id: str
+    kind: str
+    service_id: str | None
+    effective_on: date
+    new_offer_code: str | None
+    new_simultaneous_calls: int | None
+    reason: str | None
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class ListedService:
+    id: str
+    billing_group_id: str
+    kind: str
+    number_e164: str | None
+    offer_code: str
+    simultaneous_calls: int
+    outgoing_calls: bool
+    pool_id: str | None
+    monthly_price_e4: int
+    renewal_mode: str
+    state: str
+    expiry_on: date
+    cancel_at_expiry: bool
+    cancel_reason: str | None
+    pending_changes: tuple[ListedChange, ...]
+
+    @property
+    def monthly_price_excl_tax(self) -> Decimal:
+        return units_to_price(self.monthly_price_e4)
+
+
+_SERVICE_COLUMNS = [
+    name for name in ListedService.__dataclass_fields__ if name != "pending_changes"
+]
+_CHANGE_COLUMNS = list(ListedChange.__dataclass_fields__)
+# The order of a list and of its cursor: number (none first), kind, id.
+_SORT_NUMBER = func.coalesce(Service.number_e164, literal(""))
+
+
+@lru_cache(maxsize=64)
+def _page_statement(kinds: tuple[str, ...], by_state: bool, by_prefix: bool, after: bool) -> Select:
+    # Built once per shape of request (statement construction costs more than the query here).
+    page = (
+        select(*(getattr(Service, name) for name in _SERVICE_COLUMNS))
+        .join(BillingGroup, BillingGroup.id == Service.billing_group_id)
+        .where(
+            Service.billing_group_id == bindparam("group_id"),
+            BillingGroup.account_id == bindparam("account_id"),
+            Service.state.in_(rules.LIVE_STATES),
+            Service.kind.in_(kinds),
+        )
+    )
+    if by_state:
+        page = page.where(Service.state == bindparam("state"))
+    if by_prefix:
+        page = page.where(Service.number_e164.startswith(bindparam("prefix"), escape="\\"))
+    if after:
+        page = page.where(
+            tuple_(_SORT_NUMBER, Service.kind, Service.id)
+            > tuple_(bindparam("after_number"), bindparam("after_kind"), bindparam("after_id"))
+        )
+    listed = (
+        page.order_by(_SORT_NUMBER, Service.kind, Service.id).limit(bindparam("limit")).subquery()
+    )
+    return (
+        select(
+            listed,
+            *(getattr(PendingChange, name).label(f"change_{name}") for name in _CHANGE_COLUMNS),
+        )
+        .outerjoin(
+            PendingChange,
+            and_(PendingChange.service_id == listed.c.id, PendingChange.state == rules.PENDING),
+        )
+        .order_by(
+            func.coalesce(listed.c.number_e164, literal("")),
+            listed.c.kind,
+            listed.c.id,
+            PendingChange.requested_at,
+            PendingChange.id,
+        )
+    )
+
+
+def group_services_page(
+    connection: Connection,
+    account_id: str,
+    group_id: str,
+    kinds: tuple[str, ...],
+    *,
+    limit: int,
+    after: tuple[str, str, str] | None = None,
+    state: str | None = None,
+    prefix: str | None = None,
+) -> list[ListedService]:
+    """Up to `limit` live services of the account's group, after the sort key `after`, each with
+    its pending changes; BillingGroupNotFound when the group is not the account's."""
+    statement = _page_statement(tuple(kinds), state is not None, prefix is not None, bool(after))
+    values: dict[str, object] = {"group_id": group_id, "account_id": account_id, "limit": limit}
+    if state is not None:
+        values["state"] = state
+    if prefix is not None:
+        values["prefix"] = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if after:
+        values.update(after_number=after[0], after_kind=after[1], after_id=after[2])
+    services: dict[str, tuple[dict[str, object], list[ListedChange]]] = {}
+    for row in connection.execute(statement, values).mappings():
+        entry = services.get(row["id"])
+        if entry is None:
+            entry = services[row["id"]] = ({name: row[name] for name in _SERVICE_COLUMNS}, [])
+        if row["change_id"] is not None:
+            entry[1].append(ListedChange(**{n: row[f"change_{n}"] for n in _CHANGE_COLUMNS}))
+    if not services:
+        owner = connection.execute(
+            select(BillingGroup.account_id).where(BillingGroup.id == group_id)
+        ).scalar()
+        if owner != account_id:
+            raise errors.BillingGroupNotFound()
+    return [
+        ListedService(**columns, pending_changes=tuple(changes))  # type: ignore[arg-type]
+        for columns, changes in services.values()
+    ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from fastapi import Query, Response
 
 from voipdesk.accounts.models import Account
 from voipdesk.core.money import Money
-from voipdesk.core.pagination import PageParams, paginate
+from voipdesk.core.pagination import InvalidCursor, PageParams, decode_cursor, encode_cursor
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import actions, rules
 from voipdesk.subscriptions.api.schemas import (
@@ -33,7 +34,10 @@ def _number(value: str) -> str:
     return value if value.startswith("+") else f"+{value}"
 
 
-def change_out(change: PendingChange, service: Service | None = None) -> PendingChangeOut:
+def change_out(
+    change: PendingChange | actions.ListedChange,
+    service: Service | actions.ListedService | None = None,
+) -> PendingChangeOut:
     return PendingChangeOut(
         id=change.id,
         kind=change.kind,
@@ -47,7 +51,10 @@ def change_out(change: PendingChange, service: Service | None = None) -> Pending
     )
 
 
-def service_out(service: Service, changes: list[PendingChange] | None = None) -> ServiceOut:
+def service_out(
+    service: Service | actions.ListedService,
+    changes: Sequence[PendingChange | actions.ListedChange] | None = None,
+) -> ServiceOut:
     return ServiceOut(
         id=service.id,
         billing_group_id=service.billing_group_id,
@@ -112,7 +119,7 @@ PREFIX_QUERY = Query(
 )
 
 
-def prefix_filter(session: Any, account: Account, prefix: str | None) -> str | None:
+def prefix_filter(account: Account, prefix: str | None) -> str | None:
     """The prefix as E.164 digits; national input is read in the account's country."""
     if not prefix or not prefix.strip():
         return None
@@ -120,13 +127,20 @@ def prefix_filter(session: Any, account: Account, prefix: str | None) -> str | N
     text = "+" + prefix.strip() if prefix.startswith(" ") else prefix.strip()
     from voipdesk.catalogue import queries as catalogue_queries
 
-    found = session.get(Account, account.id)
-    country = getattr(found, "country", None) or "FR"
-    return catalogue_queries.normalise_area_prefix(text, country)
+    return catalogue_queries.normalise_area_prefix(text, account.country or "FR")
 
 
-def service_key(service: Service) -> tuple[str, str, str]:
+def service_key(service: Service | actions.ListedService) -> tuple[str, str, str]:
     return (service.number_e164 or "", service.kind, service.id)
+
+
+def _after(cursor: str | None) -> tuple[str, str, str] | None:
+    if not cursor:
+        return None
+    key = decode_cursor(cursor, 3)
+    if not all(isinstance(part, str) for part in key):
+        raise InvalidCursor()
+    return (str(key[0]), str(key[1]), str(key[2]))
 
 
 def _services(
@@ -138,20 +152,23 @@ def _services(
     state: str | None = None,
     prefix: str | None = None,
 ) -> tuple[list[ServiceOut], str | None]:
-    with platform.session() as session:
-        actions.get_group(session, account.id, group)
-        wanted = prefix_filter(session, account, prefix)
-        rows = [
-            s
-            for s in actions.group_services(session, group, kinds)
-            if (state is None or s.state == state)
-            and (wanted is None or (s.number_e164 or "").startswith(wanted))
-        ]
-        shown, next_cursor = paginate(rows, key=service_key, page=page)
-        changes = actions.pending_changes(session, group) if shown else []
-        return [
-            service_out(s, [c for c in changes if c.service_id == s.id]) for s in shown
-        ], next_cursor
+    # One statement (the page with its pending changes), read outside a transaction: a list is
+    # the most called read of the API.
+    wanted = prefix_filter(account, prefix)
+    with platform.single_read() as connection:
+        rows = actions.group_services_page(
+            connection,
+            account.id,
+            group,
+            kinds,
+            limit=page.limit + 1,
+            after=_after(page.cursor),
+            state=state,
+            prefix=wanted,
+        )
+    shown = rows[: page.limit]
+    next_cursor = encode_cursor(*service_key(shown[-1])) if len(rows) > page.limit else None
+    return [service_out(s, s.pending_changes) for s in shown], next_cursor
 
 
 def _one(

@@ -98,7 +98,7 @@ def my_services(
     account: Account = Depends(current_account),
 ) -> ServicePage:
     with platform.session() as session:
-        wanted = prefix_filter(session, account, prefix)
+        wanted = prefix_filter(account, prefix)
         kinds = KIND_FILTERS[kind] if kind else None
         rows = [
             s

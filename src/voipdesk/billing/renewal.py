@@ -322,10 +322,57 @@ def invoice_batch(
 # --------------------------------------------------------------------------------------------------
 # 4. SEPA direct-debit file
 # --------------------------------------------------------------------------------------------------
-def build_sepa_file(session: Session, platform: Platform, collection_date: date) -> int:
-    """Gathers pending direct debits into one pain.008 file; returns how many it holds."""
-    from voipdesk.billing.sepa import make_pain008
+def build_sepa_file(
+    session: Session, platform: Platform, period_start: date, collection_date: date
+) -> int:
+    """Gathers pending direct debits into one pain.008 file; returns how many it holds.
 
+    The file row is reserved first, unique per (period, collection date): a second run for the
+    same day waits on that row (PostgreSQL) or the write lock (SQLite) and then makes no file.
+    The debits are claimed by one UPDATE from `pending`, so a debit joins one file only."""
+    from voipdesk.billing.sepa import make_pain008
+    from voipdesk.core.db import new_id
+
+    pending = session.execute(
+        text(
+            "SELECT 1 FROM billing_collection WHERE state = 'pending' AND method_type = 'sepa_debit' LIMIT 1"
+        )
+    ).first()
+    if pending is None:
+        return 0
+    file_id = new_id()
+    now = platform.now()
+    now_bind = bindparam("now", type_=UTCDateTime())
+    reserved = _exec(
+        session,
+        """INSERT INTO billing_sepa_file (id, period_start, collection_date, debits, total_cents, xml, created_at)
+           VALUES (:id, :period_start, :collection_date, 0, 0, '', :now)
+           ON CONFLICT (period_start, collection_date) DO NOTHING""",
+        {
+            "id": file_id,
+            "period_start": period_start,
+            "collection_date": collection_date,
+            "now": now,
+        },
+        now_bind,
+    )
+    if reserved == 0:
+        log.warning(
+            "renewal.sepa_file_exists",
+            period=period_start.isoformat(),
+            collection_date=collection_date.isoformat(),
+        )
+        return 0
+    claimed = _exec(
+        session,
+        """UPDATE billing_collection SET state = 'submitted', sepa_file_id = :file_id, settled_at = :now
+           WHERE state = 'pending' AND method_type = 'sepa_debit'""",
+        {"file_id": file_id, "now": now},
+        now_bind,
+    )
+    if claimed == 0:  # another run took them between our check and our claim
+        _exec(session, "DELETE FROM billing_sepa_file WHERE id = :id", {"id": file_id})
+        return 0
     rows = session.execute(
         text(
             """SELECT c.id, c.amount_cents, i.number, pm.iban, pm.bic, pm.holder_name,
@@ -333,47 +380,24 @@ def build_sepa_file(session: Session, platform: Platform, collection_date: date)
                FROM billing_collection c
                JOIN invoice i ON i.id = c.invoice_id
                JOIN payment_method pm ON pm.id = c.payment_method_id
-               WHERE c.state = 'pending' AND c.method_type = 'sepa_debit'
+               WHERE c.sepa_file_id = :file_id
                ORDER BY c.id"""
-        )
+        ),
+        {"file_id": file_id},
     ).all()
-    if not rows:
-        return 0
-    from voipdesk.core.db import new_id
-
-    file_id = new_id()
     xml = make_pain008(platform, collection_date, rows, file_id)
-    total = sum(int(row[1]) for row in rows)
-    now = platform.now()
     _exec(
         session,
-        """INSERT INTO billing_sepa_file (id, collection_date, debits, total_cents, xml, created_at)
-           VALUES (:id, :collection_date, :debits, :total, :xml, :now)""",
-        {
-            "id": file_id,
-            "collection_date": collection_date,
-            "debits": len(rows),
-            "total": total,
-            "xml": xml,
-            "now": now,
-        },
-        bindparam("now", type_=UTCDateTime()),
+        "UPDATE billing_sepa_file SET debits = :debits, total_cents = :total, xml = :xml WHERE id = :id",
+        {"id": file_id, "debits": len(rows), "total": sum(int(row[1]) for row in rows), "xml": xml},
     )
     # The bank collects the file: the debits count as paid; a reject later reverses one.
     _exec(
         session,
         """UPDATE invoice SET status = 'paid', paid_at = :now
-           WHERE id IN (SELECT invoice_id FROM billing_collection
-                        WHERE state = 'pending' AND method_type = 'sepa_debit')""",
-        {"now": now},
-        bindparam("now", type_=UTCDateTime()),
-    )
-    _exec(
-        session,
-        """UPDATE billing_collection SET state = 'submitted', sepa_file_id = :file_id, settled_at = :now
-           WHERE state = 'pending' AND method_type = 'sepa_debit'""",
-        {"file_id": file_id, "now": now},
-        bindparam("now", type_=UTCDateTime()),
+           WHERE id IN (SELECT invoice_id FROM billing_collection WHERE sepa_file_id = :file_id)""",
+        {"now": now, "file_id": file_id},
+        now_bind,
     )
     return len(rows)
 
@@ -388,8 +412,25 @@ def run_renewal(
     *,
     batch_size: int = 5000,
     fail_after_batches: int | None = None,
+    wait: bool = False,
 ) -> RenewalSummary:
-    """Renews every service for the month of `on` (normally the 1st). Idempotent and crash-safe."""
+    """Renews every service for the month of `on` (normally the 1st). Idempotent and crash-safe.
+
+    One run per period at a time: another run of the same period waits for this one (`wait`)
+    or is refused with `RenewalAlreadyRunning`."""
+    from voipdesk.billing.run_lock import renewal_lock
+
+    with renewal_lock(platform, on.replace(day=1), wait=wait):
+        return _run(platform, on, progress, batch_size, fail_after_batches)
+
+
+def _run(
+    platform: Platform,
+    on: date,
+    progress: Progress | None,
+    batch_size: int,
+    fail_after_batches: int | None,
+) -> RenewalSummary:
     started = time.perf_counter()
     period_start = on.replace(day=1)
     summary = RenewalSummary(period_start, sub_rules.end_of_month(period_start))
@@ -448,7 +489,7 @@ def run_renewal(
 
     report("collections", 0, 1)
     with platform.transaction() as session:
-        summary.sepa_debits = build_sepa_file(session, platform, on)
+        summary.sepa_debits = build_sepa_file(session, platform, period_start, on)
     with platform.session() as session:
         summary.card_collections = int(
             session.execute(

@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +56,9 @@ BUILT = "built"  # totals computed, collection not yet attached (same transactio
 
 @dataclass
 class RenewalSummary:
+    """The state of the period, computed from what is stored (so a run that finishes the work of
+    a crashed one reports the whole month), and what this run itself added (`this_run`)."""
+
     period_start: date
     period_end: date
     changes_applied: int = 0
@@ -68,23 +71,19 @@ class RenewalSummary:
     total_tax: Decimal = Decimal("0.00")
     total_incl_tax: Decimal = Decimal("0.00")
     sepa_debits: int = 0
+    sepa_files: int = 0
     card_collections: int = 0
+    invoice_emails: int = 0
     batches: int = 0
     seconds: float = 0.0
     step_seconds: dict[str, float] = field(default_factory=dict)
+    this_run: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
     def did_nothing(self) -> bool:
-        return not (
-            self.changes_applied
-            or self.services_cancelled_at_expiry
-            or self.services_suspended
-            or self.services_deleted
-            or self.services_renewed
-            or self.invoices_created
-            or self.sepa_debits
-        )
+        """This run found nothing missing (the period was already complete)."""
+        return not any(self.this_run.values())
 
     def as_table(self) -> Any:
         """A Rich table of the run, for the command line."""
@@ -107,6 +106,7 @@ class RenewalSummary:
             ("Total incl. tax", f"{self.total_incl_tax:.2f} EUR"),
             ("SEPA direct debits (pain.008 file)", self.sepa_debits),
             ("Card collections pending", self.card_collections),
+            ("Invoice e-mails", self.invoice_emails),
             ("Seconds", self.seconds),
         )
         for label, value in rows:
@@ -117,6 +117,7 @@ class RenewalSummary:
 
     def as_json(self) -> dict[str, Any]:
         values = asdict(self)
+        values["did_nothing"] = self.did_nothing
         for key, value in values.items():
             if isinstance(value, (date, Decimal)):
                 values[key] = str(value)
@@ -434,6 +435,7 @@ def _run(
     started = time.perf_counter()
     period_start = on.replace(day=1)
     summary = RenewalSummary(period_start, sub_rules.end_of_month(period_start))
+    made = summary.this_run
     report = progress or (lambda step, done, total: None)
 
     with platform.transaction() as session:
@@ -443,10 +445,10 @@ def _run(
     report("changes", 0, 1)
     mark = time.perf_counter()
     with platform.transaction() as session:
-        summary.changes_applied, summary.services_cancelled_at_expiry = apply_due_changes(
+        made["changes_applied"], made["services_cancelled_at_expiry"] = apply_due_changes(
             session, platform, period_start
         )
-        summary.services_suspended, summary.services_deleted = suspend_and_delete(
+        made["services_suspended"], made["services_deleted"] = suspend_and_delete(
             session, platform, period_start, on
         )
     report("changes", 1, 1)
@@ -459,6 +461,7 @@ def _run(
         )
     done_groups = 0
     low = ""
+    made["invoices_created"] = made["services_renewed"] = 0
     report("invoices", 0, total_groups)
     while True:
         with platform.transaction() as session:
@@ -474,39 +477,114 @@ def _run(
                 or 0
             )
         summary.batches += 1
-        summary.invoices_created += result.invoices
-        summary.services_renewed += result.lines
-        summary.total_excl_tax += cents_to_amount(result.excl_cents)
-        summary.total_tax += cents_to_amount(result.tax_cents)
+        made["invoices_created"] += result.invoices
+        made["services_renewed"] += result.lines
         done_groups += done_in_batch
         low = high
         report("invoices", min(done_groups, total_groups), total_groups)
         if fail_after_batches is not None and summary.batches >= fail_after_batches:
             raise InjectedFailure(f"stopped after {summary.batches} batches")
-    summary.total_incl_tax = summary.total_excl_tax + summary.total_tax
     summary.step_seconds["invoices"] = round(time.perf_counter() - mark, 3)
     mark = time.perf_counter()
 
     report("collections", 0, 1)
     with platform.transaction() as session:
-        summary.sepa_debits = build_sepa_file(session, platform, period_start, on)
-    with platform.session() as session:
-        summary.card_collections = int(
-            session.execute(
-                text(
-                    "SELECT COUNT(*) FROM billing_collection WHERE state = 'pending' AND method_type = 'card'"
-                )
-            ).scalar()
-            or 0
-        )
+        made["sepa_debits"] = build_sepa_file(session, platform, period_start, on)
     report("collections", 1, 1)
     summary.step_seconds["collections"] = round(time.perf_counter() - mark, 3)
-    summary.seconds = round(time.perf_counter() - started, 3)
+    mark = time.perf_counter()
     with platform.transaction() as session:
+        period_state(session, platform, summary, on)
+        summary.step_seconds["summary"] = round(time.perf_counter() - mark, 3)
+        summary.seconds = round(time.perf_counter() - started, 3)
         run = session.get(RenewalRun, period_start)
         if run is not None:
             run.finished_at = platform.now()
-            if not summary.did_nothing or run.summary is None:
-                run.summary = summary.as_json()
+            run.summary = summary.as_json()
     log.info("renewal.finished", **summary.as_json())
     return summary
+
+
+def period_state(session: Session, platform: Platform, summary: RenewalSummary, on: date) -> None:
+    """Fills `summary` with what exists for its period: invoices, lines, totals, debits and
+    collections of the period's invoices, the changes due by it that are applied, the services
+    it ended. Whichever runs did the work (a crashed one and its rerun), the month is whole."""
+    from dateutil.relativedelta import relativedelta
+
+    period = summary.period_start
+    previous = period - relativedelta(months=1)
+    grace = timedelta(days=platform.settings.billing_grace_days)
+    invoices = session.execute(
+        text(
+            """SELECT COUNT(*), COALESCE(SUM(total_excl_tax_cents), 0), COALESCE(SUM(total_tax_cents), 0)
+               FROM invoice WHERE renewal_period = :p"""
+        ),
+        {"p": period},
+    ).one()
+    summary.invoices_created = int(invoices[0])
+    summary.total_excl_tax = cents_to_amount(int(invoices[1]))
+    summary.total_tax = cents_to_amount(int(invoices[2]))
+    summary.total_incl_tax = summary.total_excl_tax + summary.total_tax
+    summary.services_renewed = int(
+        session.execute(
+            text(
+                """SELECT COUNT(*) FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id
+                   WHERE i.renewal_period = :p AND l.period_start = :p"""
+            ),
+            {"p": period},
+        ).scalar()
+        or 0
+    )
+    collections = session.execute(
+        text(
+            """SELECT COALESCE(SUM(CASE WHEN c.method_type = 'card' AND c.state = 'pending' THEN 1 ELSE 0 END), 0)
+               FROM billing_collection c JOIN invoice i ON i.id = c.invoice_id
+               WHERE i.renewal_period = :p"""
+        ),
+        {"p": period},
+    ).one()
+    summary.card_collections = int(collections[0])
+    files = session.execute(
+        text(
+            "SELECT COUNT(*), COALESCE(SUM(debits), 0) FROM billing_sepa_file WHERE period_start = :p"
+        ),
+        {"p": period},
+    ).one()
+    summary.sepa_files, summary.sepa_debits = int(files[0]), int(files[1])
+    summary.changes_applied = int(
+        session.execute(
+            text(
+                """SELECT COUNT(*) FROM pending_change
+                   WHERE state = 'applied' AND effective_on > :previous AND effective_on <= :p"""
+            ),
+            {"p": period, "previous": previous},
+        ).scalar()
+        or 0
+    )
+    # Services all expire at the end of a month: those ended by this period's run expired in the
+    # month before it (suspended or cancelled), or a grace period before (deleted).
+    ended = session.execute(
+        text(
+            """SELECT
+                 COALESCE(SUM(CASE WHEN state = 'deleted' AND cancel_at_expiry = :yes
+                                    AND expiry_on >= :previous THEN 1 ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN state = 'suspended' AND renewal_mode = 'manual'
+                                    AND expiry_on >= :previous THEN 1 ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN state = 'deleted' AND cancel_at_expiry = :no
+                                    AND suspended_at IS NOT NULL
+                                    AND expiry_on >= :previous_cutoff AND expiry_on < :cutoff
+                                    THEN 1 ELSE 0 END), 0)
+               FROM service WHERE expiry_on < :p AND state IN ('deleted', 'suspended')"""
+        ),
+        {
+            "p": period,
+            "previous": previous,
+            "yes": True,
+            "no": False,
+            "cutoff": on - grace,
+            "previous_cutoff": previous - grace,
+        },
+    ).one()
+    summary.services_cancelled_at_expiry = int(ended[0])
+    summary.services_suspended = int(ended[1])
+    summary.services_deleted = int(ended[2])

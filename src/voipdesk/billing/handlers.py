@@ -55,6 +55,11 @@ def reminder_sent(platform: Platform, session: Session, payload: dict[str, Any])
     """Only a once-only marker: the reminder e-mail itself went through the service e-mails."""
 
 
+@handler(actions.INVOICE_EMAIL)
+def invoice_email(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
+    actions.send_invoice_email(session, platform, payload["invoice_id"])
+
+
 @handler(actions.MANUAL_RENEWAL_PAID)
 def manual_renewal_paid(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
     from datetime import date

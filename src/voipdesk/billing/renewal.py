@@ -31,6 +31,7 @@ import structlog
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from voipdesk.billing.actions import INVOICE_EMAIL
 from voipdesk.billing.models import RenewalRun
 from voipdesk.billing.renewal_changes import (
     _exec,
@@ -50,6 +51,7 @@ log = structlog.get_logger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
+INVOICE_EMAIL_KEY = "invoice-email:"  # + invoice id: the outbox's dedup key of its e-mail
 DRAFT = "draft"  # an invoice being built inside its batch's transaction; never seen outside it
 BUILT = "built"  # totals computed, collection not yet attached (same transaction)
 
@@ -309,6 +311,16 @@ def invoice_batch(
                                          AND i.billing_group_id > :low AND i.billing_group_id <= :high)""",
         {**rng, "period_end": period_end, "built": BUILT},
     )
+    # Each invoice is e-mailed once (the message's dedup key), by the outbox at its own pace.
+    _exec(
+        session,
+        f"""INSERT INTO outbox_message (topic, payload, dedup_key, created_at, available_at, attempts)
+            SELECT :topic, {json_object}('invoice_id', i.id), :prefix || i.id, :now, :now, 0
+            FROM invoice i WHERE i.{draft.replace(" AND ", " AND i.")}
+            ON CONFLICT DO NOTHING""",
+        {**rng, "built": BUILT, "now": now, "topic": INVOICE_EMAIL, "prefix": INVOICE_EMAIL_KEY},
+        now_bind,
+    )
     _exec(
         session,
         f"""UPDATE invoice SET status = CASE WHEN total_incl_tax_cents = 0 THEN 'paid' ELSE 'unpaid' END,
@@ -544,6 +556,16 @@ def period_state(session: Session, platform: Platform, summary: RenewalSummary, 
         {"p": period},
     ).one()
     summary.card_collections = int(collections[0])
+    summary.invoice_emails = int(
+        session.execute(
+            text(
+                """SELECT COUNT(*) FROM invoice i JOIN outbox_message m ON m.dedup_key = :prefix || i.id
+                   WHERE i.renewal_period = :p"""
+            ),
+            {"p": period, "prefix": INVOICE_EMAIL_KEY},
+        ).scalar()
+        or 0
+    )
     files = session.execute(
         text(
             "SELECT COUNT(*), COALESCE(SUM(debits), 0) FROM billing_sepa_file WHERE period_start = :p"

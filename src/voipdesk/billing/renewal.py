@@ -23,7 +23,8 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as datetime_time
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,7 @@ import structlog
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from voipdesk.billing import rules
 from voipdesk.billing.actions import INVOICE_EMAIL
 from voipdesk.billing.models import RenewalRun
 from voipdesk.billing.renewal_changes import (
@@ -41,6 +43,7 @@ from voipdesk.billing.renewal_changes import (
 )
 from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.db import DecimalAmount, UTCDateTime
+from voipdesk.core.i18n import gettext
 from voipdesk.core.platform import Platform
 from voipdesk.invoices.models import cents_to_amount
 from voipdesk.invoices.rules import rate_to_ppm
@@ -138,6 +141,29 @@ _DUE_SERVICE = (
 )
 
 
+# A service deleted inside a month it had paid by renewal (not on its last day): the days after
+# its deletion are credited on its group's next invoice.
+_CREDITABLE = """s.state = 'deleted' AND s.expiry_on = :prev_end
+    AND s.deleted_at >= :prev_start_at AND s.deleted_at < :prev_last_day_at
+    AND EXISTS (SELECT 1 FROM invoice_line pl WHERE pl.service_id = s.id AND pl.period_start = :prev_start)"""
+
+
+def _proration_params(period_start: date) -> tuple[dict[str, Any], list[Any]]:
+    """The month before the period (where services started or ended inside it are prorated)."""
+    prev_end = period_start - timedelta(days=1)
+    prev_start = prev_end.replace(day=1)
+    at = bindparam("prev_start_at", type_=UTCDateTime())
+    last = bindparam("prev_last_day_at", type_=UTCDateTime())
+    return {
+        "prev_start": prev_start,
+        "prev_end": prev_end,
+        "prev_end_text": prev_end.isoformat(),
+        "prev_days": prev_end.day,
+        "prev_start_at": datetime.combine(prev_start, datetime_time(), UTC),
+        "prev_last_day_at": datetime.combine(prev_end, datetime_time(), UTC),
+    }, [at, last]
+
+
 def _batch_bounds(session: Session, after: str, size: int) -> str | None:
     """The last group id of the next batch after `after` (None when none is left)."""
     upper = session.execute(
@@ -169,6 +195,7 @@ def invoice_batch(
     now = platform.now()
     now_bind = bindparam("now", type_=UTCDateTime())
     rng = {"low": low, "high": high, "period_start": period_start}
+    proration, proration_binds = _proration_params(period_start)
     year = period_start.year
     counter = lock_counter(session, year)
     base = counter.last_value
@@ -189,7 +216,7 @@ def invoice_batch(
             WHERE g.id > :low AND g.id <= :high
               AND g.id IN (SELECT s.billing_group_id FROM service s
                            WHERE s.billing_group_id > :low AND s.billing_group_id <= :high
-                             AND {_DUE_SERVICE})
+                             AND ({_DUE_SERVICE} OR {_CREDITABLE}))
               AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.billing_group_id = g.id
                               AND i.renewal_period = :period_start)
             ORDER BY g.id""",
@@ -200,30 +227,75 @@ def invoice_batch(
             "draft": DRAFT,
             "now": now,
             "period_key": period_start.isoformat(),
+            **proration,
         },
         now_bind,
+        *proration_binds,
     )
     if invoices == 0:
         return BatchResult(0, 0, 0, 0)
     counter.last_value = base + invoices
     session.flush()
     label = "CASE WHEN a.language = 'fr' THEN o.label_fr ELSE o.label_en END"
+    describe = f"COALESCE({label}, s.offer_code) || COALESCE(' ' || s.number_e164, '')"
+    if postgres:
+        expiry_day = "CAST(EXTRACT(DAY FROM s.expiry_on) AS INTEGER)"
+        after_expiry = "(s.expiry_on + 1)"
+        deleted_on = "CAST(s.deleted_at AT TIME ZONE 'UTC' AS DATE)"
+        deleted_day = f"CAST(EXTRACT(DAY FROM {deleted_on}) AS INTEGER)"
+        after_deleted = f"({deleted_on} + 1)"
+    else:
+        expiry_day = "CAST(strftime('%d', s.expiry_on) AS INTEGER)"
+        after_expiry = "date(s.expiry_on, '+1 day')"
+        deleted_day = "CAST(strftime('%d', s.deleted_at) AS INTEGER)"
+        after_deleted = "date(s.deleted_at, '+1 day')"
+    whole = rules.cumulative_cents_sql("{price}", ":prev_days", ":prev_days")
+    upto = rules.cumulative_cents_sql("{price}", "{day}", ":prev_days")
+    started_cents = (whole + " - " + upto).format(price="s.monthly_price_e4", day=expiry_day)
+    ended_cents = (whole + " - " + upto).format(price="pl.unit_price_e4", day=deleted_day)
+    in_batch = "s.billing_group_id > :low AND s.billing_group_id <= :high"
+    invoice_join = """JOIN invoice i ON i.billing_group_id = s.billing_group_id
+                          AND i.renewal_period = :period_start AND i.status = :draft
+            JOIN account a ON a.id = i.account_id
+            LEFT JOIN catalogue_offer o ON o.code = s.offer_code"""
+    credit = "CASE WHEN a.language = 'fr' THEN :credit_fr ELSE :credit_en END"
+    # The month, for each due service; the days of last month not yet paid, for a service
+    # started inside it; a credit of the days after its deletion, for a service deleted inside
+    # a month it had paid. Each line is unique per service and its first day: charged once.
     lines = _exec(
         session,
         f"""INSERT INTO invoice_line (invoice_id, description, quantity, unit_price_e4,
                 amount_excl_tax_cents, tax_components, period_start, period_end, service_id)
-            SELECT i.id, COALESCE({label}, s.offer_code) || COALESCE(' ' || s.number_e164, ''), :one,
-                   s.monthly_price_e4, (s.monthly_price_e4 + 50) / 100, NULL, :period_start,
-                   :period_end, s.id
+            SELECT i.id, {describe}, :one, s.monthly_price_e4, (s.monthly_price_e4 + 50) / 100,
+                   CAST(NULL AS JSON), :period_start, :period_end, s.id
             FROM service s
-            JOIN invoice i ON i.billing_group_id = s.billing_group_id
-                          AND i.renewal_period = :period_start AND i.status = :draft
-            JOIN account a ON a.id = i.account_id
-            LEFT JOIN catalogue_offer o ON o.code = s.offer_code
-            WHERE s.billing_group_id > :low AND s.billing_group_id <= :high AND {_DUE_SERVICE}
+            {invoice_join}
+            WHERE {in_batch} AND {_DUE_SERVICE}
+            UNION ALL
+            SELECT i.id, {describe} || ' (' || CAST({after_expiry} AS TEXT) || ' - ' || :prev_end_text || ')',
+                   :one, 100 * ({started_cents}), {started_cents}, NULL, {after_expiry}, :prev_end, s.id
+            FROM service s
+            {invoice_join}
+            WHERE {in_batch} AND {_DUE_SERVICE} AND s.expiry_on >= :prev_start AND s.expiry_on < :prev_end
+            UNION ALL
+            SELECT i.id, {credit} || {describe} || ' (' || CAST({after_deleted} AS TEXT) || ' - ' || :prev_end_text || ')',
+                   :one, -100 * ({ended_cents}), -({ended_cents}), NULL, {after_deleted}, :prev_end, s.id
+            FROM service s
+            JOIN invoice_line pl ON pl.service_id = s.id AND pl.period_start = :prev_start
+            {invoice_join}
+            WHERE {in_batch} AND {_CREDITABLE}
             ON CONFLICT DO NOTHING""",
-        {**rng, "draft": DRAFT, "one": Decimal(1), "period_end": period_end},
+        {
+            **rng,
+            **proration,
+            "draft": DRAFT,
+            "one": Decimal(1),
+            "period_end": period_end,
+            "credit_fr": gettext("fr", "Credit: "),
+            "credit_en": gettext("en", "Credit: "),
+        },
         bindparam("one", type_=DecimalAmount()),
+        *proration_binds,
     )
     draft = "status = :draft AND renewal_period = :period_start AND billing_group_id > :low AND billing_group_id <= :high"
     # Tax per rate on the invoice's total of that rate, half up (same integers as invoices.rules.tax_cents).
@@ -323,8 +395,8 @@ def invoice_batch(
     )
     _exec(
         session,
-        f"""UPDATE invoice SET status = CASE WHEN total_incl_tax_cents = 0 THEN 'paid' ELSE 'unpaid' END,
-                   paid_at = CASE WHEN total_incl_tax_cents = 0 THEN :now ELSE NULL END
+        f"""UPDATE invoice SET status = CASE WHEN total_incl_tax_cents <= 0 THEN 'paid' ELSE 'unpaid' END,
+                   paid_at = CASE WHEN total_incl_tax_cents <= 0 THEN :now ELSE NULL END
             WHERE {draft}""",
         {**rng, "built": BUILT, "now": now},
         now_bind,

@@ -54,6 +54,8 @@ log = structlog.get_logger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
+# Billing groups per transaction, for the command, the job and the benchmark alike.
+BATCH_SIZE = 5000
 INVOICE_EMAIL_KEY = "invoice-email:"  # + invoice id: the outbox's dedup key of its e-mail
 DRAFT = "draft"  # an invoice being built inside its batch's transaction; never seen outside it
 BUILT = "built"  # totals computed, collection not yet attached (same transaction)
@@ -495,7 +497,7 @@ def run_renewal(
     on: date,
     progress: Progress | None = None,
     *,
-    batch_size: int = 5000,
+    batch_size: int = BATCH_SIZE,
     fail_after_batches: int | None = None,
     wait: bool = False,
 ) -> RenewalSummary:

@@ -202,8 +202,12 @@ def staff_create(
 def renew(
     on: str = typer.Option(..., "--date", help="The renewal date, YYYY-MM-DD (normally the 1st)."),
     database_url: str | None = DATABASE_OPTION,
+    wait: bool = typer.Option(
+        False, "--wait", help="If a renewal of that month is running, wait for it to end."
+    ),
 ) -> None:
     """The monthly renewal run for that date: idempotent, safe to run again after a crash."""
+    from voipdesk.billing.errors import RenewalAlreadyRunning
     from voipdesk.billing.renewal import run_renewal
 
     try:
@@ -226,7 +230,12 @@ def renew(
                 tasks[step] = progress.add_task(step, total=total)
             progress.update(tasks[step], completed=done, total=total)
 
-        summary = run_renewal(platform, renewal_date, progress=report)
+        try:
+            summary = run_renewal(platform, renewal_date, progress=report, wait=wait)
+        except RenewalAlreadyRunning as error:
+            progress.stop()
+            console.print(f"[red]Refused:[/] {error}")
+            raise typer.Exit(1) from error
     console.print(summary.as_table() if hasattr(summary, "as_table") else summary)
 
 

@@ -19,7 +19,8 @@ from tests.accounts.factories import make_account
 from tests.billing.helpers import add_sepa_method, snapshot
 from tests.conftest import test_settings as settings_for
 from tests.subscriptions.factories import deliver
-from voipdesk.billing.renewal import run_renewal
+from voipdesk.billing.models import RenewalRun
+from voipdesk.billing.renewal import InjectedFailure, RenewalSummary, run_renewal
 from voipdesk.core.clock import MovableClock
 from voipdesk.core.db import make_engine
 from voipdesk.core.platform import Platform
@@ -30,7 +31,8 @@ RUNNER = """
 import sys
 from datetime import UTC, date, datetime
 from voipdesk.areas import load_models
-from voipdesk.billing.renewal import run_renewal
+from voipdesk.billing.models import RenewalRun
+from voipdesk.billing.renewal import InjectedFailure, RenewalSummary, run_renewal
 from voipdesk.core.clock import MovableClock
 from voipdesk.core.db import make_engine
 from voipdesk.core.platform import Platform
@@ -68,6 +70,13 @@ def _populate(platform: Platform, groups: int) -> None:
                 )
 
 
+def _period_figures(summary: RenewalSummary) -> dict[str, object]:
+    figures = summary.as_json()
+    for key in ("seconds", "step_seconds", "this_run", "batches", "did_nothing", "notes"):
+        figures.pop(key)
+    return figures
+
+
 def _platform(url: str, clock: MovableClock) -> Platform:
     return Platform(settings=settings_for(url), engine=make_engine(url), clock=clock)
 
@@ -86,7 +95,7 @@ def test_killing_the_process_mid_run_then_rerunning_gives_identical_results(
 
     clock.move_to(datetime(2026, 4, 1, 0, 30, tzinfo=UTC))
     reference = _platform(f"sqlite:///{reference_path}", clock)
-    run_renewal(reference, date(2026, 4, 1))
+    reference_summary = run_renewal(reference, date(2026, 4, 1))
     expected = snapshot(reference)
 
     killed = _platform(f"sqlite:///{killed_path}", clock)
@@ -103,9 +112,17 @@ def test_killing_the_process_mid_run_then_rerunning_gives_identical_results(
         time.sleep(0.01)
     process.wait(timeout=30)
     assert process.returncode == -9, "the run should have been killed part-way"
-    run_renewal(killed, date(2026, 4, 1))
+    rerun = run_renewal(killed, date(2026, 4, 1))
     assert snapshot(killed) == expected
     assert len(expected["invoices"]) == GROUPS
+    # The summary is the whole month's, not the rerun's share of it.
+    assert _period_figures(rerun) == _period_figures(reference_summary)
+    assert rerun.invoices_created == GROUPS and not rerun.did_nothing
+    with killed.session() as session:
+        stored = session.get(RenewalRun, date(2026, 4, 1))
+        assert stored is not None and stored.summary is not None
+        assert stored.summary["invoices_created"] == GROUPS
+        assert stored.summary["services_renewed"] == reference_summary.services_renewed
 
 
 @settings(
@@ -124,3 +141,17 @@ def test_rerunning_the_renewal_never_adds_anything(platform, groups, months_ahea
     before = snapshot(platform)
     assert run_renewal(platform, on, batch_size=batch).did_nothing
     assert snapshot(platform) == before
+
+
+def test_a_rerun_after_a_crash_reports_the_whole_month(platform, clock):
+    _populate(platform, 6)
+    clock.move_to(datetime(2026, 4, 1, 0, 30, tzinfo=UTC))
+    with pytest.raises(InjectedFailure):
+        run_renewal(platform, date(2026, 4, 1), batch_size=1, fail_after_batches=5)
+    rerun = run_renewal(platform, date(2026, 4, 1), batch_size=1)
+    assert rerun.this_run["invoices_created"] == 1  # the rerun made the one that was missing
+    assert rerun.invoices_created == 6
+    assert rerun.changes_applied == 2  # applied by the crashed run, still the month's
+    assert rerun.services_renewed == 6 * 3 + (0 + 1 + 2) * 2  # 2 lines, a fax, 0-2 aliases
+    again = run_renewal(platform, date(2026, 4, 1), batch_size=1)
+    assert again.did_nothing and _period_figures(again) == _period_figures(rerun)

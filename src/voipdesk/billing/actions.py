@@ -269,3 +269,53 @@ def _money(service: Service) -> Any:
     from voipdesk.core.money import Money
 
     return Money(service.monthly_price_excl_tax)
+
+
+# --------------------------------------------------------------------------------------------------
+# Invoice e-mails
+# --------------------------------------------------------------------------------------------------
+INVOICE_EMAIL = "billing.invoice_email"
+INVOICE_EMAIL_KIND = "invoice"
+
+
+def send_invoice_email(session: Session, platform: Platform, invoice_id: str) -> bool:
+    """The invoice e-mailed to its billing contact in their language, its PDF attached, kept in
+    their service e-mails. Called by the outbox message the renewal queued with the invoice
+    (one per invoice, by its dedup key), in that message's transaction: once per invoice."""
+    from voipdesk.accounts.emails import send_service_email
+    from voipdesk.accounts.models import Account
+    from voipdesk.core.money import Money
+    from voipdesk.invoices.services import invoice_pdf
+
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None:
+        return False
+    account = session.get(Account, invoice.account_id)
+    if account is None or not account.email:  # closed since: nobody to write to
+        return False
+    collection = session.scalar(
+        select(Collection.method_type).where(Collection.invoice_id == invoice.id)
+    )
+    # A direct debit in a file counts the invoice paid already: the e-mail still says it is debited.
+    how = collection or ("paid" if invoice.status == INVOICE_PAID else "to_pay")
+    pdf = invoice_pdf(session, invoice.id, account.language)
+    assert pdf is not None
+    period_start = invoice.renewal_period or invoice.issued_on
+    send_service_email(
+        session,
+        platform,
+        account=account,
+        kind=INVOICE_EMAIL_KIND,
+        template="billing/invoice",
+        context={
+            "number": invoice.number,
+            "issued_on": invoice.issued_on,
+            "period_start": period_start,
+            "period_end": sub_rules.end_of_month(period_start),
+            "total": Money(invoice.total_incl_tax, invoice.currency),
+            "how": how,
+            "url": f"{platform.settings.base_url.rstrip('/')}/invoices",
+        },
+        attachments=[(f"invoice-{invoice.number}.pdf", "application/pdf", pdf)],
+    )
+    return True

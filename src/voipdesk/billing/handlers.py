@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from sqlalchemy.orm import Session
 
 from voipdesk.accounts.closure import Blocker, closure_blocker
 from voipdesk.billing import actions
+from voipdesk.billing.errors import RenewalAlreadyRunning
 from voipdesk.billing.models import RenewalRun
 from voipdesk.billing.renewal import run_renewal
 from voipdesk.core.i18n import N_
@@ -18,6 +20,8 @@ from voipdesk.invoices.services import unpaid_invoices
 
 if TYPE_CHECKING:
     from voipdesk.core.platform import Platform
+
+log = structlog.get_logger(__name__)
 
 
 @periodic("billing.renewal", every=timedelta(hours=1))
@@ -30,7 +34,10 @@ def monthly_renewal(platform: Platform) -> None:
         run = session.get(RenewalRun, period)
         if run is not None and run.finished_at is not None:
             return
-    run_renewal(platform, today)
+    try:
+        run_renewal(platform, today)
+    except RenewalAlreadyRunning:  # an operator's `voipdesk renew` (or another worker) runs it
+        log.info("renewal.already_running", period=period.isoformat())
 
 
 @periodic("billing.collect_cards", every=timedelta(minutes=5))
@@ -46,6 +53,11 @@ def renewal_reminders(platform: Platform) -> None:
 @handler("billing.reminder_sent")
 def reminder_sent(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
     """Only a once-only marker: the reminder e-mail itself went through the service e-mails."""
+
+
+@handler(actions.INVOICE_EMAIL)
+def invoice_email(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
+    actions.send_invoice_email(session, platform, payload["invoice_id"])
 
 
 @handler(actions.MANUAL_RENEWAL_PAID)

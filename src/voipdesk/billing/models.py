@@ -42,11 +42,15 @@ class Collection(Base):
 
 
 class SepaFile(Base):
-    """A pain.008 direct-debit file for the operator's bank."""
+    """A pain.008 direct-debit file for the operator's bank: at most one per renewal period and
+    collection date (a second run for the same day cannot make a second file), and each
+    collection is in at most one file (it leaves `pending` when it joins one)."""
 
     __tablename__ = "billing_sepa_file"
+    __table_args__ = (UniqueConstraint("period_start", "collection_date"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    period_start: Mapped[date] = mapped_column(Date)
     collection_date: Mapped[date] = mapped_column(Date)
     debits: Mapped[int] = mapped_column(Integer)
     total_cents: Mapped[int] = mapped_column(Integer)

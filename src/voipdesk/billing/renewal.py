@@ -23,7 +23,8 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as datetime_time
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,8 @@ import structlog
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from voipdesk.billing import rules
+from voipdesk.billing.actions import INVOICE_EMAIL
 from voipdesk.billing.models import RenewalRun
 from voipdesk.billing.renewal_changes import (
     _exec,
@@ -40,6 +43,7 @@ from voipdesk.billing.renewal_changes import (
 )
 from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.db import DecimalAmount, UTCDateTime
+from voipdesk.core.i18n import gettext
 from voipdesk.core.platform import Platform
 from voipdesk.invoices.models import cents_to_amount
 from voipdesk.invoices.rules import rate_to_ppm
@@ -50,12 +54,18 @@ log = structlog.get_logger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
+# Billing groups per transaction, for the command, the job and the benchmark alike.
+BATCH_SIZE = 5000
+INVOICE_EMAIL_KEY = "invoice-email:"  # + invoice id: the outbox's dedup key of its e-mail
 DRAFT = "draft"  # an invoice being built inside its batch's transaction; never seen outside it
 BUILT = "built"  # totals computed, collection not yet attached (same transaction)
 
 
 @dataclass
 class RenewalSummary:
+    """The state of the period, computed from what is stored (so a run that finishes the work of
+    a crashed one reports the whole month), and what this run itself added (`this_run`)."""
+
     period_start: date
     period_end: date
     changes_applied: int = 0
@@ -68,23 +78,19 @@ class RenewalSummary:
     total_tax: Decimal = Decimal("0.00")
     total_incl_tax: Decimal = Decimal("0.00")
     sepa_debits: int = 0
+    sepa_files: int = 0
     card_collections: int = 0
+    invoice_emails: int = 0
     batches: int = 0
     seconds: float = 0.0
     step_seconds: dict[str, float] = field(default_factory=dict)
+    this_run: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
     def did_nothing(self) -> bool:
-        return not (
-            self.changes_applied
-            or self.services_cancelled_at_expiry
-            or self.services_suspended
-            or self.services_deleted
-            or self.services_renewed
-            or self.invoices_created
-            or self.sepa_debits
-        )
+        """This run found nothing missing (the period was already complete)."""
+        return not any(self.this_run.values())
 
     def as_table(self) -> Any:
         """A Rich table of the run, for the command line."""
@@ -107,6 +113,7 @@ class RenewalSummary:
             ("Total incl. tax", f"{self.total_incl_tax:.2f} EUR"),
             ("SEPA direct debits (pain.008 file)", self.sepa_debits),
             ("Card collections pending", self.card_collections),
+            ("Invoice e-mails", self.invoice_emails),
             ("Seconds", self.seconds),
         )
         for label, value in rows:
@@ -117,6 +124,7 @@ class RenewalSummary:
 
     def as_json(self) -> dict[str, Any]:
         values = asdict(self)
+        values["did_nothing"] = self.did_nothing
         for key, value in values.items():
             if isinstance(value, (date, Decimal)):
                 values[key] = str(value)
@@ -133,6 +141,29 @@ class InjectedFailure(RuntimeError):
 _DUE_SERVICE = (
     """s.state = 'active' AND s.renewal_mode = 'automatic' AND s.expiry_on < :period_start"""
 )
+
+
+# A service deleted inside a month it had paid by renewal (not on its last day): the days after
+# its deletion are credited on its group's next invoice.
+_CREDITABLE = """s.state = 'deleted' AND s.expiry_on = :prev_end
+    AND s.deleted_at >= :prev_start_at AND s.deleted_at < :prev_last_day_at
+    AND EXISTS (SELECT 1 FROM invoice_line pl WHERE pl.service_id = s.id AND pl.period_start = :prev_start)"""
+
+
+def _proration_params(period_start: date) -> tuple[dict[str, Any], list[Any]]:
+    """The month before the period (where services started or ended inside it are prorated)."""
+    prev_end = period_start - timedelta(days=1)
+    prev_start = prev_end.replace(day=1)
+    at = bindparam("prev_start_at", type_=UTCDateTime())
+    last = bindparam("prev_last_day_at", type_=UTCDateTime())
+    return {
+        "prev_start": prev_start,
+        "prev_end": prev_end,
+        "prev_end_text": prev_end.isoformat(),
+        "prev_days": prev_end.day,
+        "prev_start_at": datetime.combine(prev_start, datetime_time(), UTC),
+        "prev_last_day_at": datetime.combine(prev_end, datetime_time(), UTC),
+    }, [at, last]
 
 
 def _batch_bounds(session: Session, after: str, size: int) -> str | None:
@@ -166,6 +197,7 @@ def invoice_batch(
     now = platform.now()
     now_bind = bindparam("now", type_=UTCDateTime())
     rng = {"low": low, "high": high, "period_start": period_start}
+    proration, proration_binds = _proration_params(period_start)
     year = period_start.year
     counter = lock_counter(session, year)
     base = counter.last_value
@@ -186,7 +218,7 @@ def invoice_batch(
             WHERE g.id > :low AND g.id <= :high
               AND g.id IN (SELECT s.billing_group_id FROM service s
                            WHERE s.billing_group_id > :low AND s.billing_group_id <= :high
-                             AND {_DUE_SERVICE})
+                             AND ({_DUE_SERVICE} OR {_CREDITABLE}))
               AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.billing_group_id = g.id
                               AND i.renewal_period = :period_start)
             ORDER BY g.id""",
@@ -197,30 +229,75 @@ def invoice_batch(
             "draft": DRAFT,
             "now": now,
             "period_key": period_start.isoformat(),
+            **proration,
         },
         now_bind,
+        *proration_binds,
     )
     if invoices == 0:
         return BatchResult(0, 0, 0, 0)
     counter.last_value = base + invoices
     session.flush()
     label = "CASE WHEN a.language = 'fr' THEN o.label_fr ELSE o.label_en END"
+    describe = f"COALESCE({label}, s.offer_code) || COALESCE(' ' || s.number_e164, '')"
+    if postgres:
+        expiry_day = "CAST(EXTRACT(DAY FROM s.expiry_on) AS INTEGER)"
+        after_expiry = "(s.expiry_on + 1)"
+        deleted_on = "CAST(s.deleted_at AT TIME ZONE 'UTC' AS DATE)"
+        deleted_day = f"CAST(EXTRACT(DAY FROM {deleted_on}) AS INTEGER)"
+        after_deleted = f"({deleted_on} + 1)"
+    else:
+        expiry_day = "CAST(strftime('%d', s.expiry_on) AS INTEGER)"
+        after_expiry = "date(s.expiry_on, '+1 day')"
+        deleted_day = "CAST(strftime('%d', s.deleted_at) AS INTEGER)"
+        after_deleted = "date(s.deleted_at, '+1 day')"
+    whole = rules.cumulative_cents_sql("{price}", ":prev_days", ":prev_days")
+    upto = rules.cumulative_cents_sql("{price}", "{day}", ":prev_days")
+    started_cents = (whole + " - " + upto).format(price="s.monthly_price_e4", day=expiry_day)
+    ended_cents = (whole + " - " + upto).format(price="pl.unit_price_e4", day=deleted_day)
+    in_batch = "s.billing_group_id > :low AND s.billing_group_id <= :high"
+    invoice_join = """JOIN invoice i ON i.billing_group_id = s.billing_group_id
+                          AND i.renewal_period = :period_start AND i.status = :draft
+            JOIN account a ON a.id = i.account_id
+            LEFT JOIN catalogue_offer o ON o.code = s.offer_code"""
+    credit = "CASE WHEN a.language = 'fr' THEN :credit_fr ELSE :credit_en END"
+    # The month, for each due service; the days of last month not yet paid, for a service
+    # started inside it; a credit of the days after its deletion, for a service deleted inside
+    # a month it had paid. Each line is unique per service and its first day: charged once.
     lines = _exec(
         session,
         f"""INSERT INTO invoice_line (invoice_id, description, quantity, unit_price_e4,
                 amount_excl_tax_cents, tax_components, period_start, period_end, service_id)
-            SELECT i.id, COALESCE({label}, s.offer_code) || COALESCE(' ' || s.number_e164, ''), :one,
-                   s.monthly_price_e4, (s.monthly_price_e4 + 50) / 100, NULL, :period_start,
-                   :period_end, s.id
+            SELECT i.id, {describe}, :one, s.monthly_price_e4, (s.monthly_price_e4 + 50) / 100,
+                   CAST(NULL AS JSON), :period_start, :period_end, s.id
             FROM service s
-            JOIN invoice i ON i.billing_group_id = s.billing_group_id
-                          AND i.renewal_period = :period_start AND i.status = :draft
-            JOIN account a ON a.id = i.account_id
-            LEFT JOIN catalogue_offer o ON o.code = s.offer_code
-            WHERE s.billing_group_id > :low AND s.billing_group_id <= :high AND {_DUE_SERVICE}
+            {invoice_join}
+            WHERE {in_batch} AND {_DUE_SERVICE}
+            UNION ALL
+            SELECT i.id, {describe} || ' (' || CAST({after_expiry} AS TEXT) || ' - ' || :prev_end_text || ')',
+                   :one, 100 * ({started_cents}), {started_cents}, NULL, {after_expiry}, :prev_end, s.id
+            FROM service s
+            {invoice_join}
+            WHERE {in_batch} AND {_DUE_SERVICE} AND s.expiry_on >= :prev_start AND s.expiry_on < :prev_end
+            UNION ALL
+            SELECT i.id, {credit} || {describe} || ' (' || CAST({after_deleted} AS TEXT) || ' - ' || :prev_end_text || ')',
+                   :one, -100 * ({ended_cents}), -({ended_cents}), NULL, {after_deleted}, :prev_end, s.id
+            FROM service s
+            JOIN invoice_line pl ON pl.service_id = s.id AND pl.period_start = :prev_start
+            {invoice_join}
+            WHERE {in_batch} AND {_CREDITABLE}
             ON CONFLICT DO NOTHING""",
-        {**rng, "draft": DRAFT, "one": Decimal(1), "period_end": period_end},
+        {
+            **rng,
+            **proration,
+            "draft": DRAFT,
+            "one": Decimal(1),
+            "period_end": period_end,
+            "credit_fr": gettext("fr", "Credit: "),
+            "credit_en": gettext("en", "Credit: "),
+        },
         bindparam("one", type_=DecimalAmount()),
+        *proration_binds,
     )
     draft = "status = :draft AND renewal_period = :period_start AND billing_group_id > :low AND billing_group_id <= :high"
     # Tax per rate on the invoice's total of that rate, half up (same integers as invoices.rules.tax_cents).
@@ -308,10 +385,20 @@ def invoice_batch(
                                          AND i.billing_group_id > :low AND i.billing_group_id <= :high)""",
         {**rng, "period_end": period_end, "built": BUILT},
     )
+    # Each invoice is e-mailed once (the message's dedup key), by the outbox at its own pace.
     _exec(
         session,
-        f"""UPDATE invoice SET status = CASE WHEN total_incl_tax_cents = 0 THEN 'paid' ELSE 'unpaid' END,
-                   paid_at = CASE WHEN total_incl_tax_cents = 0 THEN :now ELSE NULL END
+        f"""INSERT INTO outbox_message (topic, payload, dedup_key, created_at, available_at, attempts)
+            SELECT :topic, {json_object}('invoice_id', i.id), :prefix || i.id, :now, :now, 0
+            FROM invoice i WHERE i.{draft.replace(" AND ", " AND i.")}
+            ON CONFLICT DO NOTHING""",
+        {**rng, "built": BUILT, "now": now, "topic": INVOICE_EMAIL, "prefix": INVOICE_EMAIL_KEY},
+        now_bind,
+    )
+    _exec(
+        session,
+        f"""UPDATE invoice SET status = CASE WHEN total_incl_tax_cents <= 0 THEN 'paid' ELSE 'unpaid' END,
+                   paid_at = CASE WHEN total_incl_tax_cents <= 0 THEN :now ELSE NULL END
             WHERE {draft}""",
         {**rng, "built": BUILT, "now": now},
         now_bind,
@@ -322,10 +409,57 @@ def invoice_batch(
 # --------------------------------------------------------------------------------------------------
 # 4. SEPA direct-debit file
 # --------------------------------------------------------------------------------------------------
-def build_sepa_file(session: Session, platform: Platform, collection_date: date) -> int:
-    """Gathers pending direct debits into one pain.008 file; returns how many it holds."""
-    from voipdesk.billing.sepa import make_pain008
+def build_sepa_file(
+    session: Session, platform: Platform, period_start: date, collection_date: date
+) -> int:
+    """Gathers pending direct debits into one pain.008 file; returns how many it holds.
 
+    The file row is reserved first, unique per (period, collection date): a second run for the
+    same day waits on that row (PostgreSQL) or the write lock (SQLite) and then makes no file.
+    The debits are claimed by one UPDATE from `pending`, so a debit joins one file only."""
+    from voipdesk.billing.sepa import make_pain008
+    from voipdesk.core.db import new_id
+
+    pending = session.execute(
+        text(
+            "SELECT 1 FROM billing_collection WHERE state = 'pending' AND method_type = 'sepa_debit' LIMIT 1"
+        )
+    ).first()
+    if pending is None:
+        return 0
+    file_id = new_id()
+    now = platform.now()
+    now_bind = bindparam("now", type_=UTCDateTime())
+    reserved = _exec(
+        session,
+        """INSERT INTO billing_sepa_file (id, period_start, collection_date, debits, total_cents, xml, created_at)
+           VALUES (:id, :period_start, :collection_date, 0, 0, '', :now)
+           ON CONFLICT (period_start, collection_date) DO NOTHING""",
+        {
+            "id": file_id,
+            "period_start": period_start,
+            "collection_date": collection_date,
+            "now": now,
+        },
+        now_bind,
+    )
+    if reserved == 0:
+        log.warning(
+            "renewal.sepa_file_exists",
+            period=period_start.isoformat(),
+            collection_date=collection_date.isoformat(),
+        )
+        return 0
+    claimed = _exec(
+        session,
+        """UPDATE billing_collection SET state = 'submitted', sepa_file_id = :file_id, settled_at = :now
+           WHERE state = 'pending' AND method_type = 'sepa_debit'""",
+        {"file_id": file_id, "now": now},
+        now_bind,
+    )
+    if claimed == 0:  # another run took them between our check and our claim
+        _exec(session, "DELETE FROM billing_sepa_file WHERE id = :id", {"id": file_id})
+        return 0
     rows = session.execute(
         text(
             """SELECT c.id, c.amount_cents, i.number, pm.iban, pm.bic, pm.holder_name,
@@ -333,47 +467,24 @@ def build_sepa_file(session: Session, platform: Platform, collection_date: date)
                FROM billing_collection c
                JOIN invoice i ON i.id = c.invoice_id
                JOIN payment_method pm ON pm.id = c.payment_method_id
-               WHERE c.state = 'pending' AND c.method_type = 'sepa_debit'
+               WHERE c.sepa_file_id = :file_id
                ORDER BY c.id"""
-        )
+        ),
+        {"file_id": file_id},
     ).all()
-    if not rows:
-        return 0
-    from voipdesk.core.db import new_id
-
-    file_id = new_id()
     xml = make_pain008(platform, collection_date, rows, file_id)
-    total = sum(int(row[1]) for row in rows)
-    now = platform.now()
     _exec(
         session,
-        """INSERT INTO billing_sepa_file (id, collection_date, debits, total_cents, xml, created_at)
-           VALUES (:id, :collection_date, :debits, :total, :xml, :now)""",
-        {
-            "id": file_id,
-            "collection_date": collection_date,
-            "debits": len(rows),
-            "total": total,
-            "xml": xml,
-            "now": now,
-        },
-        bindparam("now", type_=UTCDateTime()),
+        "UPDATE billing_sepa_file SET debits = :debits, total_cents = :total, xml = :xml WHERE id = :id",
+        {"id": file_id, "debits": len(rows), "total": sum(int(row[1]) for row in rows), "xml": xml},
     )
     # The bank collects the file: the debits count as paid; a reject later reverses one.
     _exec(
         session,
         """UPDATE invoice SET status = 'paid', paid_at = :now
-           WHERE id IN (SELECT invoice_id FROM billing_collection
-                        WHERE state = 'pending' AND method_type = 'sepa_debit')""",
-        {"now": now},
-        bindparam("now", type_=UTCDateTime()),
-    )
-    _exec(
-        session,
-        """UPDATE billing_collection SET state = 'submitted', sepa_file_id = :file_id, settled_at = :now
-           WHERE state = 'pending' AND method_type = 'sepa_debit'""",
-        {"file_id": file_id, "now": now},
-        bindparam("now", type_=UTCDateTime()),
+           WHERE id IN (SELECT invoice_id FROM billing_collection WHERE sepa_file_id = :file_id)""",
+        {"now": now, "file_id": file_id},
+        now_bind,
     )
     return len(rows)
 
@@ -386,13 +497,31 @@ def run_renewal(
     on: date,
     progress: Progress | None = None,
     *,
-    batch_size: int = 5000,
+    batch_size: int = BATCH_SIZE,
     fail_after_batches: int | None = None,
+    wait: bool = False,
 ) -> RenewalSummary:
-    """Renews every service for the month of `on` (normally the 1st). Idempotent and crash-safe."""
+    """Renews every service for the month of `on` (normally the 1st). Idempotent and crash-safe.
+
+    One run per period at a time: another run of the same period waits for this one (`wait`)
+    or is refused with `RenewalAlreadyRunning`."""
+    from voipdesk.billing.run_lock import renewal_lock
+
+    with renewal_lock(platform, on.replace(day=1), wait=wait):
+        return _run(platform, on, progress, batch_size, fail_after_batches)
+
+
+def _run(
+    platform: Platform,
+    on: date,
+    progress: Progress | None,
+    batch_size: int,
+    fail_after_batches: int | None,
+) -> RenewalSummary:
     started = time.perf_counter()
     period_start = on.replace(day=1)
     summary = RenewalSummary(period_start, sub_rules.end_of_month(period_start))
+    made = summary.this_run
     report = progress or (lambda step, done, total: None)
 
     with platform.transaction() as session:
@@ -402,10 +531,10 @@ def run_renewal(
     report("changes", 0, 1)
     mark = time.perf_counter()
     with platform.transaction() as session:
-        summary.changes_applied, summary.services_cancelled_at_expiry = apply_due_changes(
+        made["changes_applied"], made["services_cancelled_at_expiry"] = apply_due_changes(
             session, platform, period_start
         )
-        summary.services_suspended, summary.services_deleted = suspend_and_delete(
+        made["services_suspended"], made["services_deleted"] = suspend_and_delete(
             session, platform, period_start, on
         )
     report("changes", 1, 1)
@@ -418,6 +547,7 @@ def run_renewal(
         )
     done_groups = 0
     low = ""
+    made["invoices_created"] = made["services_renewed"] = 0
     report("invoices", 0, total_groups)
     while True:
         with platform.transaction() as session:
@@ -433,39 +563,124 @@ def run_renewal(
                 or 0
             )
         summary.batches += 1
-        summary.invoices_created += result.invoices
-        summary.services_renewed += result.lines
-        summary.total_excl_tax += cents_to_amount(result.excl_cents)
-        summary.total_tax += cents_to_amount(result.tax_cents)
+        made["invoices_created"] += result.invoices
+        made["services_renewed"] += result.lines
         done_groups += done_in_batch
         low = high
         report("invoices", min(done_groups, total_groups), total_groups)
         if fail_after_batches is not None and summary.batches >= fail_after_batches:
             raise InjectedFailure(f"stopped after {summary.batches} batches")
-    summary.total_incl_tax = summary.total_excl_tax + summary.total_tax
     summary.step_seconds["invoices"] = round(time.perf_counter() - mark, 3)
     mark = time.perf_counter()
 
     report("collections", 0, 1)
     with platform.transaction() as session:
-        summary.sepa_debits = build_sepa_file(session, platform, on)
-    with platform.session() as session:
-        summary.card_collections = int(
-            session.execute(
-                text(
-                    "SELECT COUNT(*) FROM billing_collection WHERE state = 'pending' AND method_type = 'card'"
-                )
-            ).scalar()
-            or 0
-        )
+        made["sepa_debits"] = build_sepa_file(session, platform, period_start, on)
     report("collections", 1, 1)
     summary.step_seconds["collections"] = round(time.perf_counter() - mark, 3)
-    summary.seconds = round(time.perf_counter() - started, 3)
+    mark = time.perf_counter()
     with platform.transaction() as session:
+        period_state(session, platform, summary, on)
+        summary.step_seconds["summary"] = round(time.perf_counter() - mark, 3)
+        summary.seconds = round(time.perf_counter() - started, 3)
         run = session.get(RenewalRun, period_start)
         if run is not None:
             run.finished_at = platform.now()
-            if not summary.did_nothing or run.summary is None:
-                run.summary = summary.as_json()
+            run.summary = summary.as_json()
     log.info("renewal.finished", **summary.as_json())
     return summary
+
+
+def period_state(session: Session, platform: Platform, summary: RenewalSummary, on: date) -> None:
+    """Fills `summary` with what exists for its period: invoices, lines, totals, debits and
+    collections of the period's invoices, the changes due by it that are applied, the services
+    it ended. Whichever runs did the work (a crashed one and its rerun), the month is whole."""
+    from dateutil.relativedelta import relativedelta
+
+    period = summary.period_start
+    previous = period - relativedelta(months=1)
+    grace = timedelta(days=platform.settings.billing_grace_days)
+    invoices = session.execute(
+        text(
+            """SELECT COUNT(*), COALESCE(SUM(total_excl_tax_cents), 0), COALESCE(SUM(total_tax_cents), 0)
+               FROM invoice WHERE renewal_period = :p"""
+        ),
+        {"p": period},
+    ).one()
+    summary.invoices_created = int(invoices[0])
+    summary.total_excl_tax = cents_to_amount(int(invoices[1]))
+    summary.total_tax = cents_to_amount(int(invoices[2]))
+    summary.total_incl_tax = summary.total_excl_tax + summary.total_tax
+    summary.services_renewed = int(
+        session.execute(
+            text(
+                """SELECT COUNT(*) FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id
+                   WHERE i.renewal_period = :p AND l.period_start = :p"""
+            ),
+            {"p": period},
+        ).scalar()
+        or 0
+    )
+    collections = session.execute(
+        text(
+            """SELECT COALESCE(SUM(CASE WHEN c.method_type = 'card' AND c.state = 'pending' THEN 1 ELSE 0 END), 0)
+               FROM billing_collection c JOIN invoice i ON i.id = c.invoice_id
+               WHERE i.renewal_period = :p"""
+        ),
+        {"p": period},
+    ).one()
+    summary.card_collections = int(collections[0])
+    summary.invoice_emails = int(
+        session.execute(
+            text(
+                """SELECT COUNT(*) FROM invoice i JOIN outbox_message m ON m.dedup_key = :prefix || i.id
+                   WHERE i.renewal_period = :p"""
+            ),
+            {"p": period, "prefix": INVOICE_EMAIL_KEY},
+        ).scalar()
+        or 0
+    )
+    files = session.execute(
+        text(
+            "SELECT COUNT(*), COALESCE(SUM(debits), 0) FROM billing_sepa_file WHERE period_start = :p"
+        ),
+        {"p": period},
+    ).one()
+    summary.sepa_files, summary.sepa_debits = int(files[0]), int(files[1])
+    summary.changes_applied = int(
+        session.execute(
+            text(
+                """SELECT COUNT(*) FROM pending_change
+                   WHERE state = 'applied' AND effective_on > :previous AND effective_on <= :p"""
+            ),
+            {"p": period, "previous": previous},
+        ).scalar()
+        or 0
+    )
+    # Services all expire at the end of a month: those ended by this period's run expired in the
+    # month before it (suspended or cancelled), or a grace period before (deleted).
+    ended = session.execute(
+        text(
+            """SELECT
+                 COALESCE(SUM(CASE WHEN state = 'deleted' AND cancel_at_expiry = :yes
+                                    AND expiry_on >= :previous THEN 1 ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN state = 'suspended' AND renewal_mode = 'manual'
+                                    AND expiry_on >= :previous THEN 1 ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN state = 'deleted' AND cancel_at_expiry = :no
+                                    AND suspended_at IS NOT NULL
+                                    AND expiry_on >= :previous_cutoff AND expiry_on < :cutoff
+                                    THEN 1 ELSE 0 END), 0)
+               FROM service WHERE expiry_on < :p AND state IN ('deleted', 'suspended')"""
+        ),
+        {
+            "p": period,
+            "previous": previous,
+            "yes": True,
+            "no": False,
+            "cutoff": on - grace,
+            "previous_cutoff": previous - grace,
+        },
+    ).one()
+    summary.services_cancelled_at_expiry = int(ended[0])
+    summary.services_suspended = int(ended[1])
+    summary.services_deleted = int(ended[2])

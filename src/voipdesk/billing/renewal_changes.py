@@ -43,6 +43,12 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
     return_due = period_start + timedelta(days=sub_rules.RETURN_WITHIN_DAYS)
     live = "('active', 'to_renew', 'suspended')"
 
+    if _is_postgres(session):
+        # Two appliers of the same changes queue here; the second's next statements see them
+        # applied (read committed: each statement reads what is committed when it starts).
+        session.execute(
+            text(f"SELECT pc.id FROM pending_change pc WHERE {_DUE} FOR UPDATE"), params
+        ).all()
     # Record what is applied (who, when, what) before the changes are marked applied.
     _exec(
         session,

@@ -3,6 +3,8 @@ order; billing's renewal takes numbers and the operator's snapshot, and marks in
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from voipdesk.invoices.issuing import (
     InvoiceLineInput,
     customer_snapshot,
@@ -13,10 +15,21 @@ from voipdesk.invoices.issuing import (
 )
 from voipdesk.invoices.queries import get_invoice, list_invoices, unpaid_invoices
 
+
+def invoice_pdf(session: Session, invoice_id: str, language: str) -> bytes | None:
+    """The PDF of an issued invoice in `language` (None if there is no such invoice)."""
+    from voipdesk.invoices.models import Invoice
+    from voipdesk.invoices.pdf import render_invoice_pdf
+
+    invoice = session.get(Invoice, invoice_id)
+    return None if invoice is None else render_invoice_pdf(session, invoice, language)
+
+
 __all__ = [
     "InvoiceLineInput",
     "customer_snapshot",
     "get_invoice",
+    "invoice_pdf",
     "issue_invoice",
     "list_invoices",
     "lock_counter",

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 
 from tests.conftest import test_settings
 from voipdesk.app import create_app
+from voipdesk.catalogue.demo import seed_catalogue
 from voipdesk.core.db import make_engine
 from voipdesk.core.platform import Platform
 
@@ -29,14 +38,12 @@ class Generated:
 
 @pytest.fixture(scope="session")
 def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """`GET /api/v1/openapi.json` of the application (the description needs no tables)."""
-    from fastapi.testclient import TestClient
-
+    """`GET /api/v1/openapi.json` of the application served on a free port (the description
+    needs no tables)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('spec') / 'empty.sqlite3'}"
-    settings = test_settings(url)
-    platform = Platform(settings=settings, engine=make_engine(url))
-    with TestClient(create_app(platform), base_url="https://testserver") as client:
-        answer = client.get("/api/v1/openapi.json")
+    platform = Platform(settings=test_settings(url), engine=make_engine(url))
+    with serving(platform) as base_url:
+        answer = httpx.get(f"{base_url}/api/v1/openapi.json")
     platform.engine.dispose()
     assert answer.status_code == 200
     description: dict[str, Any] = answer.json()
@@ -71,3 +78,58 @@ def generated(spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) ->
         cwd=folder,
     )
     return Generated(folder=folder, output=run.stdout + run.stderr, returncode=run.returncode)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(platform: Platform) -> Iterator[str]:
+    """The application served by uvicorn on a free loopback port, in a thread; yields its URL.
+    The outbox is not delivered by a worker: tests deliver it (`drain`) where a worker would."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(platform),
+            host="127.0.0.1",
+            port=free_port(),
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+    )
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(platform: Platform) -> Iterator[str]:
+    """The app on a free port with the demo catalogue; the URL, e.g. `http://127.0.0.1:45123`."""
+    with platform.transaction() as session:
+        seed_catalogue(session, platform)
+    with serving(platform) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def client_package(generated: Generated) -> Any:
+    """The generated package `voipdesk_client`, imported."""
+    assert generated.returncode == 0, generated.output
+    sys.path.insert(0, str(generated.folder))
+    try:
+        return importlib.import_module("voipdesk_client")
+    finally:
+        sys.path.remove(str(generated.folder))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from voipdesk.invoices.issuing import (
     InvoiceLineInput,
+    announce_paid,
     customer_snapshot,
     issue_invoice,
     lock_counter,
@@ -15,6 +16,7 @@ from voipdesk.invoices.queries import get_invoice, list_invoices, unpaid_invoice
 
 __all__ = [
     "InvoiceLineInput",
+    "announce_paid",
     "customer_snapshot",
     "get_invoice",
     "issue_invoice",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from voipdesk.catalogue.rules import TaxComponent
 from voipdesk.core.db import new_id
 from voipdesk.core.events import publish
+from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.invoices import rules
 from voipdesk.invoices.models import (
@@ -183,14 +184,14 @@ PAID = "invoices.paid"
 
 
 def _facts(invoice: Invoice) -> dict[str, Any]:
+    incl_tax = Money(cents_to_amount(invoice.total_incl_tax_cents), invoice.currency)
     return {
         "invoice_id": invoice.id,
         "account_id": invoice.account_id,
         "number": invoice.number,
         "order_id": invoice.order_id,
         "billing_group_id": invoice.billing_group_id,
-        "amount_incl_tax": str(cents_to_amount(invoice.total_incl_tax_cents)),
-        "currency": invoice.currency,
+        "incl_tax": incl_tax.as_json(),
     }
 
 

@@ -58,7 +58,7 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
-    message: Mapped[WebhookMessage] = relationship(lazy="joined")
+    message: Mapped[WebhookMessage] = relationship(lazy="joined", innerjoin=True)
     attempt_rows: Mapped[list[WebhookAttempt]] = relationship(
         order_by="WebhookAttempt.number", cascade="all, delete-orphan", passive_deletes=True
     )

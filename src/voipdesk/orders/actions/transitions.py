@@ -11,6 +11,7 @@ from voipdesk.catalogue.services import (
     release_order_numbers,
 )
 from voipdesk.core.events import publish
+from voipdesk.core.money import Money
 from voipdesk.orders import rules
 from voipdesk.orders.actions.ordering import _lock_order
 from voipdesk.orders.errors import (
@@ -63,7 +64,7 @@ def _announce(
 ) -> None:
     facts = {"order_id": order.id, "account_id": order.account_id, "number": order.number}
     if from_state == rules.NOT_PAID and to_state in (rules.VALIDATION, rules.DELIVERING):
-        paid = facts | {"amount_incl_tax": str(order.total_incl_tax), "currency": order.currency}
+        paid = facts | {"incl_tax": Money(order.total_incl_tax, order.currency).as_json()}
         publish(session, PAID, paid, now=platform.now(), key=order.id)
     elif to_state == rules.DELIVERED:
         delivered = facts | {"billing_group_id": order.billing_group_id}

@@ -15,6 +15,8 @@ from voipdesk.core.http import (
     validation_error_response,
 )
 from voipdesk.core.i18n import gettext
+from voipdesk.core.openapi import install as install_openapi
+from voipdesk.core.openapi import operation_id
 from voipdesk.core.platform import Platform
 
 API_PREFIX = "/api/v1"
@@ -31,6 +33,7 @@ def create_app(platform: Platform) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.platform = platform
 
@@ -38,6 +41,7 @@ def create_app(platform: Platform) -> FastAPI:
     for router in api_routers():
         api.include_router(router)
     app.include_router(api)
+    install_openapi(app)
 
     from voipdesk.web import install as install_web
 

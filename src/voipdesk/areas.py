@@ -16,6 +16,7 @@ AREAS = (
     "orders",
     "subscriptions",
     "billing",
+    "webhooks",
 )
 
 

@@ -18,8 +18,10 @@ from voipdesk.billing.models import (
     Collection,
     ManualRenewal,
 )
+from voipdesk.core.events import publish
 from voipdesk.core.platform import Platform
 from voipdesk.invoices.models import INVOICE_PAID, INVOICE_UNPAID, Invoice, cents_to_amount
+from voipdesk.invoices.services import announce_paid
 from voipdesk.subscriptions import rules as sub_rules
 from voipdesk.subscriptions.models import Service
 
@@ -101,6 +103,7 @@ def settle_collection(
         collection.state = COLLECTION_SUCCEEDED
         invoice.status = INVOICE_PAID
         invoice.paid_at = now
+        announce_paid(session, platform, invoice)
         return
     collection.state = COLLECTION_FAILED
     collection.failure_code = failure or "declined"
@@ -115,6 +118,22 @@ def settle_collection(
     ):
         service.state = sub_rules.SUSPENDED
         service.suspended_at = now
+        publish(
+            session,
+            SERVICE_SUSPENDED,
+            {
+                "service_id": service.id,
+                "account_id": service.account_id,
+                "billing_group_id": service.billing_group_id,
+                "invoice_id": invoice.id,
+                "reason": "renewal_unpaid",
+            },
+            now=now,
+            key=f"{service.id}:{invoice.id}",
+        )
+
+
+SERVICE_SUSPENDED = "billing.service_suspended"
 
 
 # --------------------------------------------------------------------------------------------------

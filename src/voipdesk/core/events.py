@@ -19,6 +19,10 @@ message per consumer known at that moment (topic `<event>><consumer>`, dedup key
 
 Payloads are plain JSON objects (ids, codes, amounts as strings): never ORM objects, so that a
 consumer reads what it needs through the publishing area's `services`/`queries`.
+
+A consumer that needs the event itself (its id, name and publication instant: the webhooks area
+forwards events under a stable id) subscribes with `envelope=True` and receives
+`{"id", "name", "published_at", "payload"}` instead of the payload alone.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ _TOPIC_LENGTH = 100  # outbox_message.topic
 
 # event name -> consumer name -> handler
 _CONSUMERS: dict[str, dict[str, Handler]] = {}
+# (event name, consumer name) of the consumers that receive the whole event
+_ENVELOPE: set[tuple[str, str]] = set()
 
 
 def consumer_topic(name: str, consumer: str) -> str:
@@ -74,11 +80,14 @@ def _plain_json(payload: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-def subscribe(name: str, consumer: str | None = None) -> Callable[[Handler], Handler]:
+def subscribe(
+    name: str, consumer: str | None = None, *, envelope: bool = False
+) -> Callable[[Handler], Handler]:
     """Registers `function(platform, session, payload)` as one consumer of event `name`.
 
     `consumer` names it in the outbox (default: `<area>.<function name>`); renaming a consumer
     while messages for it are waiting leaves them without a handler, so keep names stable.
+    `envelope`: the function receives `{"id", "name", "published_at", "payload"}`.
     """
     _check_name(name)
 
@@ -97,6 +106,8 @@ def subscribe(name: str, consumer: str | None = None) -> Callable[[Handler], Han
         if not same:  # a module imported twice re-registers itself; two functions may not
             raise ValueError(f"two consumers named {key!r} for event {name!r}")
         consumers[key] = function
+        if envelope:
+            _ENVELOPE.add((name, key))
         handler(topic)(function)
         return function
 
@@ -132,7 +143,7 @@ def publish(
     enqueue(
         session,
         FAN_OUT_TOPIC,
-        {"id": event_id, "name": name, "payload": body},
+        {"id": event_id, "name": name, "payload": body, "published_at": now.isoformat()},
         now,
         dedup_key=_dedup_key(f"event:{event_id}"),
     )
@@ -144,10 +155,18 @@ def _fan_out(platform: Platform, session: Session, message: dict[str, Any]) -> N
     """One outbox message per consumer of the event, each delivered and retried on its own."""
     name = message["name"]
     for key in sorted(_CONSUMERS.get(name, {})):
+        payload = dict(message["payload"])
+        if (name, key) in _ENVELOPE:
+            payload = {
+                "id": message["id"],
+                "name": name,
+                "published_at": message.get("published_at"),
+                "payload": payload,
+            }
         enqueue(
             session,
             consumer_topic(name, key),
-            dict(message["payload"]),
+            payload,
             platform.now(),
             dedup_key=_dedup_key(f"{message['id']}>{key}"),
         )

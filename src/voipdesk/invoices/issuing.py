@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from voipdesk.catalogue.rules import TaxComponent
 from voipdesk.core.db import new_id
+from voipdesk.core.events import publish
+from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.invoices import rules
 from voipdesk.invoices.models import (
@@ -25,6 +27,7 @@ from voipdesk.invoices.models import (
     InvoiceParty,
     InvoiceTax,
     amount_to_cents,
+    cents_to_amount,
 )
 
 
@@ -170,4 +173,38 @@ def issue_invoice(
         InvoiceParty(invoice_id=invoice.id, customer=customer, operator=operator_snapshot(platform))
     )
     session.flush()
+    announce_issued(session, platform, invoice)
+    if paid:
+        announce_paid(session, platform, invoice)
     return invoice
+
+
+ISSUED = "invoices.issued"
+PAID = "invoices.paid"
+
+
+def _facts(invoice: Invoice) -> dict[str, Any]:
+    incl_tax = Money(cents_to_amount(invoice.total_incl_tax_cents), invoice.currency)
+    return {
+        "invoice_id": invoice.id,
+        "account_id": invoice.account_id,
+        "number": invoice.number,
+        "order_id": invoice.order_id,
+        "billing_group_id": invoice.billing_group_id,
+        "incl_tax": incl_tax.as_json(),
+    }
+
+
+def announce_issued(session: Session, platform: Platform, invoice: Invoice) -> None:
+    """`invoices.issued`, once per invoice (in the caller's transaction)."""
+    facts = _facts(invoice) | {"issued_on": invoice.issued_on.isoformat()}
+    publish(session, ISSUED, facts, now=platform.now(), key=invoice.id)
+
+
+def announce_paid(session: Session, platform: Platform, invoice: Invoice) -> None:
+    """`invoices.paid`, once per invoice, whoever records the payment (in the caller's
+    transaction)."""
+    paid_at = invoice.paid_at.isoformat() if invoice.paid_at else None
+    publish(
+        session, PAID, _facts(invoice) | {"paid_at": paid_at}, now=platform.now(), key=invoice.id
+    )

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from voipdesk.invoices.issuing import (
     InvoiceLineInput,
+    announce_paid,
     customer_snapshot,
     issue_invoice,
     lock_counter,
@@ -27,6 +28,7 @@ def invoice_pdf(session: Session, invoice_id: str, language: str) -> bytes | Non
 
 __all__ = [
     "InvoiceLineInput",
+    "announce_paid",
     "customer_snapshot",
     "get_invoice",
     "invoice_pdf",

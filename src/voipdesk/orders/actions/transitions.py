@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from voipdesk.catalogue.services import (
     release_order_numbers,
 )
+from voipdesk.core.events import publish
+from voipdesk.core.money import Money
 from voipdesk.orders import rules
 from voipdesk.orders.actions.ordering import _lock_order
 from voipdesk.orders.errors import (
@@ -33,9 +35,11 @@ def transition(
     actor: str,
     note: str = "",
 ) -> None:
-    """Every state change goes through the table, and is recorded."""
+    """Every state change goes through the table, and is recorded; a payment and a delivery
+    are announced (`orders.paid`, `orders.delivered`)."""
     if not rules.can_transition(order.state, to_state):
         raise InvalidTransition(from_state=order.state, to_state=to_state)
+    from_state = order.state
     session.add(
         OrderEvent(
             order_id=order.id,
@@ -48,6 +52,23 @@ def transition(
     )
     order.state = to_state
     session.flush()
+    _announce(session, platform, order, from_state, to_state)
+
+
+PAID = "orders.paid"
+DELIVERED = "orders.delivered"
+
+
+def _announce(
+    session: Session, platform: Platform, order: PurchaseOrder, from_state: str, to_state: str
+) -> None:
+    facts = {"order_id": order.id, "account_id": order.account_id, "number": order.number}
+    if from_state == rules.NOT_PAID and to_state in (rules.VALIDATION, rules.DELIVERING):
+        paid = facts | {"incl_tax": Money(order.total_incl_tax, order.currency).as_json()}
+        publish(session, PAID, paid, now=platform.now(), key=order.id)
+    elif to_state == rules.DELIVERED:
+        delivered = facts | {"billing_group_id": order.billing_group_id}
+        publish(session, DELIVERED, delivered, now=platform.now(), key=order.id)
 
 
 def cancel_order(

@@ -39,6 +39,7 @@ from voipdesk.validation.models import (
 )
 
 APPROVED = "validation.approved"
+REJECTED = "validation.rejected"
 
 
 # =================================================================================================
@@ -214,6 +215,17 @@ def reject(
         to_status=rules.WAITING_FOR_CUSTOMER,
         note=reason,
         details={"missing": [document.code for document in missing_documents(procedure)]},
+    )
+    publish(
+        session,
+        REJECTED,
+        {
+            "procedure_id": procedure.id,
+            "account_id": procedure.account_id,
+            "reason": reason,
+            "missing": [document.code for document in missing_documents(procedure)],
+        },
+        now=now,
     )
     account = session.get(Account, procedure.account_id)
     assert account is not None

@@ -16,6 +16,9 @@ AREAS = (
     "orders",
     "subscriptions",
     "billing",
+    # telephony, number side (its own subpackages, each with the usual rooms)
+    "telephony.aliases",
+    "telephony.abbreviated",
     "webhooks",
 )
 

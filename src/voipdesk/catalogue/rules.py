@@ -215,3 +215,17 @@ def tax_components(country: str, on: date) -> tuple[TaxComponent, ...]:
 
 def total_tax_rate(country: str, on: date) -> Decimal:
     return sum((component.rate for component in tax_components(country, on)), Decimal("0"))
+
+
+# --- Telephony features per line offer -----------------------------------------------------------
+# What a line of each offer may use; telephony asks before storing a setting that needs one.
+FEATURE_ABBREVIATED_NUMBERS = "abbreviated_numbers"
+LINE_FEATURES: dict[str, frozenset[str]] = {
+    SIP_DECOUVERTE: frozenset(),  # the entry offer: no abbreviated numbers
+    SIP_ENTREPRISE: frozenset({FEATURE_ABBREVIATED_NUMBERS}),
+    SIP_TRUNK: frozenset({FEATURE_ABBREVIATED_NUMBERS}),
+}
+
+
+def offer_has_feature(offer_code: str, feature: str) -> bool:
+    return feature in LINE_FEATURES.get(offer_code, frozenset())

@@ -45,6 +45,10 @@ class CartLineIn(BaseModel):
     simultaneous_calls: int | None = None
     options: list[str] = Field(default_factory=list, description="option codes, for SIP lines")
     phone: str | None = Field(None, description="a Plug & Phone code lent with each SIP line")
+    for_line: str | None = Field(
+        None,
+        description="alias numbers: the SIP line (E.164) they are for; they redirect to it",
+    )
 
 
 class OrderIn(BaseModel):

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from voipdesk.core.platform import Platform
 
 READY_FOR_DELIVERY = "orders.ready_for_delivery"
+# Published in the delivery transaction: {billing_group_id, order_id, alias_numbers: [{number,
+# for_line}]}; telephony consumes it to give an alias ordered for a line its default redirect.
+ALIAS_NUMBERS_DELIVERED = "subscriptions.alias_numbers_delivered"
 
 
 def delivery_request(order: Any) -> prov.DeliveryRequest:
@@ -58,7 +61,11 @@ def delivery_request(order: Any) -> prov.DeliveryRequest:
         elif line.kind == catalogue_rules.KIND_ALIAS_NUMBER:
             alias_pool = alias_pool or bool(details.get("pool"))
             alias_numbers.extend(
-                prov.AliasNumberRequest(number_e164=n, monthly_price_excl_tax=monthly)
+                prov.AliasNumberRequest(
+                    number_e164=n,
+                    monthly_price_excl_tax=monthly,
+                    for_line=details.get("for_line"),
+                )
                 for n in details["numbers"]
             )
         elif line.kind == catalogue_rules.KIND_FAX_LINE:
@@ -97,6 +104,23 @@ def deliver(platform: Platform, session: Session, order_id: str) -> None:
         return  # already delivered (a repeated message), or cancelled: nothing to do
     request = delivery_request(order)
     result = prov.provision_delivery(session, platform, request)
+    if request.alias_numbers:
+        from voipdesk.core.events import publish
+
+        publish(
+            session,
+            ALIAS_NUMBERS_DELIVERED,
+            {
+                "billing_group_id": result.billing_group_id,
+                "order_id": order_id,
+                "alias_numbers": [
+                    {"number": alias.number_e164, "for_line": alias.for_line}
+                    for alias in request.alias_numbers
+                ],
+            },
+            now=platform.now(),
+            key=order_id,
+        )
     orders.mark_delivered(
         platform,
         session,

@@ -43,6 +43,7 @@ class SipLineRequest:
 class AliasNumberRequest:
     number_e164: str
     monthly_price_excl_tax: Decimal
+    for_line: str | None = None  # ordered for this SIP line: redirects to it by default
 
 
 @dataclass

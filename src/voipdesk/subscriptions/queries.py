@@ -1,7 +1,101 @@
-"""Questions other areas ask about services (kept for callers not yet on `services`)."""
+"""Questions other areas ask about services (plain dataclasses, never ORM objects)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voipdesk.subscriptions import rules
+from voipdesk.subscriptions.actions import reading
 from voipdesk.subscriptions.services import has_auto_renewing_services, live_services_count
 
-__all__ = ["has_auto_renewing_services", "live_services_count"]
+__all__ = [
+    "GroupView",
+    "ServiceView",
+    "account_group",
+    "group_by_id",
+    "group_services",
+    "has_auto_renewing_services",
+    "live_line_by_number",
+    "live_services_count",
+    "numbered_service",
+]
+
+
+@dataclass(frozen=True)
+class GroupView:
+    id: str
+    name: str
+    account_id: str
+    tax_country: str
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    id: str
+    billing_group_id: str
+    kind: str  # rules.KIND_*
+    number: str
+    offer_code: str
+    state: str
+
+    @property
+    def is_line(self) -> bool:
+        return self.kind in rules.LINE_KINDS
+
+
+def _group_view(group) -> GroupView:  # type: ignore[no-untyped-def]
+    return GroupView(group.id, group.name, group.account_id, group.tax_country)
+
+
+def _service_view(service) -> ServiceView:  # type: ignore[no-untyped-def]
+    return ServiceView(
+        service.id,
+        service.billing_group_id,
+        service.kind,
+        service.number_e164 or "",
+        service.offer_code,
+        service.state,
+    )
+
+
+def account_group(session: Session, account_id: str, group_id: str) -> GroupView:
+    """The account's billing group; `errors.BillingGroupNotFound` (404) for anyone else's."""
+    return _group_view(reading.get_group(session, account_id, group_id))
+
+
+def group_by_id(session: Session, group_id: str) -> GroupView | None:
+    from voipdesk.subscriptions.models import BillingGroup
+
+    group = session.get(BillingGroup, group_id)
+    return _group_view(group) if group is not None else None
+
+
+def group_services(
+    session: Session, group_id: str, kinds: tuple[str, ...] | None = None
+) -> list[ServiceView]:
+    """The group's live services (of these kinds), by number."""
+    return [_service_view(s) for s in reading.group_services(session, group_id, kinds)]
+
+
+def numbered_service(
+    session: Session, account_id: str, group_id: str, number: str, kinds: tuple[str, ...]
+) -> ServiceView:
+    """A live service of the account's group by its number; 404 errors otherwise."""
+    return _service_view(reading.get_numbered_service(session, account_id, group_id, number, kinds))
+
+
+def live_line_by_number(session: Session, number: str) -> ServiceView | None:
+    """The live SIP line or trunk with this number, whoever owns it (the switch's question)."""
+    from voipdesk.subscriptions.models import Service
+
+    service = session.scalar(
+        select(Service).where(
+            Service.number_e164 == number,
+            Service.kind.in_(rules.LINE_KINDS),
+            Service.state.in_(rules.LIVE_STATES),
+        )
+    )
+    return _service_view(service) if service is not None else None

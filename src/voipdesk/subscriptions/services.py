@@ -12,7 +12,9 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from voipdesk.core.platform import Platform
 from voipdesk.subscriptions.actions import reading
+from voipdesk.subscriptions.actions.changes import record as reading_record
 from voipdesk.subscriptions.models import Service
 from voipdesk.subscriptions.provisioning import (
     generate_sip_password,
@@ -27,6 +29,7 @@ __all__ = [
     "line_kind_of",
     "live_services_count",
     "monthly_price",
+    "record_history",
     "sip_username_for",
 ]
 
@@ -47,3 +50,16 @@ def has_auto_renewing_services(session: Session, account_id: str) -> bool:
 
 def live_services_count(session: Session, account_id: str) -> int:
     return reading.live_services_count(session, account_id)
+
+
+def record_history(
+    session: Session,
+    platform: Platform,
+    group_id: str,
+    service_id: str | None,
+    actor: str,
+    what: str,
+) -> None:
+    """Adds one entry (who, when, what) to the history log of a billing group or service, in the
+    caller's transaction: areas above (telephony) log their setting changes here."""
+    reading_record(session, platform, group_id, service_id, actor, what)

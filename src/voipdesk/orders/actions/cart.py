@@ -49,6 +49,8 @@ class CartLine:
     simultaneous_calls: int | None = None
     options: list[str] = field(default_factory=list)
     phone: str | None = None  # a Plug & Phone lent for each line
+    # Alias numbers ordered for a line ("another number on my line"): they redirect to it.
+    for_line: str | None = None
 
 
 @dataclass
@@ -242,7 +244,12 @@ class _LineBuilder:
                 monthly=monthly,
                 label_en=offer.label_en + (" (pool)" if pool else ""),
                 label_fr=offer.label_fr + (" (pool)" if pool else ""),
-                details={"numbers": numbers, "pool": pool},
+                details={"numbers": numbers, "pool": pool}
+                | (
+                    {"for_line": normalise_number(cart_line.for_line, self.country)}
+                    if cart_line.for_line
+                    else {}
+                ),
             )
         elif kind == catalogue_rules.KIND_FAX_LINE:
             self._check_quantity(

@@ -1,0 +1,1 @@
+"""Telephony settings: what each line and number does, set from the pages, the API, the phone."""

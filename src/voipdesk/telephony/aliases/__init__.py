@@ -1,0 +1,1 @@
+"""Alias number configurations: none, redirect, queue, IVR, contact center, conference."""

@@ -1,0 +1,577 @@
+"""What customers (pages, API, phone) and the platform do with alias number configurations.
+
+Each function runs in the caller's transaction (one per action). Every change rewrites the
+compiled record of the number with the next version in that same transaction, and adds an entry
+to the billing group's history log (subscriptions' `record_history`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voipdesk.catalogue import rules as catalogue_rules
+from voipdesk.core.platform import Platform
+from voipdesk.subscriptions import queries as subscriptions
+from voipdesk.subscriptions import rules as subscription_rules
+from voipdesk.subscriptions import services as subscription_services
+from voipdesk.telephony.aliases import audio, errors, rules
+from voipdesk.telephony.aliases.models import (
+    AliasAgent,
+    AliasAudio,
+    AliasConfiguration,
+    AliasRecording,
+)
+
+ALIAS = (subscription_rules.KIND_ALIAS_NUMBER,)
+
+
+@dataclass(frozen=True)
+class ConfigurationView:
+    number: str
+    billing_group_id: str
+    kind: str
+    settings: dict[str, Any]
+    compiled: dict[str, Any]
+    version: int
+    updated_at: datetime | None
+    updated_by: str | None
+    agents: dict[str, str]  # contact center: line -> status
+
+
+@dataclass(frozen=True)
+class AudioView:
+    id: str
+    number: str
+    source: str
+    filename: str
+    text: str | None
+    duration_ms: int
+    size: int
+    created_at: datetime
+
+
+def view_of(
+    row: AliasConfiguration | None, alias: subscriptions.ServiceView, agents=None
+) -> ConfigurationView:  # type: ignore[no-untyped-def]
+    if row is None:
+        return ConfigurationView(
+            number=alias.number,
+            billing_group_id=alias.billing_group_id,
+            kind=rules.NONE,
+            settings={},
+            compiled={"number": alias.number, "type": rules.NONE, "version": 0},
+            version=0,
+            updated_at=None,
+            updated_by=None,
+            agents={},
+        )
+    return ConfigurationView(
+        number=row.number_e164,
+        billing_group_id=row.billing_group_id,
+        kind=row.kind,
+        settings=dict(row.settings or {}),
+        compiled=dict(row.compiled or {}),
+        version=row.version,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+        agents=dict(agents or {}),
+    )
+
+
+def audio_view(row: AliasAudio) -> AudioView:
+    return AudioView(
+        id=row.id,
+        number=row.number_e164,
+        source=row.source,
+        filename=row.filename,
+        text=row.text,
+        duration_ms=row.duration_ms,
+        size=row.size,
+        created_at=row.created_at,
+    )
+
+
+# --- Reading what a configuration is checked against ----------------------------------------------
+def alias_of(
+    session: Session, account_id: str, group_id: str, number: str
+) -> subscriptions.ServiceView:
+    """The account's alias number in that group (404 problem for anything else)."""
+    return subscriptions.numbered_service(session, account_id, group_id, number, ALIAS)
+
+
+def _row(session: Session, number: str, lock: bool = False) -> AliasConfiguration | None:
+    query = select(AliasConfiguration).where(AliasConfiguration.number_e164 == number)
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def _agents(session: Session, number: str) -> dict[str, str]:
+    return {
+        agent.line_number: agent.status
+        for agent in session.scalars(
+            select(AliasAgent)
+            .where(AliasAgent.configuration_number == number)
+            .order_by(AliasAgent.id)
+        )
+    }
+
+
+def region_of(session: Session, group_id: str) -> str:
+    group = subscriptions.group_by_id(session, group_id)
+    country = group.tax_country if group is not None else "FR"
+    return catalogue_rules.NUMBERING_REGION.get(country, "FR")
+
+
+def holiday_country(session: Session, group_id: str) -> str:
+    group = subscriptions.group_by_id(session, group_id)
+    return rules.holiday_country_of(group.tax_country if group is not None else "FR")
+
+
+def _context(session: Session, alias: subscriptions.ServiceView) -> rules.Context:
+    lines = frozenset(
+        s.number
+        for s in subscriptions.group_services(
+            session, alias.billing_group_id, subscription_rules.LINE_KINDS
+        )
+    )
+    audio_ids = frozenset(
+        session.scalars(select(AliasAudio.id).where(AliasAudio.number_e164 == alias.number))
+    )
+    redirects = {
+        row.number_e164: row.settings.get("destination", "")
+        for row in session.scalars(
+            select(AliasConfiguration).where(
+                AliasConfiguration.billing_group_id == alias.billing_group_id,
+                AliasConfiguration.kind == rules.REDIRECT,
+                AliasConfiguration.number_e164 != alias.number,
+            )
+        )
+    }
+    return rules.Context(alias.number, lines, audio_ids, redirects)
+
+
+def _normalise(settings: dict[str, Any], kind: str, region: str) -> dict[str, Any]:
+    """Every number of the settings in E.164 (given in E.164 or national format)."""
+
+    def number(value: str | None) -> str | None:
+        return rules.normalise_number(value, region) if value else value
+
+    def destination(item: Any) -> None:
+        if isinstance(item, dict) and item.get("action") in (
+            rules.TO_LINE,
+            rules.TO_VOICEMAIL,
+            rules.TO_NUMBER,
+        ):
+            item["target"] = number(item.get("target"))
+
+    def queue(item: dict[str, Any]) -> None:
+        for member in item.get("members") or []:
+            member["number"] = number(member["number"])
+        destination(item.get("overflow"))
+        destination(item.get("closed"))
+
+    if kind == rules.REDIRECT:
+        settings["destination"] = number(settings["destination"])
+    elif kind == rules.QUEUE:
+        queue(settings["queue"])
+    elif kind in rules.MENU_TYPES:
+        for item in settings.get("queues") or []:
+            queue(item)
+        for menu in settings.get("menus") or []:
+            for choice in menu.get("keys") or []:
+                destination(choice)
+        destination(settings.get("closed"))
+        destination(settings.get("no_input"))
+    return settings
+
+
+# --- Prompts --------------------------------------------------------------------------------------
+def _store_audio(
+    session: Session,
+    platform: Platform,
+    alias: subscriptions.ServiceView,
+    converted: audio.Converted,
+    *,
+    source: str,
+    filename: str = "",
+    text: str | None = None,
+    language: str | None = None,
+) -> AliasAudio:
+    row = AliasAudio(
+        billing_group_id=alias.billing_group_id,
+        number_e164=alias.number,
+        source=source,
+        filename=filename[:200],
+        text=text,
+        language=language,
+        sha256=hashlib.sha256(converted.content).hexdigest(),
+        duration_ms=converted.duration_ms,
+        size=len(converted.content),
+        content=converted.content,
+        created_at=platform.now(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def upload_audio(
+    session: Session,
+    platform: Platform,
+    account_id: str,
+    group_id: str,
+    number: str,
+    data: bytes,
+    filename: str,
+    actor: str,
+) -> AudioView:
+    """An uploaded WAV or MP3 recording, converted with sox; usable by the number's prompts."""
+    alias = alias_of(session, account_id, group_id, number)
+    row = _store_audio(
+        session, platform, alias, audio.convert_upload(data), source="upload", filename=filename
+    )
+    subscription_services.record_history(
+        session, platform, group_id, alias.id, actor, f"recording {filename[:80]} uploaded"
+    )
+    return audio_view(row)
+
+
+def speak_audio(
+    session: Session,
+    platform: Platform,
+    account_id: str,
+    group_id: str,
+    number: str,
+    text: str,
+    language: str,
+    actor: str,
+) -> AudioView:
+    alias = alias_of(session, account_id, group_id, number)
+    return audio_view(_spoken(session, platform, alias, text, language))
+
+
+def _spoken(
+    session: Session,
+    platform: Platform,
+    alias: subscriptions.ServiceView,
+    text: str,
+    language: str,
+) -> AliasAudio:
+    existing = session.scalar(
+        select(AliasAudio).where(
+            AliasAudio.number_e164 == alias.number,
+            AliasAudio.source == "speech",
+            AliasAudio.text == text,
+            AliasAudio.language == language,
+        )
+    )
+    if existing is not None:
+        return existing
+    return _store_audio(
+        session,
+        platform,
+        alias,
+        audio.speak(text, language),
+        source="speech",
+        text=text,
+        language=language,
+    )
+
+
+def _speak_prompts(
+    session: Session,
+    platform: Platform,
+    alias: subscriptions.ServiceView,
+    kind: str,
+    settings: dict[str, Any],
+    default_language: str,
+) -> None:
+    """Gives every prompt written as text its spoken recording (text-to-speech)."""
+    for prompt in rules.text_prompts(kind, settings):
+        language = prompt.get("language") or default_language
+        prompt["language"] = language
+        prompt["audio_id"] = _spoken(session, platform, alias, prompt["text"], language).id
+
+
+# --- Saving ---------------------------------------------------------------------------------------
+def _write(
+    session: Session,
+    platform: Platform,
+    alias: subscriptions.ServiceView,
+    row: AliasConfiguration | None,
+    kind: str,
+    settings: dict[str, Any],
+    actor: str,
+) -> AliasConfiguration:
+    now = platform.now()
+    if row is None:
+        row = AliasConfiguration(
+            number_e164=alias.number,
+            billing_group_id=alias.billing_group_id,
+            service_id=alias.id,
+            version=0,
+        )
+        session.add(row)
+    row.kind = kind
+    row.settings = settings
+    row.version = (row.version or 0) + 1
+    row.updated_at = now
+    row.updated_by = actor[:60]
+    _sync_agents(session, platform, alias.number, rules.agents_of(kind, settings))
+    row.compiled = _compile(session, row, now)
+    session.flush()
+    return row
+
+
+def _compile(session: Session, row: AliasConfiguration, now: datetime) -> dict[str, Any]:
+    return rules.compile_configuration(
+        row.number_e164,
+        row.kind,
+        row.settings,
+        row.version,
+        year=now.year,
+        agent_statuses=_agents(session, row.number_e164),
+    )
+
+
+def _sync_agents(session: Session, platform: Platform, number: str, lines: list[str]) -> None:
+    current = {
+        agent.line_number: agent
+        for agent in session.scalars(
+            select(AliasAgent).where(AliasAgent.configuration_number == number)
+        )
+    }
+    for line, agent in current.items():
+        if line not in lines:
+            session.delete(agent)
+    for line in lines:
+        if line not in current:
+            session.add(
+                AliasAgent(
+                    configuration_number=number,
+                    line_number=line,
+                    status=rules.AVAILABLE,
+                    updated_at=platform.now(),
+                )
+            )
+    session.flush()
+
+
+def save_configuration(
+    session: Session,
+    platform: Platform,
+    account_id: str,
+    group_id: str,
+    number: str,
+    configuration: Mapping[str, Any],
+    *,
+    confirm_delete: bool,
+    actor: str,
+    language: str = "fr",
+) -> ConfigurationView:
+    """Sets the configuration of an alias number (`configuration`: a `schemas.Configuration`
+    dumped). Choosing another type deletes the current configuration, so it needs
+    `confirm_delete`. Every rule is checked before anything is stored."""
+    alias = alias_of(session, account_id, group_id, number)
+    row = _row(session, alias.number, lock=True)
+    current = row.kind if row is not None else rules.NONE
+    settings = {k: v for k, v in dict(configuration).items() if k != "type"}
+    kind = configuration["type"]
+    if rules.needs_confirmation(current, kind) and not confirm_delete:
+        raise errors.ConfigurationTypeChange(
+            number=alias.number,
+            current=current,
+            new=kind,
+            fields={"confirm_delete": "Confirm the deletion first."},
+        )
+    settings = _normalise(settings, kind, region_of(session, group_id))
+    rules.check_configuration(kind, settings, _context(session, alias))
+    _speak_prompts(session, platform, alias, kind, settings, language)
+    row = _write(session, platform, alias, row, kind, settings, actor)
+    what = f"alias configuration {kind} saved (version {row.version})"
+    if current not in (rules.NONE, kind):
+        what += f", {current} configuration deleted"
+    subscription_services.record_history(session, platform, group_id, alias.id, actor, what)
+    return view_of(row, alias, _agents(session, alias.number))
+
+
+def delete_configuration(
+    session: Session,
+    platform: Platform,
+    account_id: str,
+    group_id: str,
+    number: str,
+    actor: str,
+) -> ConfigurationView:
+    """ "Supprimer la configuration": the number goes back to no configuration (calls to it are
+    refused by the switch), with a new version."""
+    alias = alias_of(session, account_id, group_id, number)
+    row = _row(session, alias.number, lock=True)
+    if row is None or row.kind == rules.NONE:
+        return view_of(row, alias)
+    previous = row.kind
+    row = _write(session, platform, alias, row, rules.NONE, {}, actor)
+    subscription_services.record_history(
+        session,
+        platform,
+        group_id,
+        alias.id,
+        actor,
+        f"alias configuration {previous} deleted (version {row.version})",
+    )
+    return view_of(row, alias)
+
+
+def apply_default_redirects(
+    session: Session,
+    platform: Platform,
+    group_id: str,
+    numbers: list[Mapping[str, Any]],
+    actor: str,
+) -> int:
+    """Alias numbers ordered for a line redirect to it ("another number on my line"), unless
+    they already have a configuration. Idempotent; returns how many were set."""
+    lines = {
+        s.number: s
+        for s in subscriptions.group_services(session, group_id, subscription_rules.LINE_KINDS)
+    }
+    aliases = {s.number: s for s in subscriptions.group_services(session, group_id, ALIAS)}
+    done = 0
+    for item in numbers:
+        alias = aliases.get(item.get("number") or "")
+        line = item.get("for_line")
+        if alias is None or not line or line not in lines:
+            continue
+        row = _row(session, alias.number, lock=True)
+        if row is not None:
+            continue  # configured already (or a repeated event): leave it
+        settings = {"destination": line, "present_alias": False}
+        row = _write(session, platform, alias, None, rules.REDIRECT, settings, actor)
+        subscription_services.record_history(
+            session,
+            platform,
+            group_id,
+            alias.id,
+            actor,
+            f"alias configuration redirect to {line} (ordered for it, version {row.version})",
+        )
+        done += 1
+    return done
+
+
+# --- Contact center agents ------------------------------------------------------------------------
+def _set_status(
+    session: Session,
+    platform: Platform,
+    agent: AliasAgent,
+    status: str,
+    actor: str,
+) -> None:
+    row = _row(session, agent.configuration_number, lock=True)
+    if row is None or row.kind != rules.CONTACT_CENTER:
+        return
+    if agent.status == status:
+        return
+    agent.status = status
+    agent.updated_at = platform.now()
+    session.flush()
+    row.version += 1
+    row.updated_at = platform.now()
+    row.updated_by = actor[:60]
+    row.compiled = _compile(session, row, platform.now())
+    subscription_services.record_history(
+        session,
+        platform,
+        row.billing_group_id,
+        row.service_id,
+        actor,
+        f"agent {agent.line_number} of {row.number_e164} is {status} (version {row.version})",
+    )
+
+
+def set_agent_status(
+    session: Session,
+    platform: Platform,
+    account_id: str,
+    group_id: str,
+    number: str,
+    line: str,
+    status: str,
+    actor: str,
+) -> ConfigurationView:
+    """An agent's status set from the contact center page or the API."""
+    alias = alias_of(session, account_id, group_id, number)
+    row = _row(session, alias.number, lock=True)
+    if row is None or row.kind != rules.CONTACT_CENTER:
+        raise errors.NotAContactCenter(number=alias.number)
+    line = rules.normalise_number(line, region_of(session, group_id))
+    agent = session.scalar(
+        select(AliasAgent).where(
+            AliasAgent.configuration_number == alias.number, AliasAgent.line_number == line
+        )
+    )
+    if agent is None:
+        raise errors.AgentNotFound(number=line)
+    _set_status(session, platform, agent, status, actor)
+    return view_of(row, alias, _agents(session, alias.number))
+
+
+def agent_star_code(
+    session: Session, platform: Platform, line_number: str, dialled: str
+) -> str | None:
+    """A star code dialled from a line (`*45#` available, `*46#` on break, `#45#` logged out):
+    the same use case as the page, for every contact center the line is an agent of. Returns
+    the status set, or None when the code is not an agent code."""
+    status = rules.AGENT_STAR_CODES.get(dialled.strip())
+    if status is None:
+        return None
+    for agent in session.scalars(
+        select(AliasAgent).where(AliasAgent.line_number == line_number).order_by(AliasAgent.id)
+    ):
+        _set_status(session, platform, agent, status, f"phone:{line_number}")
+    return status
+
+
+# --- Call recordings ------------------------------------------------------------------------------
+def store_call_recording(
+    session: Session,
+    platform: Platform,
+    number: str,
+    *,
+    caller: str,
+    agent_number: str | None,
+    started_at: datetime,
+    duration_seconds: int,
+    content: bytes,
+    content_type: str = "audio/wav",
+) -> str:
+    """A recorded call of a contact center (the media service writes it); refused when the
+    number is not a contact center with "Enregistrement des appels" on."""
+    row = _row(session, number)
+    if row is None or row.kind != rules.CONTACT_CENTER:
+        raise errors.NotAContactCenter(number=number)
+    if not row.settings.get("recording"):
+        raise errors.RecordingOff(number=number)
+    recording = AliasRecording(
+        billing_group_id=row.billing_group_id,
+        number_e164=number,
+        caller=caller,
+        agent_number=agent_number,
+        started_at=started_at,
+        duration_seconds=duration_seconds,
+        content_type=content_type,
+        size=len(content),
+        content=content,
+        created_at=platform.now(),
+    )
+    session.add(recording)
+    session.flush()
+    return recording.id

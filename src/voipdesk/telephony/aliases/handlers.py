@@ -1,0 +1,28 @@
+"""Event consumers of alias configurations (idempotent)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from voipdesk.core.events import subscribe
+from voipdesk.telephony.aliases import actions
+
+if TYPE_CHECKING:
+    from voipdesk.core.platform import Platform
+
+# Named here rather than imported from subscriptions.delivery (not a public room).
+ALIAS_NUMBERS_DELIVERED = "subscriptions.alias_numbers_delivered"
+
+
+@subscribe(ALIAS_NUMBERS_DELIVERED, consumer="telephony.default_alias_redirects")
+def default_alias_redirects(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
+    """An alias ordered for a line redirects to it by default (nothing when configured)."""
+    actions.apply_default_redirects(
+        session,
+        platform,
+        payload["billing_group_id"],
+        list(payload.get("alias_numbers") or []),
+        f"order:{payload.get('order_id', '')}",
+    )

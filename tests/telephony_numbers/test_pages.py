@@ -1,0 +1,152 @@
+"""Pages of alias configurations and abbreviated numbers (TestClient, both databases)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from tests.accounts.factories import PASSWORD, make_account
+from tests.subscriptions.factories import deliver
+from tests.web.conftest import csrf_from, login
+from voipdesk.telephony.aliases import queries
+
+
+def _setup(client, language="en"):  # type: ignore[no-untyped-def]
+    platform = client.app.state.platform
+    account = make_account(platform, language=language)
+    result = deliver(
+        platform, account.id, lines=[("sip-entreprise", 2), ("sip-decouverte", 1)], aliases=1
+    )
+    with platform.session() as session:
+        from voipdesk.subscriptions import queries as subscriptions
+
+        alias = subscriptions.group_services(session, result.billing_group_id, ("alias_number",))[0]
+    assert login(client, account.email, PASSWORD).status_code == 303
+    lines = [c.number_e164 for c in result.sip_credentials]
+    return platform, result.billing_group_id, alias.number, lines
+
+
+def test_redirect_then_queue_with_confirmation_from_the_page(client):
+    platform, group, alias, lines = _setup(client)
+    base = f"/telephony/{group}/numbers/{quote(alias)}/configuration"
+    number_page = client.get(f"/telephony/{group}/numbers/{quote(alias)}")
+    assert base in number_page.text  # the number page links to its configuration
+    page = client.get(base)
+    assert page.status_code == 200 and "No configuration" in page.text
+    editor = client.get(f"{base}?type=redirect")
+    token = csrf_from(editor.text)
+    saved = client.post(
+        f"{base}/save",
+        data={
+            "csrf_token": token,
+            "type": "redirect",
+            "destination": lines[0],
+            "present_alias": "1",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    with platform.session() as session:
+        assert queries.compiled_configuration(session, alias).compiled["redirect"]["present_alias"]
+    queue = client.get(f"{base}?type=queue")
+    assert 'data-testid="deletion-warning"' in queue.text
+    form = {
+        "csrf_token": token,
+        "type": "queue",
+        "queue-0-id": "queue",
+        "queue-0-member": lines[:2],
+        "queue-0-strategy": "sequential",
+        "queue-0-ring_timeout": "15",
+        "queue-0-max_wait": "120",
+        "queue-0-overflow-action": f"voicemail:{lines[0]}",
+    }
+    refused = client.post(f"{base}/save", data=form)
+    assert refused.status_code == 409 and "Confirm the deletion" in refused.text
+    done = client.post(f"{base}/save", data={**form, "confirm_delete": "1"}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    with platform.session() as session:
+        compiled = queries.compiled_configuration(session, alias).compiled
+    assert compiled["type"] == "queue" and compiled["queue"]["strategy"] == "sequential"
+    assert compiled["queue"]["overflow"]["action"] == "voicemail"
+    # A queue without members is refused by its rule, the form shown again as filled in.
+    empty = client.post(
+        f"{base}/save", data={**form, "queue-0-member": [], "queue-0-max_wait": "99"}
+    )
+    assert empty.status_code == 422 and "has no members" in empty.text
+    assert 'value="99"' in empty.text
+    deleted = client.post(f"{base}/delete", data={"csrf_token": token}, follow_redirects=False)
+    assert deleted.status_code == 303
+    assert "No configuration" in client.get(base).text
+
+
+def test_ivr_tree_is_shown_as_a_caller_follows_it(client):
+    platform, group, alias, lines = _setup(client, language="fr")
+    base = f"/telephony/{group}/numbers/{quote(alias)}/configuration"
+    token = csrf_from(client.get(f"{base}?type=ivr").text)
+    form = {
+        "csrf_token": token,
+        "type": "ivr",
+        "menus": "2",
+        "queues": "0",
+        "greeting-text": "Bonjour",
+        "menu-0-id": "main",
+        "menu-0-name": "Accueil",
+        "menu-0-key-1-action": f"line:{lines[0]}",
+        "menu-0-key-2-action": "submenu:m1",
+        "menu-1-id": "m1",
+        "menu-1-name": "Comptabilité",
+        "menu-1-key-1-action": "message",
+        "menu-1-key-1-text": "Nos bureaux sont fermés",
+        "menu-1-key-*-action": "submenu:main",
+    }
+    added = client.post(f"{base}/save", data={**form, "op": "add_menu"})
+    assert added.status_code == 200 and 'data-menu="m2"' in added.text  # nothing stored yet
+    with platform.session() as session:
+        assert queries.compiled_configuration(session, alias) is None
+    saved = client.post(f"{base}/save", data=form, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    page = client.get(base).text
+    assert "Serveur vocal interactif" in page
+    tree = page.split('class="ivr-tree"', 1)[1]
+    assert (
+        tree.index("Accueil") < tree.index("Comptabilité") < tree.index("Nos bureaux sont fermés")
+    )
+    assert "revenir à ce menu" in tree or "back to that menu" in tree
+    stuck = client.post(
+        f"{base}/save",
+        data={**form, "menu-0-key-1-action": "", "menu-1-key-1-action": "submenu:main"},
+    )
+    assert stuck.status_code == 422 and "n&#39;a pas d&#39;issue" in stuck.text
+
+
+def test_abbreviated_numbers_page(client):
+    _platform, group, _alias, lines = _setup(client)
+    url = f"/telephony/{group}/abbreviated-numbers"
+    assert url in client.get(f"/telephony/{group}").text
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "not available with the Découverte offer" in page.text
+    token = csrf_from(page.text)
+    added = client.post(
+        f"{url}/add",
+        data={"csrf_token": token, "code": "701", "name": "Accueil", "destination": lines[0]},
+    )
+    assert added.status_code == 200 and "dial timeout" in added.text
+    assert 'data-code="701"' in added.text
+    used = client.post(
+        f"{url}/add",
+        data={"csrf_token": token, "code": "701", "name": "Again", "destination": lines[0]},
+    )
+    assert used.status_code == 409 and "already used" in used.text
+    line = client.post(
+        f"{url}/add",
+        data={
+            "csrf_token": token,
+            "code": "2001",
+            "name": "Maison",
+            "destination": "0478123456",
+            "line": lines[0],
+        },
+    )
+    assert line.status_code == 200 and 'data-code="2001"' in line.text
+    removed = client.post(f"{url}/remove", data={"csrf_token": token, "code": "701"})
+    assert removed.status_code == 200 and 'data-code="701"' not in removed.text

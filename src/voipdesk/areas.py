@@ -15,10 +15,10 @@ AREAS = (
     "validation",
     "orders",
     "subscriptions",
-    "billing",
     # telephony, number side (its own subpackages, each with the usual rooms)
     "telephony.aliases",
     "telephony.abbreviated",
+    "billing",
     "webhooks",
 )
 

@@ -76,16 +76,8 @@ async def switch_language(request: Request, platform: Platform = Depends(get_pla
     target = safe_next(form.get("next"))
     if language not in ("fr", "en"):
         return redirect(request, target)
-    current = load_session(request)
+    # The page language only: the account's e-mail language stays as the profile sets it.
     response = redirect(request, target)
-    if current is not None and not current.pending_second_factor:
-        actions.update_profile(
-            platform,
-            current.account.id,
-            actions.ProfileUpdate(language=language),  # type: ignore[arg-type]
-            ip=client_ip(request),
-            user_agent=_user_agent(request),
-        )
     response.set_cookie(
         LANGUAGE_COOKIE,
         language,

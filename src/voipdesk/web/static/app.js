@@ -1,8 +1,7 @@
 /* voipdesk pages: small progressive enhancements (every page works without them).
    - the navigation as a menu on phones (button.menu-toggle);
    - confirmation dialogs: a form with data-confirm="question" asks in <dialog id=confirm-dialog>;
-   - a button with data-print prints the page;
-   - the e-mail viewer's frame takes the height of the whole message. */
+   - a button with data-print prints the page. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -61,16 +60,5 @@
       button.addEventListener("click", function () { window.print(); });
     });
 
-    document.querySelectorAll("iframe.email-body").forEach(function (frame) {
-      function fit() {
-        try {
-          var doc = frame.contentDocument;
-          if (!doc || !doc.documentElement) return;
-          frame.style.height = (doc.documentElement.scrollHeight + 24) + "px";
-        } catch (error) { /* a frame we may not read keeps its height (and can be resized) */ }
-      }
-      frame.addEventListener("load", fit);
-      fit();
-    });
   });
 })();

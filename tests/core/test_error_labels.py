@@ -24,10 +24,9 @@ def test_a_procedure_state_is_named_by_its_label() -> None:
 
 def test_missing_documents_are_listed_by_their_names_for_staff() -> None:
     detail = DocumentsIncomplete(missing=["identity_document", "kbis_extract"]).detail("fr")
-    # Only staff approve; they record documents by code, so the code follows each name.
-    assert detail.endswith(
-        ": la pièce d'identité (identity_document), l'extrait Kbis (kbis_extract)."
-    )
+    # Staff record each document in a row named by its label: the sentence names them the same way.
+    assert detail.endswith(": la pièce d'identité, l'extrait Kbis.")
+    assert "identity_document" not in detail and "kbis_extract" not in detail
 
 
 def test_orders_services_offers_and_payment_methods_by_label() -> None:

@@ -70,7 +70,8 @@ def test_staff_records_documents_rejects_then_approves(browser_page, live_server
     )
 
     page.get_by_role("button", name="Approuver : valider le compte pour la VoIP").click()
-    page.get_by_role("alert").get_by_text(re.compile("president_statement")).wait_for()
+    page.get_by_role("alert").get_by_text(re.compile("la déclaration du président")).wait_for()
+    assert "president_statement" not in page.get_by_role("alert").first.inner_text()
 
     page.get_by_label("Ce qui manque ou ne va pas (envoyé par e-mail au client)").fill(
         "L'attestation du président n'est pas signée."

@@ -75,12 +75,14 @@ def request_language(request: Request) -> str:
             found = _caller_language[0](request)
             account_language = normalise_language(found) if found else None
         return account_language or language_from_accept(None)
-    account_language = _account_language(request)
-    if account_language is not None:
-        return account_language
+    # Pages: the header switch (its cookie) is the page language; the profile's language is the
+    # account's e-mail language, used for pages only until the switch is used.
     cookie = request.cookies.get(LANGUAGE_COOKIE)
     if cookie in ("fr", "en"):
         return cookie
+    account_language = _account_language(request)
+    if account_language is not None:
+        return account_language
     return language_from_accept(request.headers.get("accept-language"))
 
 

@@ -33,9 +33,18 @@ VISIBLE = (INVOICE_PAID, INVOICE_UNPAID)
 
 
 def list_invoices(
-    session: Session, account_id: str, limit: int = 50, cursor: str | None = None
+    session: Session,
+    account_id: str,
+    limit: int = 50,
+    cursor: str | None = None,
+    paid: bool | None = None,
 ) -> tuple[list[Invoice], str | None]:
+    """Newest first; `paid` True or False keeps only the paid or the unpaid ones."""
     query = select(Invoice).where(Invoice.account_id == account_id, Invoice.status.in_(VISIBLE))
+    if paid is True:
+        query = query.where(Invoice.status == INVOICE_PAID)
+    elif paid is False:
+        query = query.where(Invoice.status != INVOICE_PAID)
     position = _decode_cursor(cursor) if cursor else None
     if cursor and position is None:
         raise InvalidCursor()

@@ -41,9 +41,17 @@ class DocumentsIncomplete(Conflict):
         missing = self.values.get("missing", [])
         if isinstance(missing, list | tuple):
             values["missing"] = ", ".join(
-                f"{label_of(language, DOCUMENT_LABELS, code)} ({code})" for code in missing
+                label_of(language, DOCUMENT_LABELS, code) for code in missing
             )
         return values
+
+
+class MandateIncomplete(Conflict):
+    code = "procedure-mandate-incomplete"
+    message = (
+        "The procedure cannot be approved: the direct-debit mandate has no debtor name or no IBAN."
+        " Ask the customer for the bank account holder's details first."
+    )
 
 
 class UnknownDocument(InvalidInput):

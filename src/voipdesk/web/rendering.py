@@ -1,9 +1,13 @@
 """Page rendering: one Jinja2 environment, the page language, flash messages, error pages.
 
-Every template gets `_` (bound to the page language), the `money`, `date`, `datetime` and `phone`
-filters, `csrf_field()`, `csrf_token`, `current_account`, `settings`, `language`, `request`,
-`path` and `flashes`. Pages call `render`, `redirect` (with an optional flash message) and
-`form_errors`; a DomainError a page does not catch becomes `error_page`.
+Every template gets `_` and `ngettext` (bound to the page language), the `money`, `date`,
+`datetime` and `phone` filters (dates in the reader's locale and time zone, without seconds),
+`csrf_field()`, `csrf_token`, `current_account`, `settings`, `language`, `timezone`, `request`,
+`path`, `query_url(...)`, `labels` (code -> translated label, see `voipdesk.web.labels`) and
+`flashes`; the design system's macros are in `templates/ui.html`. French pages get French
+typography (a narrow no-break space before « : ; ? ! », inside « »). Pages call `render`,
+`redirect` (with an optional flash message) and `form_errors`; a DomainError a page does not catch
+becomes `error_page`.
 """
 
 from __future__ import annotations
@@ -12,23 +16,26 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from babel.dates import format_datetime as babel_format_datetime
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from voipdesk.core.errors import DomainError
 from voipdesk.core.http import LANGUAGE_COOKIE, platform_of
 from voipdesk.core.i18n import (
+    babel_locale,
     format_date,
-    format_datetime,
     language_from_accept,
     normalise_language,
+    plural_translator,
     translator,
 )
 from voipdesk.core.money import Money
@@ -41,17 +48,53 @@ FLASH_COOKIE = "voipdesk_flash"
 
 # --- the page language ------------------------------------------------------------------------
 def page_language(request: Request) -> str:
-    """The account's language when logged in, else the language cookie, else Accept-Language."""
-    current = load_session(request)
-    if current is not None and not current.pending_second_factor:
-        return normalise_language(current.account.language)
+    """The page language: the header switch (its cookie), else the account's language when logged
+    in, else Accept-Language. The switch never changes the account's e-mail language."""
     cookie = request.cookies.get(LANGUAGE_COOKIE)
     if cookie in ("fr", "en"):
         return cookie
+    current = load_session(request)
+    if current is not None and not current.pending_second_factor:
+        return normalise_language(current.account.language)
     return language_from_accept(request.headers.get("accept-language"))
 
 
+# --- the reader's time zone ---------------------------------------------------------------------
+# Where each customer country lives; staff and visitors see the operator's own time zone.
+COUNTRY_TIMEZONES = {
+    "FR": "Europe/Paris",
+    "BE": "Europe/Brussels",
+    "CH": "Europe/Zurich",
+    "CA-QC": "America/Toronto",
+}
+
+
+def reader_timezone(account: Any, default: str) -> str:
+    if account is None or getattr(account, "is_staff", False):
+        return default
+    return COUNTRY_TIMEZONES.get(getattr(account, "country", ""), default)
+
+
 # --- filters ----------------------------------------------------------------------------------
+def long_date(value: date, language: str) -> str:
+    """"1er décembre 2026" / "1 December 2026": the long date, with French ordinals."""
+    text = format_date(value, language)
+    if language == "fr" and value.day == 1:
+        text = "1er" + text[1:]
+    return text
+
+
+def date_time(value: datetime, language: str, timezone: str) -> str:
+    """A date and a time in the reader's time zone, without seconds."""
+    from zoneinfo import ZoneInfo
+
+    local = value.astimezone(ZoneInfo(timezone)) if value.tzinfo else value
+    time_text = babel_format_datetime(local, "HH:mm", locale=babel_locale(language))
+    if language == "fr":
+        return f"{long_date(local.date(), language)} à {time_text}"
+    return f"{long_date(local.date(), language)}, {time_text}"
+
+
 @pass_context
 def _money(context: Any, value: Money | None) -> str:
     return "" if value is None else value.format(context.get("language", "fr"))
@@ -63,16 +106,15 @@ def _date(context: Any, value: date | datetime | None) -> str:
         return ""
     language = context.get("language", "fr")
     if isinstance(value, datetime):
-        timezone = context["settings"].timezone
-        return format_date(_local(value, timezone), language)
-    return format_date(value, language)
+        return long_date(_local(value, context.get("timezone") or "Europe/Paris").date(), language)
+    return long_date(value, language)
 
 
 @pass_context
 def _datetime(context: Any, value: datetime | None) -> str:
     if value is None:
         return ""
-    return format_datetime(value, context.get("language", "fr"), context["settings"].timezone)
+    return date_time(value, context.get("language", "fr"), context.get("timezone") or "UTC")
 
 
 def phone(value: str | None, style: str = "national") -> str:
@@ -105,6 +147,41 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.filters.update(money=_money, date=_date, datetime=_datetime, phone=phone)
+
+
+@pass_context
+def query_url(context: Any, **changes: Any) -> str:
+    """This page's path with its query string changed (None removes a parameter): sort headers,
+    filters and pages keep the other parameters. A change of filter or sort drops the cursor."""
+    request = context["request"]
+    params = dict(request.query_params)
+    if "cursor" not in changes:
+        params.pop("cursor", None)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    query = urlencode(params)
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def _tone(family: str, code: str | None) -> str:
+    from voipdesk.web.labels import tone
+
+    return tone(family, code)
+
+
+environment.globals.update(query_url=query_url, tone=_tone)
+
+# French typography: a narrow no-break space before the high punctuation and inside guillemets.
+_FRENCH_SPACE = re.compile(r"(?<=[^\s<>])[ \u00a0]([:;?!»])(?=[\s<&\"]|$)")
+_FRENCH_SPACE_GUILLEMET = re.compile(r"« ")
+
+
+def french_typography(html: str) -> str:
+    html = _FRENCH_SPACE.sub(lambda match: "\u202f" + match.group(1), html)
+    return _FRENCH_SPACE_GUILLEMET.sub("«\u202f", html)
 
 
 # --- flash messages (a signed cookie read by the next page) -------------------------------------
@@ -162,11 +239,17 @@ def template_context(request: Request, context: Mapping[str, Any] | None = None)
     current = load_session(request)
     account = current.account if current is not None and not current.pending_second_factor else None
     language = page_language(request)
+    settings = platform_of(request).settings
+    from voipdesk.web.labels import translated_labels
+
     values: dict[str, Any] = {
         "request": request,
         "language": language,
         "_": translator(language),
-        "settings": platform_of(request).settings,
+        "ngettext": plural_translator(language),
+        "labels": translated_labels(language),
+        "timezone": reader_timezone(account, settings.timezone),
+        "settings": settings,
         "current_account": account,
         "csrf_token": csrf_token(request),
         "csrf_field": lambda: csrf_field(request),
@@ -180,7 +263,9 @@ def template_context(request: Request, context: Mapping[str, Any] | None = None)
 def render_fragment(
     request: Request, template: str, context: Mapping[str, Any] | None = None
 ) -> str:
-    return environment.get_template(template).render(template_context(request, context))
+    values = template_context(request, context)
+    body = environment.get_template(template).render(values)
+    return french_typography(body) if values["language"] == "fr" else body
 
 
 def render(
@@ -192,6 +277,8 @@ def render(
 ) -> HTMLResponse:
     values = template_context(request, context)
     body = environment.get_template(template).render(values)
+    if values["language"] == "fr":
+        body = french_typography(body)
     response = HTMLResponse(body, status_code=status, headers=dict(headers or {}))
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("X-Frame-Options", "DENY")

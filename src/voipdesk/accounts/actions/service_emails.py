@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import true, or_, select
 from sqlalchemy.orm import selectinload
 
 from voipdesk.accounts.actions.common import (
@@ -23,13 +23,19 @@ from voipdesk.core.platform import Platform
 
 
 def list_service_emails(
-    platform: Platform, account_id: str, limit: int = 50, cursor: str | None = None
+    platform: Platform,
+    account_id: str,
+    limit: int = 50,
+    cursor: str | None = None,
+    subject: str | None = None,
 ) -> Page[ServiceEmail]:
-    """Newest first; attachments come with their names and types (not their content)."""
+    """Newest first, optionally only those whose subject contains `subject`; attachments come
+    with their names and types (not their content)."""
     limit = _limit(limit)
     query = (
         select(ServiceEmail)
         .where(ServiceEmail.account_id == account_id)
+        .where(ServiceEmail.subject.contains(subject.strip(), autoescape=True) if subject and subject.strip() else true())
         .options(
             selectinload(ServiceEmail.attachments).load_only(
                 EmailAttachment.id, EmailAttachment.filename, EmailAttachment.content_type

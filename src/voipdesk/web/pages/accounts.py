@@ -20,7 +20,7 @@ from voipdesk.core.errors import DomainError, InvalidInput
 from voipdesk.core.http import LANGUAGE_COOKIE, client_ip, get_platform
 from voipdesk.core.i18n import N_, gettext
 from voipdesk.core.platform import Platform
-from voipdesk.web.auth import require_account, require_staff
+from voipdesk.web.auth import require_account
 from voipdesk.web.rendering import (
     form_errors,
     page_language,
@@ -76,16 +76,8 @@ async def switch_language(request: Request, platform: Platform = Depends(get_pla
     target = safe_next(form.get("next"))
     if language not in ("fr", "en"):
         return redirect(request, target)
-    current = load_session(request)
+    # The page language only: the account's e-mail language stays as the profile sets it.
     response = redirect(request, target)
-    if current is not None and not current.pending_second_factor:
-        actions.update_profile(
-            platform,
-            current.account.id,
-            actions.ProfileUpdate(language=language),  # type: ignore[arg-type]
-            ip=client_ip(request),
-            user_agent=_user_agent(request),
-        )
     response.set_cookie(
         LANGUAGE_COOKIE,
         language,
@@ -279,11 +271,21 @@ async def dashboard(
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
+    from voipdesk.web.dashboard import customer_dashboard
+
+    if account.is_staff:
+        from voipdesk.web.pages.backoffice import staff_home
+
+        return staff_home(request, platform)
     emails = actions.list_service_emails(platform, account.id, limit=3).items
     return render(
         request,
         "accounts/dashboard.html",
-        {"emails": emails, "service_count": _service_count(platform, account.id)},
+        {
+            "emails": emails,
+            "service_count": _service_count(platform, account.id),
+            "board": customer_dashboard(platform, account),
+        },
     )
 
 
@@ -353,10 +355,11 @@ async def profile(
 async def service_emails(
     request: Request,
     cursor: str | None = None,
+    q: str = "",
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    page = actions.list_service_emails(platform, account.id, limit=50, cursor=cursor)
+    page = actions.list_service_emails(platform, account.id, limit=25, cursor=cursor, subject=q)
     return render(
         request,
         "accounts/service_emails.html",
@@ -375,10 +378,13 @@ async def service_email(
     # Links open outside the sandboxed frame; nothing in it can run or reach this page.
     srcdoc = (
         '<!doctype html><meta charset="utf-8"><base target="_blank">'
-        "<style>body{font-family:system-ui,sans-serif;line-height:1.5;color:#1d2433;margin:1rem}</style>"
-        + email.body_html
+        '<link rel="stylesheet" href="/static/email-frame.css">' + email.body_html
     )
-    return render(request, "accounts/service_email.html", {"email": email, "srcdoc": srcdoc})
+    return render(
+        request,
+        "accounts/service_email.html",
+        {"email": email, "srcdoc": srcdoc, "email_language": email.language},
+    )
 
 
 @router.get("/service-emails/{email_id}/attachments/{number}")
@@ -473,7 +479,3 @@ async def new_password(
     )
 
 
-# --- back office home -------------------------------------------------------------------------
-@router.get("/backoffice")
-async def backoffice_home(request: Request, staff: Account = Depends(require_staff)) -> Response:
-    return render(request, "accounts/backoffice.html")

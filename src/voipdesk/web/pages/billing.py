@@ -21,11 +21,13 @@ router = APIRouter()
 def invoices_page(
     request: Request,
     cursor: str | None = None,
+    status: str = "",
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
+    paid = {"paid": True, "unpaid": False}.get(status)
     with platform.session() as session:
-        invoices, next_cursor = actions.list_invoices(session, account.id, 50, cursor)
+        invoices, next_cursor = actions.list_invoices(session, account.id, 20, cursor, paid)
         rows = [
             {
                 "id": invoice.id,

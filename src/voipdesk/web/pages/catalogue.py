@@ -64,9 +64,35 @@ def catalogue_context(platform: Platform, account: Account, language: str) -> di
         "options": by_kind.get(rules.KIND_OPTION, []),
         "phones": by_kind.get(rules.KIND_PHONE, []),
         "areas": areas,
+        "area_options": [(area.prefix, area.name) for area in areas],
         "alias_quantities": rules.ALIAS_ORDER_QUANTITIES,
         "quantities": MAX_QUANTITY_CHOICES,
+        "quantity_options": [(q, q) for q in MAX_QUANTITY_CHOICES],
+        "form": {},
+        "form_lists": {},
+        "errors": {},
+        "waiting_order": waiting_order(platform, account.id),
     }
+
+
+def waiting_order(platform: Platform, account_id: str) -> dict[str, str] | None:
+    """The customer's latest order that is not finished (paid or not): the catalogue says so
+    instead of inviting a second order as if nothing waited."""
+    from voipdesk.orders import rules as order_rules
+
+    with platform.session() as session:
+        orders, _ = actions.list_orders(
+            session,
+            platform,
+            account_id=account_id,
+            states=[order_rules.NOT_PAID, order_rules.VALIDATION, order_rules.DELIVERING],
+            limit=1,
+        )
+        return (
+            {"id": orders[0].id, "number": orders[0].number, "state": orders[0].state}
+            if orders
+            else None
+        )
 
 
 @router.get("/catalogue", response_class=HTMLResponse)
@@ -144,9 +170,44 @@ async def create_order_page(
             order = actions.create_order(session, platform, owner, cart)
             order_id = order.id
     except DomainError as error:
-        message = error.detail(language)
-        if error.fields:
-            message += " " + " ".join(item["message"] for item in error.field_errors(language))
-        context.update({"error": message, "form": dict(form)})
+        context.update(
+            {
+                "error": error.detail(language),
+                "errors": _form_field_errors(error, cart, language),
+                "form": {key: str(value) for key, value in form.items()},
+                "form_lists": {
+                    key: [str(v) for v in form.getlist(key)]
+                    for key in form
+                    if key.startswith("options_")
+                },
+            }
+        )
         return render(request, "catalogue/catalogue.html", context, status=error.status)
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
+
+
+# The action names a cart line's field ("lines.1.quantity"); the page shows it on that offer's field.
+_FORM_FIELD = {
+    "quantity": "qty_",
+    "simultaneous_calls": "calls_",
+    "options": "options_",
+    "offer": "qty_",
+    "numbers": "qty_",
+    "area": "area_",
+    "phone": "phone_",
+}
+
+
+def _form_field_errors(error: DomainError, cart: actions.Cart, language: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for item in error.field_errors(language):
+        parts = item["field"].split(".")
+        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+            index = int(parts[1])
+            if index < len(cart.lines):
+                prefix = _FORM_FIELD.get(parts[2], "qty_")
+                errors[prefix + cart.lines[index].offer] = item["message"]
+                continue
+        if item["field"] == "promotion_code":
+            errors["promotion_code"] = item["message"]
+    return errors

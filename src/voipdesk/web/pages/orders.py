@@ -46,9 +46,12 @@ def _summary(order: Any, language: str) -> dict[str, Any]:
         "id": order.id,
         "number": order.number,
         "created": format_datetime(order.created_at, language),
+        "created_at": order.created_at,
+        "expires_at": order.expires_at,
         "state": order.state,
         "state_label": gettext(language, rules.STATE_LABELS[order.state]),
         "incl_tax": Money(order.total_incl_tax, order.currency),
+        "excl_tax": Money(order.total_excl_tax, order.currency),
         "printable": order.state in rules.PRINTABLE_STATES,
     }
 
@@ -56,18 +59,34 @@ def _summary(order: Any, language: str) -> dict[str, Any]:
 @router.get("/orders", response_class=HTMLResponse)
 def orders_page(
     request: Request,
+    state: str = "",
+    cursor: str | None = None,
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
     language = request_language(request)
+    states = [state] if state in rules.LISTED_STATES else None
     with platform.session() as session:
-        orders, _ = actions.list_orders(session, platform, account_id=account.id, limit=200)
+        orders, next_cursor = actions.list_orders(
+            session, platform, account_id=account.id, states=states, limit=20, cursor=cursor
+        )
         rows = [_summary(order, language) for order in orders]
-    return render(request, "orders/list.html", {"orders": rows})
+    options = [(code, gettext(language, rules.STATE_LABELS[code])) for code in rules.LISTED_STATES]
+    return render(
+        request,
+        "orders/list.html",
+        {"orders": rows, "next_cursor": next_cursor, "state_options": options},
+    )
 
 
 def _order_page_context(
-    request: Request, platform: Platform, account: Account, order_id: str, error: str | None = None
+    request: Request,
+    platform: Platform,
+    account: Account,
+    order_id: str,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     language = request_language(request)
     with platform.session() as session:
@@ -88,7 +107,7 @@ def _order_page_context(
                     "code": step.code,
                     "label": gettext(language, step.label),
                     "status": step.status,
-                    "at": format_datetime(step.at, language) if step.at else None,
+                    "at": step.at,
                     "action": gettext(language, step.action_needed) if step.action_needed else None,
                 }
                 for step in steps
@@ -103,6 +122,8 @@ def _order_page_context(
                     "status": gettext(language, PAYMENT_STATUS_LABELS.get(p.status, p.status)),
                     "amount": p.amount,
                     "created": format_datetime(p.created_at, language),
+                    "created_at": p.created_at,
+                    "status_code": p.status,
                     "confirmation_url": p.confirmation_url
                     if p.status == "requires_confirmation"
                     else None,
@@ -111,6 +132,8 @@ def _order_page_context(
             ],
             "awaiting_transfer": any(p.status == actions.AWAITING_TRANSFER for p in payments),
             "error": error,
+            "errors": errors or {},
+            "form": form or {},
             "delivery_numbers": [
                 national_format(n) for n in ((order.delivery or {}).get("sip_lines") or [])
             ],
@@ -180,13 +203,49 @@ def pay_page(
     except DomainError as error:
         if isinstance(error, NotFound):
             raise
+        language = request_language(request)
         context = _order_page_context(
-            request, platform, account, order_id, error=error.detail(request_language(request))
+            request,
+            platform,
+            account,
+            order_id,
+            error=error.detail(language),
+            errors=_card_field_errors(error, language),
+            form={"card_number": card_number, "card_exp": card_exp},
         )
         return render(request, "orders/order.html", context, status=error.status)
     if confirmation:
         return _see(confirmation.replace(platform.settings.base_url.rstrip("/"), ""))
     return _see(f"/orders/{order_id}" + ("?declined=1" if failed else ""))
+
+
+# The card's fields as the actions name them -> the form's inputs.
+_CARD_FIELDS = {
+    "number": "card_number",
+    "card.number": "card_number",
+    "card_number": "card_number",
+    "exp_month": "card_exp",
+    "exp_year": "card_exp",
+    "card.exp_month": "card_exp",
+    "card.exp_year": "card_exp",
+    "card_exp": "card_exp",
+    "cvc": "card_cvc",
+    "card.cvc": "card_cvc",
+    "card_cvc": "card_cvc",
+    "iban": "iban",
+    "bic": "bic",
+    "holder_name": "holder_name",
+    "holder_address": "holder_address",
+    "accept_mandate": "accept_mandate",
+}
+
+
+def _card_field_errors(error: DomainError, language: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for item in error.field_errors(language):
+        name = _CARD_FIELDS.get(item["field"], item["field"])
+        errors.setdefault(name, item["message"])
+    return errors
 
 
 def _parse_card(number: str, expiry: str, cvc: str) -> actions.CardInput:
@@ -222,7 +281,13 @@ def sandbox_page(
         charge = session.get(SandboxCharge, reference)
         if charge is None:
             raise NotFound()
-    return render(request, "orders/sandbox_confirm.html", {"charge": charge})
+    from voipdesk.core.money import Money
+
+    return render(
+        request,
+        "orders/sandbox_confirm.html",
+        {"charge": charge, "amount": Money(charge.amount, charge.currency)},
+    )
 
 
 @router.post("/sandbox-payments/{reference}")
@@ -248,23 +313,35 @@ def payment_methods_page(
 
 
 def _payment_methods(
-    request: Request, account: Account, platform: Platform, error: DomainError | None = None
+    request: Request,
+    account: Account,
+    platform: Platform,
+    error: DomainError | None = None,
+    failed_form: str | None = None,
+    form: dict[str, str] | None = None,
 ) -> Response:
     from voipdesk.catalogue.queries import allowed_payment_methods
 
     message = None
+    errors: dict[str, str] = {}
     if error is not None:
         language = request_language(request)
-        message = " ".join(
-            [error.detail(language)] + [item["message"] for item in error.field_errors(language)]
-        )
+        message = error.detail(language)
+        errors = _card_field_errors(error, language)
     with platform.session() as session:
         methods = actions.list_payment_methods(session, account.id)
         allowed = allowed_payment_methods(session, account.country, account.kind)
     return render(
         request,
         "orders/payment_methods.html",
-        {"methods": methods, "allowed": allowed, "error": message},
+        {
+            "methods": methods,
+            "allowed": allowed,
+            "error": message,
+            "errors": errors,
+            "failed_form": failed_form,
+            "form": form or {},
+        },
         status=error.status if error is not None else 200,
     )
 
@@ -314,7 +391,9 @@ def add_payment_method_page(
             else:
                 actions.add_bank_transfer(session, platform, owner, make_default)
     except DomainError as error:
-        return _payment_methods(request, account, platform, error)
+        kept = {"holder_name": holder_name, "holder_address": holder_address, "iban": iban}
+        kept.update(bic=bic, card_number=card_number, card_exp=card_exp)
+        return _payment_methods(request, account, platform, error, method_type, kept)
     return _see("/payment-methods")
 
 
@@ -351,6 +430,7 @@ def remove_payment_method_page(
 def staff_orders_page(
     request: Request,
     state: str = "validation",
+    cursor: str | None = None,
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
@@ -358,21 +438,46 @@ def staff_orders_page(
         raise InvalidInput(fields={"state": "Unknown order state."})
     language = request_language(request)
     with platform.session() as session:
-        orders, _ = actions.list_orders(
-            session, platform, account_id=None, states=[state], limit=200
+        orders, next_cursor = actions.list_orders(
+            session, platform, account_id=None, states=[state], limit=50, cursor=cursor
         )
         rows = [
             dict(
                 _summary(order, language),
                 customer=order.billing_contact.get("name"),
                 handle=order.billing_contact.get("handle"),
+                account_id=order.account_id,
             )
             for order in orders
         ]
     states = [(code, gettext(language, rules.STATE_LABELS[code])) for code in rules.STATES]
     return render(
-        request, "orders/backoffice.html", {"orders": rows, "state": state, "states": states}
+        request,
+        "orders/backoffice.html",
+        {"orders": rows, "state": state, "states": states, "next_cursor": next_cursor},
     )
+
+
+@router.get("/backoffice/orders/{order_id}", response_class=HTMLResponse)
+def staff_order_page(
+    order_id: str,
+    request: Request,
+    staff: Account = Depends(require_staff),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    language = request_language(request)
+    with platform.session() as session:
+        order = actions.get_order(session, None, order_id)
+        context = order_context(session, platform, order, language)
+        context["steps"] = [
+            {
+                "label": gettext(language, step.label),
+                "status": step.status,
+                "at": step.at,
+            }
+            for step in actions.follow_up_of(session, order)
+        ]
+    return render(request, "orders/backoffice_order.html", context)
 
 
 @router.post("/backoffice/orders/{order_id}/bank-transfer")

@@ -17,7 +17,7 @@ from voipdesk.accounts.models import Account
 from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.errors import DomainError, NotFound
 from voipdesk.core.http import get_platform, request_language
-from voipdesk.core.i18n import gettext
+from voipdesk.core.i18n import gettext, ngettext
 from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import actions, rules
@@ -41,9 +41,35 @@ SECTIONS = {
 }
 
 
-def _service_row(service: Any, changes: list[Any], language: str) -> dict[str, Any]:
+def _with_tax(amount: Money, country: str, platform: Platform) -> Money:
+    """The amount incl. tax for the account's country today (pages show both)."""
+    from voipdesk.core.money import round_cents
+
+    try:
+        rate = catalogue_rules.total_tax_rate(country, platform.today())
+    except DomainError:
+        return amount
+    return Money(amount.amount + round_cents(amount.amount * rate), amount.currency)
+
+
+def _service_row(
+    service: Any, changes: list[Any], language: str, country: str = "FR", platform: Any = None
+) -> dict[str, Any]:
     section = next((name for name, kinds in SECTIONS.items() if service.kind in kinds), None)
+    monthly = Money(service.monthly_price_excl_tax)
     return {
+        "offer_code": service.offer_code,
+        "pool_id": service.pool_id,
+        "group_id": service.billing_group_id,
+        "monthly_incl": _with_tax(monthly, country, platform) if platform else None,
+        "calls_text": ngettext(
+            language,
+            "%(count)s simultaneous call",
+            "%(count)s simultaneous calls",
+            service.simultaneous_calls or 0,
+        )
+        if service.simultaneous_calls
+        else None,
         "id": service.id,
         "kind": service.kind,
         "kind_label": gettext(language, KIND_LABELS.get(service.kind, service.kind)),
@@ -58,7 +84,12 @@ def _service_row(service: Any, changes: list[Any], language: str) -> dict[str, A
         "expiry_on": service.expiry_on,
         "cancel_at_expiry": service.cancel_at_expiry,
         "section": section,
-        "changes": [_change_row(c, language) for c in changes if c.service_id == service.id],
+        "changes": [
+            _change_row(c, language)
+            for c in changes
+            if c.service_id == service.id
+            or (c.service_id is None and c.billing_group_id == service.billing_group_id)
+        ],
     }
 
 
@@ -89,7 +120,9 @@ def _group_context(
             "contact_change": waiting,
             "contact_change_to": waiting_for,
             "services": [
-                _service_row(s, changes, language) for s in services if s.kind != rules.KIND_OPTION
+                _service_row(s, changes, language, account.country, platform)
+                for s in services
+                if s.kind != rules.KIND_OPTION
             ],
             "changes": [
                 {
@@ -284,7 +317,7 @@ def _service_context(
         changes = actions.pending_changes(session, group_id, service.id)
         calls_range = catalogue_rules.simultaneous_calls_range(service.offer_code)
         context.update(
-            service=_service_row(service, changes, language),
+            service=_service_row(service, changes, language, account.country, platform),
             section=section,
             available_offers=[
                 (o, actions.OFFER_LABELS.get(o, o)) for o in actions.available_offers(service)
@@ -396,13 +429,57 @@ def service_action(
 def _services_context(platform: Platform, account: Account, language: str) -> dict[str, Any]:
     with platform.session() as session:
         services = actions.list_account_services(session, account.id)
+        changes = [
+            change
+            for group_id in {s.billing_group_id for s in services}
+            for change in actions.pending_changes(session, group_id)
+        ]
         return {
-            "services": [_service_row(s, [], language) for s in services],
+            "services": [
+                _service_row(s, changes, language, account.country, platform) for s in services
+            ],
             "reasons": [
                 (code, gettext(language, label))
                 for code, label in rules.TERMINATION_REASONS.items()
             ],
         }
+
+
+def _listed_services(request: Request, context: dict[str, Any], language: str) -> dict[str, Any]:
+    """Filters (kind, state, number), sort and pages of the services list, from the query."""
+    from voipdesk.web.labels import LABELS
+    from voipdesk.web.listing import sort_and_page
+
+    query = request.query_params
+    rows = context["services"]
+    kinds = sorted({row["kind"] for row in rows})
+    states = sorted({row["state"] for row in rows})
+    if query.get("kind"):
+        rows = [row for row in rows if row["kind"] == query["kind"]]
+    if query.get("state"):
+        rows = [row for row in rows if row["state"] == query["state"]]
+    wanted = "".join(ch for ch in query.get("q", "") if ch.isdigit())
+    if wanted:
+        national = wanted.lstrip("0")
+        rows = [row for row in rows if national in (row["number"] or "")]
+    page = sort_and_page(
+        rows,
+        query.get("sort"),
+        {"number": lambda row: row["number"] or "", "expiry": lambda row: row["expiry_on"]},
+        query.get("cursor"),
+    )
+    context.update(
+        services=page.rows,
+        sort=page.sort,
+        next_cursor=page.next_cursor,
+        kind_options=[
+            (code, gettext(language, LABELS["service_kind"].get(code, code))) for code in kinds
+        ],
+        state_options=[
+            (code, gettext(language, LABELS["service_state"].get(code, code))) for code in states
+        ],
+    )
+    return context
 
 
 @router.get("/services", response_class=HTMLResponse)
@@ -411,10 +488,10 @@ def services_page(
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
+    language = request_language(request)
+    context = _services_context(platform, account, language)
     return render(
-        request,
-        "subscriptions/services.html",
-        _services_context(platform, account, request_language(request)),
+        request, "subscriptions/services.html", _listed_services(request, context, language)
     )
 
 
@@ -455,7 +532,10 @@ def services_action(
     return _act(
         request, platform, account, "", action, success, "/services",
         template="subscriptions/services.html",
-        extra=lambda: _services_context(platform, account, language),
+        extra=lambda: dict(
+            _listed_services(request, _services_context(platform, account, language), language),
+            failed_id=service_id,
+        ),
     )  # fmt: skip
 
 

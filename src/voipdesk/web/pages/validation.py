@@ -46,6 +46,7 @@ def _decorate(session: Any, item: dict[str, Any], language: str) -> dict[str, An
     item["created_at_value"] = datetime.fromisoformat(item["created_at"])
     item["kind_label"] = gettext(language, rules.KIND_LABELS[item["customer_kind"]])
     names: dict[str, str] = {}
+    documents = {doc.get("code"): doc.get("text") for doc in item.get("documents", [])}
     for event in item.get("history", []):
         event["at_value"] = datetime.fromisoformat(event["at"])
         event["action_label"] = gettext(
@@ -54,7 +55,11 @@ def _decorate(session: Any, item: dict[str, Any], language: str) -> dict[str, An
         if event["action"] == "document_recorded":
             status = event["details"].get("status", "")
             status_label = gettext(language, rules.DOCUMENT_STATUS_LABELS.get(status, status))
-            event["action_label"] += f" ({event['details'].get('code')}: {status_label})"
+            code = event["details"].get("code", "")
+            document = documents.get(code) or gettext(
+                language, rules.DOCUMENT_LABELS.get(code, "Document")
+            )
+            event["action_label"] += f" — {document} — {status_label}"
         role, _, account_id = event["actor"].partition(":")
         if role == "staff":
             if account_id not in names:

@@ -60,6 +60,11 @@ def manual_renewal_paid(platform: Platform, session: Session, payload: dict[str,
 @closure_blocker("billing")
 def unpaid_invoices_block_closure(session: Session, account: Any) -> list[Blocker]:
     return [
-        Blocker("unpaid-invoice", N_("Invoice %(number)s is not paid."), {"number": invoice.number})
+        Blocker(
+            "unpaid-invoice",
+            N_("Invoice %(number)s is not paid."),
+            {"number": invoice.number},
+            link=f"/invoices/{invoice.id}",
+        )
         for invoice in unpaid_invoices(session, account.id)
     ]

@@ -76,7 +76,7 @@ def _card(platform, account_id, outcome):
         )
 
 
-def test_card_collections_pay_or_suspend(platform, clock):
+def test_card_collections_pay_or_tell_the_customer(platform, clock):
     from voipdesk.billing.actions import collect_pending_cards
     from voipdesk.invoices.models import Invoice
 
@@ -93,4 +93,13 @@ def test_card_collections_pay_or_suspend(platform, clock):
         status = {i.account_id: i.status for i in session.scalars(select(Invoice))}
         states = {s.account_id: s.state for s in session.scalars(select(Service))}
     assert status == {good.id: "paid", bad.id: "unpaid"}
-    assert states == {good.id: "active", bad.id: "suspended"}
+    # A declined card suspends nothing at once: the customer is told, with a link to pay, and
+    # the dunning (billing.rules) suspends only at its date.
+    assert states == {good.id: "active", bad.id: "active"}
+    from voipdesk.accounts.models import ServiceEmail
+
+    with platform.session() as session:
+        [mail] = session.scalars(
+            select(ServiceEmail).where(ServiceEmail.kind == "invoice-collection-failed")
+        ).all()
+    assert mail.account_id == bad.id and "/invoices/" in mail.body_text

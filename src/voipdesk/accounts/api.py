@@ -566,19 +566,38 @@ class ClosureRequest(BaseModel):
     password: str = Field(description="The account's password, to confirm.")
 
 
+class ClosureRequestedOut(BaseModel):
+    status: str = Field("confirmation_sent", description="Always `confirmation_sent`.")
+    sent_to: str = Field(description="Where the confirmation link was e-mailed.")
+    expires_at: datetime = Field(description="Until when the link can be followed.")
+
+
 @router.post(
     "/me/closure",
-    response_model=AccountOut,
+    response_model=ClosureRequestedOut,
+    status_code=202,
     responses={409: PROBLEM, 422: PROBLEM},
-    summary="Closes the account; refused with every blocking reason listed in `reasons`",
+    summary="Asks to close the account: e-mails a confirmation link, or is refused with every "
+    "blocking reason listed in `reasons` (code, message, link to resolve it)",
 )
-def close_account(
+def request_closure(
     body: ClosureRequest,
     request: Request,
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
-) -> AccountOut:
-    closed = actions.close_account(
+) -> ClosureRequestedOut:
+    asked = actions.request_closure(
         platform, account.id, body.password, ip=client_ip(request), user_agent=_user_agent(request)
     )
-    return _account_out(closed)
+    return ClosureRequestedOut(sent_to=asked.sent_to, expires_at=asked.expires_at)
+
+
+@router.post(
+    "/me/closure/{token}",
+    response_model=AccountOut,
+    responses={404: PROBLEM, 409: PROBLEM},
+    summary="Confirms the closure with the token of the e-mailed link: the account is closed "
+    "for good (refused, with the reasons, if something blocks it again)",
+)
+def confirm_closure(token: str, platform: Platform = Depends(get_platform)) -> AccountOut:
+    return _account_out(actions.confirm_closure(platform, token))

@@ -27,6 +27,7 @@ class Blocker:
     code: str
     message: str
     values: dict[str, object] = field(default_factory=dict)
+    link: str | None = None  # the customer-space page where this reason can be resolved
 
 
 BlockerCheck = Callable[[Session, "Account"], list[Blocker]]

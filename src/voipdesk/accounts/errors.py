@@ -127,6 +127,14 @@ class AccountClosed(NotAuthenticated):
     message = "This account is closed."
 
 
+class ClosureLinkInvalid(NotFound):
+    code = "closure-link-invalid"
+    message = (
+        "This closure confirmation link is not valid, has expired or was already used. "
+        "Ask to close the account again."
+    )
+
+
 class ClosureRefused(Conflict):
     """Lists every blocking reason in `extra["reasons"]` (translated when raised)."""
 

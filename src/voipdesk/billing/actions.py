@@ -18,10 +18,8 @@ from voipdesk.billing.models import (
     Collection,
     ManualRenewal,
 )
-from voipdesk.core.events import publish
 from voipdesk.core.platform import Platform
 from voipdesk.invoices.models import INVOICE_PAID, INVOICE_UNPAID, Invoice, cents_to_amount
-from voipdesk.invoices.services import announce_paid
 from voipdesk.subscriptions import rules as sub_rules
 from voipdesk.subscriptions.models import Service
 
@@ -97,43 +95,20 @@ def settle_collection(
     succeeded: bool,
     failure: str | None = None,
 ) -> None:
+    from voipdesk.billing.invoice_payments import collection_failed, mark_invoice_paid
+
     now = platform.now()
     collection.settled_at = now
     if succeeded:
         collection.state = COLLECTION_SUCCEEDED
-        invoice.status = INVOICE_PAID
-        invoice.paid_at = now
-        announce_paid(session, platform, invoice)
+        mark_invoice_paid(session, platform, invoice, collection.method_type, notify=False)
         return
     collection.state = COLLECTION_FAILED
     collection.failure_code = failure or "declined"
     invoice.status = INVOICE_UNPAID
-    # Not paid: the services the invoice renewed are suspended (deleted after the grace period
-    # unless the invoice is paid).
-    renewed = select(Service.id).where(Service.billing_group_id == invoice.billing_group_id)
-    for service in session.scalars(
-        select(Service)
-        .where(Service.id.in_(renewed), Service.state == sub_rules.ACTIVE)
-        .with_for_update()
-    ):
-        service.state = sub_rules.SUSPENDED
-        service.suspended_at = now
-        publish(
-            session,
-            SERVICE_SUSPENDED,
-            {
-                "service_id": service.id,
-                "account_id": service.account_id,
-                "billing_group_id": service.billing_group_id,
-                "invoice_id": invoice.id,
-                "reason": "renewal_unpaid",
-            },
-            now=now,
-            key=f"{service.id}:{invoice.id}",
-        )
-
-
-SERVICE_SUSPENDED = "billing.service_suspended"
+    # Not paid: the customer is told at once, with a link to pay; the charge is retried on
+    # schedule, and the services are suspended only at the dunning's date (billing.rules).
+    collection_failed(session, platform, invoice, collection.method_type)
 
 
 # --------------------------------------------------------------------------------------------------

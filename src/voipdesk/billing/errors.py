@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voipdesk.core.errors import Conflict
+from voipdesk.core.errors import Conflict, InvalidInput, NotFound
 
 
 class RenewalAlreadyRunning(Conflict):
@@ -11,3 +11,31 @@ class RenewalAlreadyRunning(Conflict):
         "The renewal of %(period)s is already running in another process: wait for it to end "
         "(or start this one with --wait to queue behind it)."
     )
+
+
+class InvoiceAlreadyPaid(Conflict):
+    code = "invoice-already-paid"
+    message = "Invoice %(number)s is already paid."
+
+
+class InvoicePaymentInProgress(Conflict):
+    code = "invoice-payment-in-progress"
+    message = (
+        "A payment of invoice %(number)s is already in progress (a direct debit whose result "
+        "is awaited); wait for its result."
+    )
+
+
+class InvoicePaymentNotFound(NotFound):
+    code = "invoice-payment-not-found"
+    message = "No such invoice payment."
+
+
+class NoDirectDebitMandate(InvalidInput):
+    code = "no-direct-debit-mandate"
+    message = "Add a SEPA direct-debit payment method (a mandate) before paying by direct debit."
+
+
+class NothingToReturn(Conflict):
+    code = "no-direct-debit-to-return"
+    message = "Invoice %(number)s was not paid by a direct debit that could be returned."

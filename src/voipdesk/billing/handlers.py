@@ -9,7 +9,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from voipdesk.accounts.closure import Blocker, closure_blocker
-from voipdesk.billing import actions
+from voipdesk.billing import actions, dunning, invoice_payments
 from voipdesk.billing.errors import RenewalAlreadyRunning
 from voipdesk.billing.models import RenewalRun
 from voipdesk.billing.renewal import run_renewal
@@ -17,6 +17,7 @@ from voipdesk.core.i18n import N_
 from voipdesk.core.jobs import periodic
 from voipdesk.core.outbox import handler
 from voipdesk.invoices.services import unpaid_invoices
+from voipdesk.payments.services import register_provider_event_listener
 
 if TYPE_CHECKING:
     from voipdesk.core.platform import Platform
@@ -72,6 +73,36 @@ def manual_renewal_paid(platform: Platform, session: Session, payload: dict[str,
 @closure_blocker("billing")
 def unpaid_invoices_block_closure(session: Session, account: Any) -> list[Blocker]:
     return [
-        Blocker("unpaid-invoice", N_("Invoice %(number)s is not paid."), {"number": invoice.number})
+        Blocker(
+            "unpaid-invoice",
+            N_("Invoice %(number)s is not paid."),
+            {"number": invoice.number},
+            link=f"/invoices/{invoice.id}",
+        )
         for invoice in unpaid_invoices(session, account.id)
     ]
+
+
+# Provider events about invoice payments (card confirmed, direct debit collected or returned).
+register_provider_event_listener(invoice_payments.handle_provider_event)
+
+
+@periodic("billing.dunning", every=timedelta(hours=1))
+def dunning_job(platform: Platform) -> None:
+    """Reminders, suspension notice and suspension of unpaid invoices, on the rules' days."""
+    dunning.run_dunning(platform)
+
+
+@periodic("billing.retry_collections", every=timedelta(hours=1))
+def retry_collections(platform: Platform) -> None:
+    dunning.retry_failed_collections(platform)
+
+
+@periodic("billing.manual_renewal_fallback", every=timedelta(hours=6))
+def manual_renewal_fallback(platform: Platform) -> None:
+    dunning.fall_back_to_manual_renewal(platform)
+
+
+@handler(dunning.DUNNING_MARK)
+def dunning_step_taken(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
+    """Only a once-only marker: the step's e-mail went through the service e-mails."""

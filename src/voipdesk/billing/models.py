@@ -82,3 +82,40 @@ class ManualRenewal(Base):
     order_id: Mapped[str | None] = mapped_column(String(32))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# An invoice paid by the customer (or retried after a failed collection): one row per attempt.
+PAYMENT_PENDING = "pending"  # sent to the provider (a direct debit), its result to come
+PAYMENT_REQUIRES_CONFIRMATION = "requires_confirmation"  # the card asks for a confirmation step
+PAYMENT_AWAITING_TRANSFER = "awaiting_transfer"  # the customer was given the reference to quote
+PAYMENT_SUCCEEDED = "succeeded"
+PAYMENT_FAILED = "failed"
+PAYMENT_RETURNED = "returned"  # a direct debit the bank returned (R-transaction)
+PAYMENT_CANCELLED = "cancelled"
+OPEN_INVOICE_PAYMENT_STATES = (
+    PAYMENT_PENDING,
+    PAYMENT_REQUIRES_CONFIRMATION,
+    PAYMENT_AWAITING_TRANSFER,
+)
+
+
+class InvoicePayment(Base):
+    """One attempt at paying an unpaid invoice: by card through the provider, by a one-off
+    direct debit, or by bank transfer (a reference to quote; staff record its arrival)."""
+
+    __tablename__ = "billing_invoice_payment"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoice.id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(32), index=True)
+    origin: Mapped[str] = mapped_column(String(12))  # customer | retry | staff
+    method_type: Mapped[str] = mapped_column(String(20))  # card | sepa_debit | bank_transfer
+    payment_method_id: Mapped[str | None] = mapped_column(String(32))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    provider_reference: Mapped[str | None] = mapped_column(String(100), unique=True)
+    confirmation_url: Mapped[str | None] = mapped_column(String(300))
+    transfer_reference: Mapped[str | None] = mapped_column(String(40))
+    failure_code: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,6 +3,7 @@ are the invoices area's)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 # --- Manual renewal ------------------------------------------------------------------------------
@@ -53,3 +54,83 @@ def cumulative_cents_sql(price: str, days: str, days_in_month: str) -> str:
         f"((2 * CAST({price} AS BIGINT) * ({days}) + 100 * ({days_in_month}))"
         f" / (200 * ({days_in_month})))"
     )
+
+
+# --- Unpaid invoices: due date, dunning, retries -------------------------------------------------
+PAYMENT_TERM_DAYS = 0  # a monthly invoice is payable on receipt (collected on its day)
+
+REMINDER = "reminder"
+SUSPENSION_NOTICE = "suspension_notice"
+SUSPENSION = "suspension"
+
+
+@dataclass(frozen=True, slots=True)
+class DunningStep:
+    """On `day` days after the due date, if the invoice is still unpaid, do `action` once."""
+
+    day: int
+    action: str
+
+
+# The dunning table: three reminders, a notice naming the suspension date, then the suspension.
+DUNNING_STEPS: tuple[DunningStep, ...] = (
+    DunningStep(0, REMINDER),
+    DunningStep(7, REMINDER),
+    DunningStep(14, REMINDER),
+    DunningStep(21, SUSPENSION_NOTICE),
+    DunningStep(28, SUSPENSION),
+)
+SUSPENSION_DAY = next(step.day for step in DUNNING_STEPS if step.action == SUSPENSION)
+
+# A failed card charge or direct debit is tried again this many days after each failure.
+RETRY_DAYS_AFTER_FAILURE: tuple[int, ...] = (3, 7)
+
+
+def due_on(issued_on: date, term_days: int = PAYMENT_TERM_DAYS) -> date:
+    return issued_on + timedelta(days=term_days)
+
+
+def days_late(due: date, today: date) -> int:
+    return (today - due).days
+
+
+def dunning_steps_due(late: int, done: frozenset[int]) -> list[DunningStep]:
+    """What the dunning job does today for an invoice `late` days past its due date, `done`
+    being the days of the steps already taken. A job that did not run for a while does not
+    send every missed e-mail: only the latest one due (the earlier ones are skipped, and
+    returned so they are marked done), and the suspension whenever its day has come."""
+    due = [step for step in DUNNING_STEPS if step.day <= late and step.day not in done]
+    if not due:
+        return []
+    mails = [step for step in due if step.action != SUSPENSION]
+    suspension = [step for step in due if step.action == SUSPENSION]
+    if suspension:
+        return suspension  # the suspension e-mail says it all
+    return mails
+
+
+def step_to_send(steps: list[DunningStep]) -> DunningStep | None:
+    """Of the steps due together, the one whose e-mail goes out (the latest)."""
+    return steps[-1] if steps else None
+
+
+def suspension_date(due: date) -> date:
+    return due + timedelta(days=SUSPENSION_DAY)
+
+
+def retry_due(failures: int, last_failure_on: date, today: date) -> bool:
+    """Whether a failed collection is tried again today (`failures` attempts failed so far)."""
+    if failures < 1 or failures > len(RETRY_DAYS_AFTER_FAILURE):
+        return False
+    return today >= last_failure_on + timedelta(days=RETRY_DAYS_AFTER_FAILURE[failures - 1])
+
+
+def next_retry_on(failures: int, last_failure_on: date) -> date | None:
+    if failures < 1 or failures > len(RETRY_DAYS_AFTER_FAILURE):
+        return None
+    return last_failure_on + timedelta(days=RETRY_DAYS_AFTER_FAILURE[failures - 1])
+
+
+def transfer_reference(invoice_number: str) -> str:
+    """What the customer writes on a bank transfer so that staff match it to the invoice."""
+    return f"INV-{invoice_number}"

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from voipdesk.accounts.closure import Blocker, closure_blocker
 from voipdesk.core.events import publish, subscribe
+from voipdesk.core.i18n import N_
 from voipdesk.core.jobs import periodic
 from voipdesk.core.outbox import handler
-from voipdesk.orders import actions
+from voipdesk.orders import actions, rules
+from voipdesk.orders.models import PurchaseOrder
 from voipdesk.payments.services import register_settlement_target
 from voipdesk.validation.services import APPROVED, register_waiting_orders
 
@@ -68,3 +72,33 @@ def purge_idempotency_keys(platform: Platform) -> None:
     from voipdesk.orders.idempotency import purge_expired_keys
 
     purge_expired_keys(platform)
+
+
+# Why an order in progress blocks the closure, and what the customer can do about it.
+_IN_PROGRESS_REASONS = {
+    rules.NOT_PAID: N_("Order %(number)s is waiting for its payment: pay it or cancel it."),
+    rules.VALIDATION: N_("Order %(number)s is in Validation (manual checks of your account)."),
+    rules.DELIVERING: N_("Order %(number)s is being delivered."),
+}
+
+
+@closure_blocker("orders")
+def orders_in_progress_block_closure(session: Session, account: Any) -> list[Blocker]:
+    """Orders not paid (and not expired), in Validation or in delivery block the closure."""
+    orders = session.scalars(
+        select(PurchaseOrder)
+        .where(
+            PurchaseOrder.account_id == account.id,
+            PurchaseOrder.state.in_(rules.IN_PROGRESS_STATES),
+        )
+        .order_by(PurchaseOrder.created_at)
+    )
+    return [
+        Blocker(
+            "order-in-progress",
+            _IN_PROGRESS_REASONS[order.state],
+            {"number": order.number},
+            link=f"/orders/{order.id}",
+        )
+        for order in orders
+    ]

@@ -3,6 +3,7 @@ functions and dataclasses, no ORM object crossing.
 
 - `create_custom_order(...) -> CreatedOrder`: a one-line order priced by the calling area
   (more simultaneous calls, a manual renewal); once paid, its `on_paid` outbox message is sent.
+- `run_idempotent(...)`: the `Idempotency-Key` store, for other areas' POSTs that pay.
 - Delivery: orders writes the domain event `orders.ready_for_delivery` {order_id, account_id};
   the subscriptions area's handler reads `order_to_deliver(session, order_id)`, provisions, then
   calls `mark_delivered(platform, session, order_id, ...)` in the same transaction.
@@ -23,6 +24,7 @@ from voipdesk.orders.actions.cart import register_billing_group_check
 from voipdesk.orders.actions.mail import _email
 from voipdesk.orders.actions.paying import READY_FOR_DELIVERY
 from voipdesk.orders.actions.transitions import transition
+from voipdesk.orders.idempotency import run_idempotent
 
 if TYPE_CHECKING:
     from voipdesk.core.platform import Platform
@@ -36,6 +38,7 @@ __all__ = [
     "mark_delivered",
     "order_to_deliver",
     "register_billing_group_check",
+    "run_idempotent",
 ]
 
 

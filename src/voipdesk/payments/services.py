@@ -6,6 +6,8 @@ plain functions, dataclasses and the registries that invert the calls payments m
   subscriptions' handlers module.
 - `register_settlement_target(SettlementTarget(lock, payable, apply))`: how a successful payment
   reaches what it pays (a purchase order); filled by orders' handlers module.
+- `register_provider_event_listener(fn)`: provider events about charges that are not order
+  payments (invoices paid or collected by billing) reach `fn`; filled by billing's handlers.
 - `SETTLED` (`payments.settled`): the domain event written when a payment succeeds.
 """
 
@@ -54,6 +56,7 @@ from voipdesk.payments.settlement import (
     has_payment_in_flight,
     payments_of,
     record_bank_transfer,
+    register_provider_event_listener,
     register_settlement_target,
     settle_payment_success,
     start_payment,
@@ -92,6 +95,7 @@ __all__ = [
     "list_payment_methods",
     "payments_of",
     "record_bank_transfer",
+    "register_provider_event_listener",
     "register_removal_guard",
     "register_settlement_target",
     "remove_payment_method",

@@ -104,6 +104,17 @@ class SettlementTarget:
 
 _TARGET: list[SettlementTarget] = []
 
+# Provider events about charges that are not order payments (an invoice paid or collected by
+# billing): `fn(session, platform, event_type, reference, data) -> bool` (True: it was theirs).
+ProviderEventListener = Callable[[Session, "Platform", str, str, dict[str, Any]], bool]
+_EVENT_LISTENERS: list[ProviderEventListener] = []
+
+
+def register_provider_event_listener(listener: ProviderEventListener) -> ProviderEventListener:
+    if listener not in _EVENT_LISTENERS:
+        _EVENT_LISTENERS.append(listener)
+    return listener
+
 
 def register_settlement_target(target: SettlementTarget) -> SettlementTarget:
     _TARGET[:] = [target]
@@ -354,7 +365,10 @@ def handle_provider_event(
     session.flush()
     payment = session.scalar(select(Payment).where(Payment.provider_reference == reference))
     if payment is None:
-        return True  # not ours (or not yet known): acknowledged, nothing to do
+        for listener in _EVENT_LISTENERS:
+            if listener(session, platform, event_type, reference, data):
+                break
+        return True  # not an order payment (or not yet known): acknowledged
     _target().lock(session, payment.order_id)
     session.refresh(payment)
     if event_type == "payment.succeeded":

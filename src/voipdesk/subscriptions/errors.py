@@ -136,3 +136,11 @@ class BillingContactChangeNotFound(NotFound):
 class BillingContactRequestNotFound(NotFound):
     code = "billing-contact-request-not-found"
     message = "No such request to become billing contact is waiting for your answer."
+
+
+class DefaultPaymentMethodRequired(Conflict):
+    code = "default-payment-method-required"
+    message = (
+        "Automatic renewal needs a default card or SEPA direct-debit payment method: add one "
+        "in Payment methods first, or keep the manual renewal (you will get reminders to pay)."
+    )

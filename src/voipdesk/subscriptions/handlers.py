@@ -75,6 +75,7 @@ def live_services_block_closure(session: Session, account: Any) -> list[Blocker]
             "active-service",
             N_("The service %(service)s is still active."),
             {"service": actions.describe(s)},
+            link="/services",
         )
         for s in actions.list_account_services(session, account.id)
         if s.state in rules.LIVE_STATES

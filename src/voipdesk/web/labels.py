@@ -113,8 +113,13 @@ TONES: dict[str, dict[str, str]] = {
         "cancelled": "muted",
         "refunded": "muted",
     },
-    "invoice_status": {"paid": "ok", "unpaid": "action", "issued": "action", "open": "action",
-                       "overdue": "danger"},  # fmt: skip
+    "invoice_status": {
+        "paid": "ok",
+        "unpaid": "action",
+        "issued": "action",
+        "open": "action",
+        "overdue": "danger",
+    },  # fmt: skip
     "change": {},
     "renewal_mode": {"automatic": "ok", "manual": "action"},
 }

@@ -12,7 +12,15 @@ This package re-exports the public names, for the accounts API, the web pages, t
 demo; other areas never import it.
 """
 
-from voipdesk.accounts.actions.closing import close_account
+from voipdesk.accounts.actions.closing import (
+    CLOSURE_LINK_VALID,
+    ClosureReason,
+    ClosureRequested,
+    check_closure_token,
+    closure_reasons,
+    confirm_closure,
+    request_closure,
+)
 from voipdesk.accounts.actions.common import (
     PROFILE_FIELDS,
     REQUIRED_PROFILE_FIELDS,
@@ -62,11 +70,14 @@ from voipdesk.accounts.actions.tokens import (
 )
 
 __all__ = [
+    "CLOSURE_LINK_VALID",
     "LAST_USED_RESOLUTION",
     "PROFILE_FIELDS",
     "REQUIRED_PROFILE_FIELDS",
     "RESET_REQUESTS_PER_PERIOD",
     "RESET_REQUEST_PERIOD",
+    "ClosureReason",
+    "ClosureRequested",
     "Country",
     "Kind",
     "Language",
@@ -76,10 +87,12 @@ __all__ = [
     "TotpEnrolment",
     "authenticate_token",
     "change_password",
+    "check_closure_token",
     "check_credentials",
     "check_password_policy",
     "check_reset_token",
-    "close_account",
+    "closure_reasons",
+    "confirm_closure",
     "confirm_totp",
     "create_api_token",
     "create_staff",
@@ -95,6 +108,7 @@ __all__ = [
     "qr_svg",
     "record_login",
     "remaining_recovery_codes",
+    "request_closure",
     "request_password_reset",
     "reset_password",
     "revoke_api_token",

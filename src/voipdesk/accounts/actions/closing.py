@@ -1,7 +1,13 @@
 """Closing an account: refused with every reason the areas give (they register blockers in
-`voipdesk.accounts.closure`), else sessions and tokens end and personal data is erased."""
+`voipdesk.accounts.closure`); else a confirmation link is e-mailed, and only following it closes
+the account: sessions and tokens end and personal data is erased."""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -13,6 +19,7 @@ from voipdesk.accounts.actions.common import (
 )
 from voipdesk.accounts.emails import send_service_email
 from voipdesk.accounts.errors import (
+    ClosureLinkInvalid,
     ClosureRefused,
     WrongPassword,
 )
@@ -31,60 +38,145 @@ from voipdesk.accounts.models import (
 from voipdesk.core.i18n import gettext
 from voipdesk.core.platform import Platform
 
-
 # --- closure ----------------------------------------------------------------------------------
-def close_account(
+CLOSURE_LINK_VALID = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class ClosureReason:
+    """One reason the account cannot be closed yet, translated, with the page that resolves it."""
+
+    code: str
+    message: str
+    link: str | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "link": self.link}
+
+
+@dataclass(frozen=True)
+class ClosureRequested:
+    sent_to: str
+    expires_at: datetime
+    token: str  # for the e-mail only; the API never returns it
+
+
+def _reasons(session: Session, account: Account, language: str) -> list[ClosureReason]:
+    from voipdesk.accounts.closure import blockers
+
+    return [
+        ClosureReason(r.code, gettext(language, r.message, **r.values), r.link)
+        for r in blockers(session, account)
+    ]
+
+
+def closure_reasons(platform: Platform, account_id: str, language: str) -> list[ClosureReason]:
+    """What stops the account from being closed now (empty: it can be closed)."""
+    with platform.session() as session:
+        return _reasons(session, _account(session, account_id), language)
+
+
+def _refuse_if_blocked(session: Session, account: Account) -> None:
+    reasons = _reasons(session, account, account.language)
+    if reasons:
+        raise ClosureRefused(extra={"reasons": [reason.as_dict() for reason in reasons]})
+
+
+def _closure_signature(platform: Platform, account: Account, expires: int) -> str:
+    # Bound to the password hash: a password change, or the closure itself, voids the link.
+    key = platform.settings.secret_key.encode()
+    message = f"closure:{account.id}:{expires}:{account.password_hash}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:40]
+
+
+def request_closure(
     platform: Platform,
     account_id: str,
     password: str,
     *,
     ip: str | None = None,
     user_agent: str | None = None,
-) -> Account:
-    """Closes the account, unless an area lists a reason not to (active services, unpaid
-    invoices, orders in progress): then every reason is given and nothing changes. Closing ends
-    every web session and API token; the account's records are kept."""
-    from voipdesk.accounts.closure import blockers
-
+) -> ClosureRequested:
+    """Asks to close the account: refused with every reason the areas list (active services,
+    unpaid invoices, orders in progress) and nothing changes; else an e-mail carries a link,
+    valid 24 hours, and the account is closed only when it is followed."""
     with platform.transaction() as session:
         account = _account(session, account_id, lock=True)
         if not verify_secret(account.password_hash, password or ""):
             raise WrongPassword(fields={"password": WrongPassword.message})
-        reasons = blockers(session, account)
-        if reasons:
-            language = account.language
-            raise ClosureRefused(
-                extra={
-                    "reasons": [
-                        {"code": r.code, "message": gettext(language, r.message, **r.values)}
-                        for r in reasons
-                    ]
-                },
-            )
+        _refuse_if_blocked(session, account)
         now = platform.now()
+        expires_at = (now + CLOSURE_LINK_VALID).replace(microsecond=0)
+        expires = int(expires_at.timestamp())
+        token = f"{account.id}.{expires}.{_closure_signature(platform, account, expires)}"
+        link = f"{platform.settings.base_url.rstrip('/')}/closure/{token}"
         send_service_email(
             session,
             platform,
             account=account,
-            kind="account-closed",
-            template="accounts/account_closed",
-            context={"support_email": platform.settings.operator_email},
+            kind="account-closure-confirmation",
+            template="accounts/account_closure_confirmation",
+            context={"link": link, "expires_at": expires_at},
         )
-        account.closed_at = now
-        session.execute(
-            update(ApiToken)
-            .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        session.execute(delete(WebSession).where(WebSession.account_id == account.id))
-        farewell = session.scalars(
-            select(ServiceEmail.id).where(
-                ServiceEmail.account_id == account.id, ServiceEmail.kind == "account-closed"
-            )
-        ).all()
-        _erase_personal_data(session, account, keep_email_ids=set(farewell))
-        _event(session, platform, account.id, "account_closed")
+        _event(session, platform, account.id, "account_closure_requested")
+        return ClosureRequested(sent_to=account.email, expires_at=expires_at, token=token)
+
+
+def _account_of_closure_token(session: Session, platform: Platform, token: str) -> Account:
+    parts = (token or "").split(".")
+    if len(parts) != 3 or not parts[1].isdigit():
+        raise ClosureLinkInvalid()
+    account_id, expires_text, signature = parts
+    account = session.get(Account, account_id, with_for_update=True)
+    if account is None or account.closed_at is not None:
+        raise ClosureLinkInvalid()
+    expires = int(expires_text)
+    expected = _closure_signature(platform, account, expires)
+    if not hmac.compare_digest(expected, signature) or expires <= platform.now().timestamp():
+        raise ClosureLinkInvalid()
     return account
+
+
+def check_closure_token(platform: Platform, token: str) -> Account:
+    with platform.session() as session:
+        return _account_of_closure_token(session, platform, token)
+
+
+def confirm_closure(platform: Platform, token: str) -> Account:
+    """Follows the e-mailed link: the blockers are checked again (something may have been
+    ordered since), then the account is closed for good."""
+    with platform.transaction() as session:
+        account = _account_of_closure_token(session, platform, token)
+        _refuse_if_blocked(session, account)
+        _close(session, platform, account)
+    return account
+
+
+def _close(session: Session, platform: Platform, account: Account) -> None:
+    """Ends every web session and API token and erases personal data; records are kept."""
+    now = platform.now()
+    send_service_email(
+        session,
+        platform,
+        account=account,
+        kind="account-closed",
+        template="accounts/account_closed",
+        context={"support_email": platform.settings.operator_email},
+    )
+    account.closed_at = now
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+    farewell = session.scalars(
+        select(ServiceEmail.id).where(
+            ServiceEmail.account_id == account.id, ServiceEmail.kind == "account-closed"
+        )
+    ).all()
+    _erase_personal_data(session, account, keep_email_ids=set(farewell))
+    _event(session, platform, account.id, "account_closed")
 
 
 def _erase_personal_data(session: Session, account: Account, keep_email_ids: set[str]) -> None:

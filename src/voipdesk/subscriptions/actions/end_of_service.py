@@ -41,6 +41,12 @@ def set_renewal_mode(
         from voipdesk.core.errors import InvalidInput
 
         raise InvalidInput(fields={"renewal_mode": "Choose automatic or manual."})
+    if mode == rules.AUTOMATIC and service.renewal_mode != mode:
+        from voipdesk.payments.services import default_payment_method
+
+        default = default_payment_method(session, account_id)
+        if default is None or default.method_type not in ("card", "sepa_debit"):
+            raise errors.DefaultPaymentMethodRequired()
     if service.renewal_mode != mode:
         service.renewal_mode = mode
         record(

@@ -299,6 +299,9 @@ def sandbox_answer(
         if charge is None:
             raise NotFound()
         order_id = (charge.metadata_ or {}).get("order_id")
+        invoice_id = (charge.metadata_ or {}).get("invoice_id")
+    if invoice_id:
+        return _see(f"/invoices/{invoice_id}")
     return _see(f"/orders/{order_id}" if order_id else "/orders")
 
 

@@ -206,10 +206,15 @@ def renew_once(url: str, batch_size: int) -> dict[str, object]:
     from voipdesk.core.clock import MovableClock
     from voipdesk.core.db import make_engine
     from voipdesk.core.platform import Platform
-    from voipdesk.core.settings import Settings
+    from voipdesk.core.settings import Settings, new_secret
 
     load_models()
-    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=url,
+        payment_provider="sandbox",
+        payment_webhook_secret=new_secret(),
+    )
     platform = Platform(
         settings=settings,
         engine=make_engine(url),

@@ -163,7 +163,9 @@ def test_an_event_signed_with_a_secret_derived_from_the_session_key_is_refused(
 
 # --- the sandbox only when configured ------------------------------------------------------------
 def test_without_a_configured_provider_the_sandbox_does_not_exist(
-    database_url: str, clock, customer_factory  # type: ignore[no-untyped-def]
+    database_url: str,
+    clock,
+    customer_factory,  # type: ignore[no-untyped-def]
 ) -> None:
     customer = customer_factory()
     settings = make_settings(database_url, payment_provider=None, payment_webhook_secret=None)

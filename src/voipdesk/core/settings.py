@@ -8,7 +8,6 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 DEFAULT_SECRET_KEY = "change-me-in-production-please-0123456789"
 MIN_SECRET_LENGTH = 32
 
@@ -63,8 +62,14 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     timezone: str = "Europe/Paris"
 
-    # Logins: failures before a pause, and the pause.
-    login_max_failures_per_account: int = 5
+    # Logins. Per account and address: `login_free_failures` tries in a row cost nothing, then
+    # each one waits, from `login_delay_base_seconds` doubling up to `login_delay_max_seconds`.
+    # Per account from every address: past `login_max_failures_per_account` failures in the
+    # window, only a second factor (or a reset link) gets in, and the owner is told by e-mail.
+    login_free_failures: int = 3
+    login_delay_base_seconds: int = 30
+    login_delay_max_seconds: int = 3600
+    login_max_failures_per_account: int = 50
     login_max_failures_per_ip: int = 20
     login_failure_window_minutes: int = 15
 
@@ -97,9 +102,7 @@ def secret_problems(settings: Settings) -> list[str]:
                 "(for the sandbox, one from `voipdesk secret`)."
             )
         elif webhook == settings.secret_key:
-            problems.append(
-                "VOIPDESK_PAYMENT_WEBHOOK_SECRET must differ from VOIPDESK_SECRET_KEY."
-            )
+            problems.append("VOIPDESK_PAYMENT_WEBHOOK_SECRET must differ from VOIPDESK_SECRET_KEY.")
     return problems
 
 

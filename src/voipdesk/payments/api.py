@@ -154,12 +154,19 @@ async def sandbox_webhook(
     if provider_name != provider.name:
         raise NotFound()
     body = await request.body()
-    event = provider.verify_webhook(body, request.headers.get(provider.signature_header), platform.now())
+    event = provider.verify_webhook(
+        body, request.headers.get(provider.signature_header), platform.now()
+    )
     for attempt in range(2):
         try:
             with platform.transaction() as session:
                 handled = settlement.handle_provider_event(
-                    session, platform, event.event_id, event.event_type, event.reference, event.data,
+                    session,
+                    platform,
+                    event.event_id,
+                    event.event_type,
+                    event.reference,
+                    event.data,
                     provider.name,
                 )
             return {"received": True, "duplicate": not handled}

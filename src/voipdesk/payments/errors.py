@@ -59,7 +59,9 @@ class WebhookSignatureInvalid(DomainError):
 class PaymentProviderUnavailable(DomainError):
     code = "payment-provider-unavailable"
     status = 503
-    message = "Card payments and direct debits are not available: no payment provider is configured."  # noqa: E501
+    message = (
+        "Card payments and direct debits are not available: no payment provider is configured."  # noqa: E501
+    )
 
 
 class PaymentEventMismatch(DomainError):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from sqlalchemy.orm import Session
 
 from voipdesk.core.outbox import handler
-import structlog
-
 from voipdesk.payments.provider import SANDBOX, SandboxProvider, sandbox_enabled
 from voipdesk.payments.settlement import handle_provider_event
 

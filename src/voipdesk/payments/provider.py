@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voipdesk.core.outbox import enqueue
 from voipdesk.core.errors import NotFound
+from voipdesk.core.outbox import enqueue
 from voipdesk.payments.errors import (
     InvalidCard,
     PaymentProviderUnavailable,

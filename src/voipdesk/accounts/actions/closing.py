@@ -44,12 +44,20 @@ def close_account(
     """Closes the account, unless an area lists a reason not to (active services, unpaid
     invoices, orders in progress): then every reason is given and nothing changes. Closing ends
     every web session and API token; the account's records are kept."""
+    from voipdesk.accounts.actions.security import (
+        reauthentication_wait,
+        record_reauthentication_failure,
+    )
     from voipdesk.accounts.closure import blockers
 
+    reauthentication_wait(platform, account_id, ip)
+    with platform.session() as session:
+        right = verify_secret(_account(session, account_id).password_hash, password or "")
+    if not right:  # counted like a failed login (per account and address)
+        record_reauthentication_failure(platform, account_id, ip, user_agent)
+        raise WrongPassword(fields={"password": WrongPassword.message})
     with platform.transaction() as session:
         account = _account(session, account_id, lock=True)
-        if not verify_secret(account.password_hash, password or ""):
-            raise WrongPassword(fields={"password": WrongPassword.message})
         reasons = blockers(session, account)
         if reasons:
             language = account.language

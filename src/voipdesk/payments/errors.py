@@ -60,7 +60,7 @@ class PaymentProviderUnavailable(DomainError):
     code = "payment-provider-unavailable"
     status = 503
     message = (
-        "Card payments and direct debits are not available: no payment provider is configured."  # noqa: E501
+        "Card payments and direct debits are not available: no payment provider is configured."
     )
 
 

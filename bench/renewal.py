@@ -283,10 +283,16 @@ def make_platform(url: str, clock_at: datetime, **engine_options: Any):  # type:
     from voipdesk.core.clock import MovableClock
     from voipdesk.core.db import make_engine
     from voipdesk.core.platform import Platform
-    from voipdesk.core.settings import Settings
+    from voipdesk.core.settings import Settings, new_secret
 
     load_handlers()
-    settings = Settings(_env_file=None, database_url=url, smtp_host=None)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=url,
+        smtp_host=None,
+        payment_provider="sandbox",
+        payment_webhook_secret=new_secret(),
+    )
     return Platform(
         settings=settings, engine=make_engine(url, **engine_options), clock=MovableClock(clock_at)
     )

@@ -22,7 +22,7 @@ from voipdesk.areas import load_handlers
 from voipdesk.core.db import make_engine
 from voipdesk.core.migrate import upgrade
 from voipdesk.core.platform import Platform
-from voipdesk.core.settings import Settings
+from voipdesk.core.settings import Settings, new_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Correct-Horse-Battery-42!"
@@ -46,7 +46,13 @@ def main() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    settings = Settings(_env_file=None, database_url=database_url, base_url=url)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        base_url=url,
+        payment_provider="sandbox",
+        payment_webhook_secret=new_secret(),
+    )
     platform = Platform.from_settings(settings)
     account = sign_up(
         platform,

@@ -44,6 +44,8 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "base_url": "https://testserver",
         "secret_key": "test-secret-key-0123456789abcdef",
+        "payment_provider": "sandbox",
+        "payment_webhook_secret": "test-webhook-secret-fedcba9876543210",
         "smtp_host": None,
     }
     values.update(overrides)

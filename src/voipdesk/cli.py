@@ -22,7 +22,7 @@ from voipdesk.areas import load_handlers
 from voipdesk.core.db import normalise_url
 from voipdesk.core.migrate import upgrade
 from voipdesk.core.platform import Platform
-from voipdesk.core.settings import Settings, get_settings
+from voipdesk.core.settings import Settings, get_settings, new_secret, secret_problems
 
 app = typer.Typer(help="voipdesk: the platform for VoIP operators.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
@@ -47,6 +47,33 @@ def _platform(database_url: str | None) -> Platform:
 # uvicorn settings shared by `serve` and bench/api.py (which measures the framework's ceiling
 # with the same ones): no access log (one log line per request costs about a tenth of a request).
 SERVER_SETTINGS: dict[str, object] = {"log_level": "warning", "access_log": False}
+
+
+def refuse_unsafe_secrets(settings: Settings) -> None:
+    """Stops here, saying what to set, when the settings must not serve real customers."""
+    problems = secret_problems(settings)
+    if not problems:
+        return
+    console.print("[bold red]voipdesk will not start with these settings:[/]")
+    for problem in problems:
+        console.print(f"  - {problem}")
+    console.print("(`voipdesk serve --demo` runs the demo without them.)")
+    raise typer.Exit(2)
+
+
+def demo_payments(settings: Settings) -> None:
+    """The demo pays with the sandbox provider unless told otherwise, with a webhook secret of
+    its own for this run."""
+    if not settings.payment_provider:
+        settings.payment_provider = "sandbox"
+    if not settings.payment_webhook_secret:
+        settings.payment_webhook_secret = new_secret()
+
+
+@app.command()
+def secret() -> None:
+    """Prints a fresh random secret for VOIPDESK_SECRET_KEY (or a webhook secret)."""
+    typer.echo(new_secret())
 
 
 def check_workers(workers: int, database_url: str) -> str | None:
@@ -98,6 +125,10 @@ def serve(
     if refusal is not None:
         console.print(f"[bold red]{refusal}[/]")
         raise typer.Exit(2)
+    if demo:
+        demo_payments(platform.settings)
+    else:
+        refuse_unsafe_secrets(platform.settings)
     if host != "127.0.0.1" or port != 8000:
         platform.settings.base_url = f"http://{host}:{port}"
     upgrade(platform.engine)
@@ -124,6 +155,12 @@ def serve(
             # Each web process builds its platform from the environment (see web_app).
             os.environ["VOIPDESK_DATABASE_URL"] = platform.settings.database_url
             os.environ["VOIPDESK_BASE_URL"] = platform.settings.base_url
+            if platform.settings.payment_provider:
+                os.environ["VOIPDESK_PAYMENT_PROVIDER"] = platform.settings.payment_provider
+            if platform.settings.payment_webhook_secret:
+                os.environ["VOIPDESK_PAYMENT_WEBHOOK_SECRET"] = (
+                    platform.settings.payment_webhook_secret
+                )
             uvicorn.run(
                 "voipdesk.cli:web_app",
                 factory=True,
@@ -156,6 +193,7 @@ def worker(
     from voipdesk.core.outbox import Worker, drain
 
     platform = _platform(database_url)
+    refuse_unsafe_secrets(platform.settings)
     if once:
         delivered = drain(platform)
         run_due_jobs(platform)

@@ -39,7 +39,9 @@ from voipdesk.core.platform import Platform
 from voipdesk.core.settings import Settings
 load_models()
 url = sys.argv[1]
-platform = Platform(Settings(_env_file=None, database_url=url), make_engine(url),
+settings = Settings(_env_file=None, database_url=url, payment_provider="sandbox",
+                    payment_webhook_secret="test-webhook-secret-fedcba9876543210")
+platform = Platform(settings, make_engine(url),
                     MovableClock(datetime(2026, 4, 1, 0, 30, tzinfo=UTC)))
 run_renewal(platform, date(2026, 4, 1), batch_size=1)
 """

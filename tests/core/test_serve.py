@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,11 @@ from typer.testing import CliRunner
 
 from voipdesk import cli
 from voipdesk.core.outbox import Worker
+from voipdesk.core.settings import get_settings
 
 
 @pytest.fixture
-def started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
+def started(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, dict[str, Any]]]]:
     """Records what `serve` hands to uvicorn instead of serving; no migration, no worker thread."""
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
@@ -23,7 +25,11 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]
     monkeypatch.setattr(Worker, "stop", lambda self: None)
     monkeypatch.delenv("VOIPDESK_DATABASE_URL", raising=False)
     monkeypatch.delenv("VOIPDESK_BASE_URL", raising=False)
-    return calls
+    # serve refuses the public default secret key (tests/security covers that refusal)
+    monkeypatch.setenv("VOIPDESK_SECRET_KEY", "a-test-secret-key-of-forty-characters-00")
+    get_settings.cache_clear()
+    yield calls
+    get_settings.cache_clear()
 
 
 def test_several_workers_are_refused_on_sqlite(tmp_path: Path, started: list[Any]) -> None:

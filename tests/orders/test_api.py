@@ -403,9 +403,9 @@ def test_webhooks_are_verified_and_handled_once(
         json={"card": dict(CARD, number=TEST_CARD_NEEDS_CONFIRMATION)},
     ).json()
     reference = pending["confirmation_url"].rsplit("/", 1)[1]
-    body = json.dumps(
-        {"id": "evt_1", "type": "payment.succeeded", "data": {"reference": reference}}
-    ).encode()
+    amount = order["totals"]["incl_tax"]["amount"]
+    data = {"reference": reference, "amount": amount, "currency": "EUR"}
+    body = json.dumps({"id": "evt_1", "type": "payment.succeeded", "data": data}).encode()
     forged = sign(b"not-the-secret", body, int(seeded.now().timestamp()))
     problem(
         api.post(

@@ -223,7 +223,11 @@ def test_a_replayed_webhook_changes_nothing(seeded: Platform, customer: Account)
     event = {
         "id": "evt_once",
         "type": "payment.succeeded",
-        "data": {"reference": payment.provider_reference},
+        "data": {
+            "reference": payment.provider_reference,
+            "amount": f"{payment.amount:.2f}",
+            "currency": payment.currency,
+        },
     }
     body, signature = _signed(seeded, event)
     assert _handle(seeded, body, signature) is True

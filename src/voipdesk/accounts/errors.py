@@ -63,6 +63,12 @@ class LoginThrottled(DomainError):
     message = "Too many failed logins. Please try again in %(minutes)s minutes."
 
 
+class AccountLocked(DomainError):
+    code = "account-locked"
+    status = 429
+    message = "Too many failed logins on this account from several places: log in with your second factor, or choose a new password with the link we e-mailed to the account."  # noqa: E501
+
+
 class SecondFactorRequired(NotAuthenticated):
     code = "second-factor-required"
     message = "Two-factor authentication is on: give the code from your app or a recovery code."

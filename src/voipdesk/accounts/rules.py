@@ -108,6 +108,15 @@ def check_password(password: str, user_inputs: Iterable[str] = ()) -> PasswordVe
 
 
 # --- TOTP -------------------------------------------------------------------------------------
+# --- login throttling ---------------------------------------------------------------------------
+def pair_delay_seconds(failures: int, free: int, base: int, cap: int) -> int:
+    """The wait after `failures` failed tries in a row from one address on one account: the
+    first `free` cost nothing, then the wait doubles from `base` seconds up to `cap`."""
+    if failures <= free:
+        return 0
+    return min(cap, base * 2 ** min(failures - free - 1, 32))
+
+
 TOTP_INTERVAL = 30
 TOTP_DIGITS = 6
 TOTP_WINDOW = 1  # one step either side of now: tolerates clocks 30 s apart

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me-in-production-please-0123456789"
+MIN_SECRET_LENGTH = 32
+
+
+def new_secret() -> str:
+    """A fresh random secret (what `voipdesk secret` prints)."""
+    return secrets.token_urlsafe(48)
 
 
 class Settings(BaseSettings):
@@ -26,7 +35,16 @@ class Settings(BaseSettings):
 
     base_url: str = "http://127.0.0.1:8000"
     database_url: str = "sqlite:///voipdesk.sqlite3"
-    secret_key: str = Field(default="change-me-in-production-please-0123456789")
+    # Signs sessions, CSRF tokens and cursors. The default is public: outside `serve --demo` and
+    # the tests the platform refuses to start with it or with a short key (`voipdesk secret`).
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY)
+
+    # The payment provider: unset = none (cards and direct debits are refused, bank transfers
+    # work); "sandbox" = the built-in test provider (the demo's and the tests' choice, never for
+    # real money); or "package.module:factory" for a real one (see voipdesk.payments.provider).
+    payment_provider: str | None = None
+    # The provider's webhook signing secret, never the session key above.
+    payment_webhook_secret: str | None = None
 
     # SMTP: with no host, e-mails are stored and shown in the customer space only.
     smtp_host: str | None = None
@@ -44,8 +62,14 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     timezone: str = "Europe/Paris"
 
-    # Logins: failures before a pause, and the pause.
-    login_max_failures_per_account: int = 5
+    # Logins. Per account and address: `login_free_failures` tries in a row cost nothing, then
+    # each one waits, from `login_delay_base_seconds` doubling up to `login_delay_max_seconds`.
+    # Per account from every address: past `login_max_failures_per_account` failures in the
+    # window, only a second factor (or a reset link) gets in, and the owner is told by e-mail.
+    login_free_failures: int = 3
+    login_delay_base_seconds: int = 30
+    login_delay_max_seconds: int = 3600
+    login_max_failures_per_account: int = 50
     login_max_failures_per_ip: int = 20
     login_failure_window_minutes: int = 15
 
@@ -56,6 +80,30 @@ class Settings(BaseSettings):
 
     # Billing (area billing): days a suspended, unpaid service is kept before its deletion.
     billing_grace_days: int = 15
+
+
+def secret_problems(settings: Settings) -> list[str]:
+    """Why these settings must not serve real customers (empty when they can)."""
+    problems: list[str] = []
+    how = "make one with `voipdesk secret` and set it in the environment or the .env file"
+    if settings.secret_key == DEFAULT_SECRET_KEY:
+        problems.append(f"VOIPDESK_SECRET_KEY is the built-in default, which is public: {how}.")
+    elif len(settings.secret_key) < MIN_SECRET_LENGTH:
+        problems.append(
+            f"VOIPDESK_SECRET_KEY is too short ({len(settings.secret_key)} characters, at least "
+            f"{MIN_SECRET_LENGTH}): {how}."
+        )
+    if settings.payment_provider:
+        webhook = settings.payment_webhook_secret or ""
+        if len(webhook) < MIN_SECRET_LENGTH:
+            problems.append(
+                "VOIPDESK_PAYMENT_WEBHOOK_SECRET is missing or shorter than "
+                f"{MIN_SECRET_LENGTH} characters: set the provider's webhook signing secret "
+                "(for the sandbox, one from `voipdesk secret`)."
+            )
+        elif webhook == settings.secret_key:
+            problems.append("VOIPDESK_PAYMENT_WEBHOOK_SECRET must differ from VOIPDESK_SECRET_KEY.")
+    return problems
 
 
 @lru_cache

@@ -15,7 +15,7 @@ from voipdesk.core.http import get_platform
 from voipdesk.core.pagination import Page, PageParams, page_params, paginate
 from voipdesk.core.platform import Platform
 from voipdesk.payments import methods, settlement
-from voipdesk.payments.provider import SIGNATURE_HEADER, get_provider
+from voipdesk.payments.provider import get_provider, get_sandbox
 from voipdesk.payments.schemas import (
     ConfirmIn,
     PaymentMethodIn,
@@ -140,21 +140,34 @@ def remove_payment_method(
 
 # --- Payment provider ----------------------------------------------------------------------------
 @router.post(
-    "/payment-provider/sandbox/webhook",
+    "/payment-provider/{provider_name}/webhook",
     tags=["payment provider"],
-    summary="Signed events of the sandbox payment provider (HMAC-SHA256)",
+    summary="Signed events of the configured payment provider (the sandbox: HMAC-SHA256)",
 )
 async def sandbox_webhook(
-    request: Request, platform: Platform = Depends(get_platform)
+    provider_name: str, request: Request, platform: Platform = Depends(get_platform)
 ) -> dict[str, Any]:
-    body = await request.body()
+    configured = (platform.settings.payment_provider or "").strip()
+    if not configured:
+        raise NotFound()
     provider = get_provider(platform)
-    event = provider.verify_webhook(body, request.headers.get(SIGNATURE_HEADER), platform.now())
+    if provider_name != provider.name:
+        raise NotFound()
+    body = await request.body()
+    event = provider.verify_webhook(
+        body, request.headers.get(provider.signature_header), platform.now()
+    )
     for attempt in range(2):
         try:
             with platform.transaction() as session:
                 handled = settlement.handle_provider_event(
-                    session, platform, event.event_id, event.event_type, event.reference, event.data
+                    session,
+                    platform,
+                    event.event_id,
+                    event.event_type,
+                    event.reference,
+                    event.data,
+                    provider.name,
                 )
             return {"received": True, "duplicate": not handled}
         except IntegrityError:  # the same event delivered twice at once: the other one handled it
@@ -172,7 +185,7 @@ def sandbox_confirm(
     reference: str, body: ConfirmIn, platform: Platform = Depends(get_platform)
 ) -> dict[str, Any]:
     with platform.transaction() as session:
-        charge = get_provider(platform).confirm(session, reference, body.approve)
+        charge = get_sandbox(platform).confirm(session, reference, body.approve)
         if charge is None:
             raise NotFound()
         return {"reference": charge.reference, "status": charge.status}

@@ -54,3 +54,17 @@ class WebhookSignatureInvalid(DomainError):
     code = "webhook-signature-invalid"
     status = 400
     message = "The webhook signature is missing, wrong or too old."
+
+
+class PaymentProviderUnavailable(DomainError):
+    code = "payment-provider-unavailable"
+    status = 503
+    message = (
+        "Card payments and direct debits are not available: no payment provider is configured."
+    )
+
+
+class PaymentEventMismatch(DomainError):
+    code = "payment-event-mismatch"
+    status = 422
+    message = "The provider's event does not match the payment (amount, currency or reference): nothing was settled."  # noqa: E501

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from sqlalchemy.orm import Session
 
 from voipdesk.core.outbox import handler
-from voipdesk.payments.provider import get_provider
+from voipdesk.payments.provider import SANDBOX, SandboxProvider, sandbox_enabled
 from voipdesk.payments.settlement import handle_provider_event
 
 if TYPE_CHECKING:
@@ -19,9 +20,12 @@ if TYPE_CHECKING:
 def sandbox_webhook(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
     """The sandbox provider "sends" its webhook: signed, then checked exactly like one received
     over HTTP, so the demo exercises the real path."""
-    provider = get_provider(platform)
+    if not sandbox_enabled(platform):
+        structlog.get_logger(__name__).warning("sandbox webhook dropped: sandbox is off")
+        return
+    provider = SandboxProvider(platform)
     body, signature = provider.signed_event(payload["event"])
     event = provider.verify_webhook(body, signature, platform.now())
     handle_provider_event(
-        session, platform, event.event_id, event.event_type, event.reference, event.data
+        session, platform, event.event_id, event.event_type, event.reference, event.data, SANDBOX
     )

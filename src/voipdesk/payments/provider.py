@@ -1,5 +1,18 @@
 """The payment-provider interface, and the sandbox provider used by the demo and the tests.
 
+Which provider runs is a setting, `VOIPDESK_PAYMENT_PROVIDER`:
+- unset: none. Card payments and direct debits answer 503 `payment-provider-unavailable`, bank
+  transfers still work. The sandbox is never switched on silently.
+- `sandbox`: the built-in test provider below (the demo's and the tests' choice). Its confirmation
+  page needs no login and its test cards pay: never for real money.
+- `package.module:factory`: a real provider, in its own module. `factory(platform)` returns an
+  object implementing `PaymentProvider` (below): `name` (also its webhook path,
+  `POST /api/v1/payment-provider/<name>/webhook`), `tokenize_card`, `charge_card`, `debit_sepa`,
+  `cancel`, `refund`, `verify_webhook` (checks the signature with
+  `VOIPDESK_PAYMENT_WEBHOOK_SECRET`, never the session key, and returns a `WebhookEvent` whose
+  `data` carries `amount` and `currency`: each event is checked against the payment it names
+  before anything settles), and `confirm` (its confirmation step, or None when it has none).
+
 A provider tokenises cards (card numbers never reach our tables), charges tokens, debits SEPA
 mandates, cancels and refunds. Its results are authoritative when they arrive as signed webhooks
 (HMAC-SHA256 over "timestamp.body"); synchronous answers are applied too, and both paths are
@@ -15,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -25,8 +39,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from voipdesk.core.errors import NotFound
 from voipdesk.core.outbox import enqueue
-from voipdesk.payments.errors import InvalidCard, WebhookSignatureInvalid
+from voipdesk.payments.errors import (
+    InvalidCard,
+    PaymentProviderUnavailable,
+    WebhookSignatureInvalid,
+)
 from voipdesk.payments.models import SandboxCharge
 
 if TYPE_CHECKING:
@@ -79,6 +98,7 @@ class WebhookEvent:
 
 class PaymentProvider(Protocol):
     name: str
+    signature_header: str  # the HTTP header its webhooks carry their signature in
 
     def tokenize_card(
         self,
@@ -122,6 +142,8 @@ class PaymentProvider(Protocol):
 
     def verify_webhook(self, body: bytes, signature: str | None, now: datetime) -> WebhookEvent: ...
 
+    def confirm(self, session: Session, reference: str, approve: bool) -> Any: ...
+
 
 def luhn_valid(number: str) -> bool:
     digits = [int(ch) for ch in number]
@@ -136,10 +158,12 @@ def luhn_valid(number: str) -> bool:
 
 
 def webhook_secret(platform: Platform) -> bytes:
-    """Derived from the platform secret, so that no extra setting is needed for the sandbox."""
-    return hmac.new(
-        platform.settings.secret_key.encode(), b"sandbox-webhook-secret", hashlib.sha256
-    ).digest()
+    """The provider's webhook signing secret (`VOIPDESK_PAYMENT_WEBHOOK_SECRET`), kept apart from
+    the session key: knowing one never lets anybody forge the other."""
+    secret = platform.settings.payment_webhook_secret
+    if not secret:
+        raise PaymentProviderUnavailable()
+    return secret.encode()
 
 
 def sign(secret: bytes, body: bytes, timestamp: int) -> str:
@@ -151,6 +175,7 @@ class SandboxProvider:
     """Behaves like a card processor; its webhooks are sent through the outbox to our handler."""
 
     name = "sandbox"
+    signature_header = SIGNATURE_HEADER
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
@@ -363,6 +388,30 @@ class SandboxProvider:
         enqueue(session, "payments.sandbox_webhook", {"event": event}, self.platform.now())
 
 
-def get_provider(platform: Platform) -> SandboxProvider:
-    """The configured provider. Only the sandbox ships; a real one implements `PaymentProvider`."""
+SANDBOX = "sandbox"
+
+
+def sandbox_enabled(platform: Platform) -> bool:
+    return (platform.settings.payment_provider or "").strip() == SANDBOX
+
+
+def get_provider(platform: Platform) -> PaymentProvider:
+    """The configured provider (see the module's docstring); PaymentProviderUnavailable when none
+    is."""
+    configured = (platform.settings.payment_provider or "").strip()
+    if not configured:
+        raise PaymentProviderUnavailable()
+    if configured == SANDBOX:
+        return SandboxProvider(platform)
+    module_name, _, factory_name = configured.partition(":")
+    factory = getattr(importlib.import_module(module_name), factory_name or "provider")
+    provider: PaymentProvider = factory(platform)
+    return provider
+
+
+def get_sandbox(platform: Platform) -> SandboxProvider:
+    """The sandbox provider, only when it is the configured one (else NotFound: its pages and
+    routes do not exist)."""
+    if not sandbox_enabled(platform):
+        raise NotFound()
     return SandboxProvider(platform)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.catalogue.errors import PaymentMethodNotAllowed
 from voipdesk.core.db import new_id
 from voipdesk.core.events import publish
-from voipdesk.payments.errors import PaymentMethodMissing
+from voipdesk.payments.errors import PaymentEventMismatch, PaymentMethodMissing
 from voipdesk.payments.methods import (
     CardInput,
     add_card,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from voipdesk.core.platform import Platform
 
 SETTLED = "payments.settled"
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,6 @@ def cancel_open_payments(
     session: Session, platform: Platform, order_id: str, except_id: str | None = None
 ) -> None:
     """Cancels the attempts still waiting for a confirmation or a transfer."""
-    provider = get_provider(platform)
     for payment in payments_of(session, order_id):
         if payment.id == except_id or payment.status not in (
             REQUIRES_CONFIRMATION,
@@ -152,7 +153,7 @@ def cancel_open_payments(
         ):
             continue
         if payment.provider_reference:
-            provider.cancel(session, payment.provider_reference)
+            get_provider(platform).cancel(session, payment.provider_reference)
         payment.status = PAYMENT_CANCELLED
         payment.settled_at = platform.now()
 
@@ -342,6 +343,25 @@ def record_bank_transfer(
     return payment
 
 
+def event_mismatch(payment: Payment, reference: str, data: dict[str, Any]) -> str | None:
+    """What in a provider's event disagrees with the payment it names (None when all agree):
+    the reference, the amount (exactly, as a decimal) and the currency must be the payment's."""
+    if reference != payment.provider_reference:
+        return "reference"
+    try:
+        amount = Decimal(str(data.get("amount")))
+    except (ArithmeticError, ValueError):
+        return "amount"
+    if not amount.is_finite() or amount != payment.amount:
+        return "amount"
+    if str(data.get("currency") or "").upper() != payment.currency.upper():
+        return "currency"
+    metadata = data.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("payment_id") not in (None, payment.id):
+        return "reference"
+    return None
+
+
 def handle_provider_event(
     session: Session,
     platform: Platform,
@@ -349,21 +369,36 @@ def handle_provider_event(
     event_type: str,
     reference: str,
     data: dict[str, Any],
+    provider: str = "sandbox",
 ) -> bool:
-    """A verified webhook event. Returns False when it was already handled (a replay)."""
+    """A verified webhook event. Returns False when it was already handled (a replay). An event
+    whose amount, currency or reference is not the payment's settles nothing: it raises
+    PaymentEventMismatch (and is not recorded, so the provider may send the right one)."""
     if session.get(ProviderWebhookEvent, event_id) is not None:
         return False
+    payment = session.scalar(select(Payment).where(Payment.provider_reference == reference))
+    if payment is not None:
+        mismatch = event_mismatch(payment, reference, data)
+        if mismatch is not None:
+            log.warning(
+                "payment event refused",
+                event_id=event_id,
+                payment_id=payment.id,
+                mismatch=mismatch,
+                amount=str(data.get("amount"))[:40],
+                currency=str(data.get("currency"))[:10],
+            )
+            raise PaymentEventMismatch(extra={"mismatch": mismatch})
     session.add(
         ProviderWebhookEvent(
             event_id=event_id,
-            provider="sandbox",
+            provider=provider[:20],
             event_type=event_type,
             received_at=platform.now(),
             payload=data,
         )
     )
     session.flush()
-    payment = session.scalar(select(Payment).where(Payment.provider_reference == reference))
     if payment is None:
         for listener in _EVENT_LISTENERS:
             if listener(session, platform, event_type, reference, data):
@@ -375,6 +410,6 @@ def handle_provider_event(
         settle_payment_success(session, platform, payment, actor="provider")
     elif event_type == "payment.failed" and payment.status in (PENDING, REQUIRES_CONFIRMATION):
         payment.status = FAILED
-        payment.failure_code = str(data.get("failure_code") or "declined")
+        payment.failure_code = str(data.get("failure_code") or "declined")[:60]
         payment.settled_at = platform.now()
     return True

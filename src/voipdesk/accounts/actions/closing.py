@@ -99,11 +99,21 @@ def request_closure(
 ) -> ClosureRequested:
     """Asks to close the account: refused with every reason the areas list (active services,
     unpaid invoices, orders in progress) and nothing changes; else an e-mail carries a link,
-    valid 24 hours, and the account is closed only when it is followed."""
+    valid 24 hours, and the account is closed only when it is followed. A wrong password counts
+    like a failed login (per account and address)."""
+    from voipdesk.accounts.actions.security import (
+        reauthentication_wait,
+        record_reauthentication_failure,
+    )
+
+    reauthentication_wait(platform, account_id, ip)
+    with platform.session() as session:
+        right = verify_secret(_account(session, account_id).password_hash, password or "")
+    if not right:
+        record_reauthentication_failure(platform, account_id, ip, user_agent)
+        raise WrongPassword(fields={"password": WrongPassword.message})
     with platform.transaction() as session:
         account = _account(session, account_id, lock=True)
-        if not verify_secret(account.password_hash, password or ""):
-            raise WrongPassword(fields={"password": WrongPassword.message})
         _refuse_if_blocked(session, account)
         now = platform.now()
         expires_at = (now + CLOSURE_LINK_VALID).replace(microsecond=0)

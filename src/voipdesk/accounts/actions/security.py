@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -36,6 +35,7 @@ from voipdesk.accounts.actions.common import (
 )
 from voipdesk.accounts.emails import send_service_email
 from voipdesk.accounts.errors import (
+    AccountLocked,
     InvalidCredentials,
     InvalidSecondFactor,
     InvalidTotpCode,
@@ -57,7 +57,7 @@ from voipdesk.accounts.models import (
     SecurityEvent,
     WebSession,
 )
-from voipdesk.core.errors import InvalidInput
+from voipdesk.core.errors import DomainError, InvalidInput
 from voipdesk.core.i18n import format_datetime
 from voipdesk.core.platform import Platform
 
@@ -69,36 +69,140 @@ class TotpEnrolment:
     qr_svg: str
 
 
-# --- login ------------------------------------------------------------------------------------
+# --- login ---------------------------------------------------------------------------------------
+# Throttling that cannot be turned against the owner (see core.settings for the numbers):
+# - per account and address: a few free tries, then growing waits (failed second factors and
+#   failed re-authentications count too); a success from that address starts again from zero;
+# - per address across accounts: a pause past `login_max_failures_per_ip` (guessing many accounts);
+# - per account from everywhere: past `login_max_failures_per_account` failures in the window the
+#   password alone no longer gets in (it is not even checked, so the lock is no oracle); a second
+#   factor still does, and so does the reset link e-mailed to the owner; a completed reset lifts it.
+PAIR_HORIZON = timedelta(hours=24)
+
+
+def _raise_throttled(retry_after: int) -> None:
+    minutes = max(1, -(-retry_after // 60))
+    raise LoginThrottled(extra={"retry_after": retry_after}, minutes=minutes)
+
+
+def _pair_wait(session: Session, platform: Platform, account_id: str, ip: str) -> int:
+    """Seconds this account and address must still wait before the next try (0: it may try)."""
+    settings = platform.settings
+    now = platform.now()
+    same_pair = (LoginAttempt.account_id == account_id, LoginAttempt.ip == ip[:64])
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.at)).where(*same_pair, LoginAttempt.succeeded.is_(True))
+    )
+    since = max(now - PAIR_HORIZON, last_success) if last_success else now - PAIR_HORIZON
+    failures = list(
+        session.scalars(
+            select(LoginAttempt.at)
+            .where(*same_pair, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
+            .order_by(LoginAttempt.at.desc())
+            .limit(64)
+        )
+    )
+    delay = rules.pair_delay_seconds(
+        len(failures),
+        settings.login_free_failures,
+        settings.login_delay_base_seconds,
+        settings.login_delay_max_seconds,
+    )
+    if not delay:
+        return 0
+    return max(0, math.ceil((failures[0] + timedelta(seconds=delay) - now).total_seconds()))
+
+
 def _throttle(session: Session, platform: Platform, account_id: str | None, ip: str) -> None:
-    """Refuses a login try when too many failed in the window, for the account or the IP."""
+    """Refuses a try while this account and address wait, or while the address has failed too
+    often across accounts."""
     settings = platform.settings
     now = platform.now()
     window = timedelta(minutes=settings.login_failure_window_minutes)
-    since = now - window
-    checks: list[tuple[Any, int]] = [
-        (LoginAttempt.ip == ip, settings.login_max_failures_per_ip),
-    ]
-    if account_id is not None:
-        checks.insert(
-            0, (LoginAttempt.account_id == account_id, settings.login_max_failures_per_account)
+    retry_after = _pair_wait(session, platform, account_id, ip) if account_id else 0
+    failures = list(
+        session.scalars(
+            select(LoginAttempt.at)
+            .where(
+                LoginAttempt.ip == ip[:64],
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.at > now - window,
+            )
+            .order_by(LoginAttempt.at)
         )
-    retry_after = 0
-    for condition, maximum in checks:
-        failures = list(
-            session.scalars(
-                select(LoginAttempt.at)
-                .where(condition, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
-                .order_by(LoginAttempt.at)
+    )
+    maximum = settings.login_max_failures_per_ip
+    if len(failures) >= maximum:
+        frees_at = failures[len(failures) - maximum] + window
+        retry_after = max(retry_after, math.ceil((frees_at - now).total_seconds()), 1)
+    if retry_after:
+        _raise_throttled(retry_after)
+
+
+def _account_failures(session: Session, platform: Platform, account_id: str) -> int:
+    window = timedelta(minutes=platform.settings.login_failure_window_minutes)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.account_id == account_id,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.at > platform.now() - window,
             )
         )
-        if len(failures) >= maximum:
-            # Tries resume when enough failures have left the window.
-            frees_at = failures[len(failures) - maximum] + window
-            retry_after = max(retry_after, math.ceil((frees_at - now).total_seconds()), 1)
-    if retry_after:
-        minutes = max(1, -(-retry_after // 60))
-        raise LoginThrottled(extra={"retry_after": retry_after}, minutes=minutes)
+        or 0
+    )
+
+
+def _account_locked(session: Session, platform: Platform, account_id: str) -> bool:
+    maximum = platform.settings.login_max_failures_per_account
+    return _account_failures(session, platform, account_id) >= maximum
+
+
+def _record_failure(session: Session, platform: Platform, account: Account | None, ip: str) -> None:
+    """Records a failed try; the one that locks the account tells the owner, with a reset link."""
+    _record_attempt(session, platform, account.id if account else None, ip, False)
+    if account is None:
+        return
+    session.flush()
+    if _account_failures(session, platform, account.id) == (
+        platform.settings.login_max_failures_per_account
+    ):
+        _event(session, platform, account.id, "login_locked", ip=ip)
+        send_service_email(
+            session,
+            platform,
+            account=account,
+            kind="login-locked",
+            template="accounts/login_locked",
+            context={
+                "reset_url": _new_reset_link(session, platform, account),
+                "valid_minutes": platform.settings.password_reset_valid_minutes,
+                "minutes": platform.settings.login_failure_window_minutes,
+                "security_url": _customer_space_url(platform),
+            },
+        )
+
+
+def reauthentication_wait(platform: Platform, account_id: str, ip: str | None) -> None:
+    """For the routes that ask a logged-in owner for the password again (password change,
+    closure, turning 2FA off): their failures count like failed logins, per account and address
+    (never the account-wide lock: that one must not lock the owner out of its own session)."""
+    with platform.session() as session:
+        wait = _pair_wait(session, platform, account_id, ip or "unknown")
+    if wait:
+        _raise_throttled(wait)
+
+
+def record_reauthentication_failure(
+    platform: Platform, account_id: str, ip: str | None, user_agent: str | None
+) -> None:
+    with platform.transaction() as session:
+        _record_attempt(session, platform, account_id, ip or "unknown", False)
+        _event(
+            session, platform, account_id, "reauthentication_failed", ip=ip, user_agent=user_agent
+        )
 
 
 def _record_attempt(
@@ -121,6 +225,12 @@ def check_credentials(
     with platform.transaction() as session:
         account = _find_by_identifier(session, identifier)
         _throttle(session, platform, account.id if account else None, ip)
+        if (
+            account is not None
+            and account.totp_secret is None
+            and _account_locked(session, platform, account.id)
+        ):
+            raise AccountLocked()
         if account is None:
             verify_secret(_DUMMY_HASH, password)  # same time as a real check: no account probing
             failed = True
@@ -130,7 +240,7 @@ def check_credentials(
         elif password_hasher.check_needs_rehash(account.password_hash):
             account.password_hash = hash_secret(password)
         if failed:
-            _record_attempt(session, platform, account.id if account else None, ip, False)
+            _record_failure(session, platform, account, ip)
     if failed or account is None:
         raise InvalidCredentials()
     return account
@@ -149,7 +259,7 @@ def verify_second_factor(
             raise TotpNotOn()
         method = _consume_second_factor(session, platform, account, code)
         if method is None:
-            _record_attempt(session, platform, account.id, ip, False)
+            _record_failure(session, platform, account, ip)
             _event(
                 session, platform, account.id, "second_factor_failed", ip=ip, user_agent=user_agent
             )
@@ -258,17 +368,21 @@ def change_password(
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> None:
+    reauthentication_wait(platform, account_id, ip)
     with platform.transaction() as session:
         account = _account(session, account_id, lock=True)
-        if not verify_secret(account.password_hash, current_password):
-            raise WrongPassword(fields={"current_password": WrongPassword.message})
-        check_password_policy(
-            new_password,
-            account.language,
-            [*_password_inputs(_as_values(account)), current_password],
-        )
-        account.password_hash = hash_secret(new_password)
-        _event(session, platform, account.id, "password_changed", ip=ip, user_agent=user_agent)
+        right = verify_secret(account.password_hash, current_password)
+        if right:
+            check_password_policy(
+                new_password,
+                account.language,
+                [*_password_inputs(_as_values(account)), current_password],
+            )
+            account.password_hash = hash_secret(new_password)
+            _event(session, platform, account.id, "password_changed", ip=ip, user_agent=user_agent)
+    if not right:
+        record_reauthentication_failure(platform, account_id, ip, user_agent)
+        raise WrongPassword(fields={"current_password": WrongPassword.message})
 
 
 # --- password reset ---------------------------------------------------------------------------
@@ -293,16 +407,8 @@ def request_password_reset(platform: Platform, identifier: str, *, ip: str | Non
         )
         if (recent or 0) >= RESET_REQUESTS_PER_PERIOD:
             return  # enough links are on their way: no mailbox flooding, and the same answer
-        token = rules.new_reset_token()
         valid_minutes = platform.settings.password_reset_valid_minutes
-        session.add(
-            PasswordReset(
-                token_hash=rules.sha256_hex(token),
-                account_id=account.id,
-                created_at=now,
-                expires_at=now + timedelta(minutes=valid_minutes),
-            )
-        )
+        reset_url = _new_reset_link(session, platform, account)
         _event(session, platform, account.id, "password_reset_requested", ip=ip)
         send_service_email(
             session,
@@ -310,11 +416,23 @@ def request_password_reset(platform: Platform, identifier: str, *, ip: str | Non
             account=account,
             kind="password-reset",
             template="accounts/password_reset",
-            context={
-                "reset_url": f"{platform.settings.base_url.rstrip('/')}/password-reset/{token}",
-                "valid_minutes": valid_minutes,
-            },
+            context={"reset_url": reset_url, "valid_minutes": valid_minutes},
         )
+
+
+def _new_reset_link(session: Session, platform: Platform, account: Account) -> str:
+    """A new single-use reset link for the account (its token is kept hashed)."""
+    now = platform.now()
+    token = rules.new_reset_token()
+    session.add(
+        PasswordReset(
+            token_hash=rules.sha256_hex(token),
+            account_id=account.id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=platform.settings.password_reset_valid_minutes),
+        )
+    )
+    return f"{platform.settings.base_url.rstrip('/')}/password-reset/{token}"
 
 
 def check_reset_token(platform: Platform, token: str) -> Account:
@@ -352,6 +470,12 @@ def reset_password(
             .values(used_at=now)
         )
         session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+        # The reset link came through the owner's mailbox: the login lock and waits are lifted.
+        session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.account_id == account.id, LoginAttempt.succeeded.is_(False)
+            )
+        )
         _event(session, platform, account.id, "password_reset", ip=ip)
     return account
 
@@ -425,28 +549,45 @@ def disable_totp(
     user_agent: str | None = None,
 ) -> None:
     """Turns 2FA off: needs the password and a current code (or an unused recovery code)."""
+    reauthentication_wait(platform, account_id, ip)
+    failure: DomainError | None = None
     with platform.transaction() as session:
         account = _account(session, account_id, lock=True)
         if account.totp_secret is None:
             raise TotpNotOn()
         if not verify_secret(account.password_hash, password or ""):
-            raise WrongPassword(fields={"password": WrongPassword.message})
-        if _consume_second_factor(session, platform, account, code) is None:
-            raise InvalidTotpCode(fields={"code": InvalidTotpCode.message})
-        account.totp_secret = None
-        account.totp_pending_secret = None
-        account.totp_enabled_at = None
-        account.totp_last_step = None
-        session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
-        _event(session, platform, account.id, "totp_disabled", ip=ip, user_agent=user_agent)
-        send_service_email(
-            session,
-            platform,
-            account=account,
-            kind="totp-disabled",
-            template="accounts/totp_disabled",
-            context={"security_url": _customer_space_url(platform)},
-        )
+            failure = WrongPassword(fields={"password": WrongPassword.message})
+        elif _consume_second_factor(session, platform, account, code) is None:
+            failure = InvalidTotpCode(fields={"code": InvalidTotpCode.message})
+        else:
+            _turn_totp_off(session, platform, account, ip=ip, user_agent=user_agent)
+    if failure is not None:
+        record_reauthentication_failure(platform, account_id, ip, user_agent)
+        raise failure
+
+
+def _turn_totp_off(
+    session: Session,
+    platform: Platform,
+    account: Account,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+) -> None:
+    account.totp_secret = None
+    account.totp_pending_secret = None
+    account.totp_enabled_at = None
+    account.totp_last_step = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+    _event(session, platform, account.id, "totp_disabled", ip=ip, user_agent=user_agent)
+    send_service_email(
+        session,
+        platform,
+        account=account,
+        kind="totp-disabled",
+        template="accounts/totp_disabled",
+        context={"security_url": _customer_space_url(platform)},
+    )
 
 
 def remaining_recovery_codes(platform: Platform, account_id: str) -> int:

@@ -18,7 +18,7 @@ from voipdesk.core.i18n import N_, format_datetime, gettext
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions, rules
 from voipdesk.orders.documents import order_context, payment_method_label, render_purchase_order
-from voipdesk.payments.provider import get_provider
+from voipdesk.payments.provider import get_sandbox
 from voipdesk.web.auth import require_account, require_staff
 from voipdesk.web.rendering import render
 
@@ -277,6 +277,7 @@ def sandbox_page(
 ) -> Response:
     from voipdesk.payments.models import SandboxCharge
 
+    get_sandbox(platform)  # the page exists only while the sandbox is the configured provider
     with platform.session() as session:
         charge = session.get(SandboxCharge, reference)
         if charge is None:
@@ -295,7 +296,7 @@ def sandbox_answer(
     reference: str, approve: str = Form(...), platform: Platform = Depends(get_platform)
 ) -> Response:
     with platform.transaction() as session:
-        charge = get_provider(platform).confirm(session, reference, approve == "yes")
+        charge = get_sandbox(platform).confirm(session, reference, approve == "yes")
         if charge is None:
             raise NotFound()
         order_id = (charge.metadata_ or {}).get("order_id")

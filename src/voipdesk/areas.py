@@ -15,6 +15,7 @@ AREAS = (
     "validation",
     "orders",
     "subscriptions",
+    "telephony",
     "billing",
 )
 

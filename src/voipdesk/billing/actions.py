@@ -22,6 +22,7 @@ from voipdesk.core.platform import Platform
 from voipdesk.invoices.models import INVOICE_PAID, INVOICE_UNPAID, Invoice, cents_to_amount
 from voipdesk.subscriptions import rules as sub_rules
 from voipdesk.subscriptions.models import Service
+from voipdesk.subscriptions.services import services_changed
 
 log = structlog.get_logger(__name__)
 
@@ -108,6 +109,7 @@ def settle_collection(
     # Not paid: the services the invoice renewed are suspended (deleted after the grace period
     # unless the invoice is paid).
     renewed = select(Service.id).where(Service.billing_group_id == invoice.billing_group_id)
+    suspended: list[str] = []
     for service in session.scalars(
         select(Service)
         .where(Service.id.in_(renewed), Service.state == sub_rules.ACTIVE)
@@ -115,6 +117,8 @@ def settle_collection(
     ):
         service.state = sub_rules.SUSPENDED
         service.suspended_at = now
+        suspended.append(service.id)
+    services_changed(session, platform, suspended)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -256,6 +260,7 @@ def apply_manual_renewal(
     service.expiry_on = sub_rules.end_of_month(period_start)
     service.state = sub_rules.ACTIVE
     service.suspended_at = None
+    services_changed(session, platform, [service.id])
     renewal = session.scalar(
         select(ManualRenewal).where(
             ManualRenewal.service_id == service.id, ManualRenewal.period_start == period_start

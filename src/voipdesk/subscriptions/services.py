@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from voipdesk.subscriptions.actions import reading
+from voipdesk.subscriptions.listeners import register_services_listener, services_changed
 from voipdesk.subscriptions.models import Service
 from voipdesk.subscriptions.provisioning import (
     generate_sip_password,
@@ -27,6 +28,8 @@ __all__ = [
     "line_kind_of",
     "live_services_count",
     "monthly_price",
+    "register_services_listener",
+    "services_changed",
     "sip_username_for",
 ]
 

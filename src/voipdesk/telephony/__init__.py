@@ -1,0 +1,3 @@
+"""Telephony: what each line and number does when called or calling (SIP credentials, forwarding,
+restrictions, caller ID, star codes, voicemail, alias configurations, abbreviated numbers), and the
+compiled routing record the switch reads per call."""

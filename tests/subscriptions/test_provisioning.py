@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 
 from tests.accounts.factories import make_account
 from voipdesk.subscriptions.models import BillingGroup, PhoneLoan, Service
-from voipdesk.subscriptions.rules import digest_ha1
 from voipdesk.subscriptions.provisioning import (
     AliasNumberRequest,
     DeliveryRequest,
@@ -15,6 +14,7 @@ from voipdesk.subscriptions.provisioning import (
     SipLineRequest,
     provision_delivery,
 )
+from voipdesk.subscriptions.rules import digest_ha1
 
 
 def test_delivery_creates_group_services_credentials_and_is_idempotent(platform):

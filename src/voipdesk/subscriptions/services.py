@@ -13,6 +13,19 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from voipdesk.subscriptions.actions import reading
+from voipdesk.subscriptions.line_facts import (
+    ServiceFacts,
+    add_line_option,
+    end_line_option,
+    group_service_facts,
+    history,
+    line_by_sip_username,
+    line_of_account,
+    parents_of,
+    record_history,
+    service_facts,
+    set_sip_ha1,
+)
 from voipdesk.subscriptions.listeners import register_services_listener, services_changed
 from voipdesk.subscriptions.models import Service
 from voipdesk.subscriptions.provisioning import (
@@ -22,14 +35,25 @@ from voipdesk.subscriptions.provisioning import (
 )
 
 __all__ = [
+    "ServiceFacts",
+    "add_line_option",
     "describe",
+    "end_line_option",
     "generate_sip_password",
+    "group_service_facts",
     "has_auto_renewing_services",
+    "history",
+    "line_by_sip_username",
     "line_kind_of",
+    "line_of_account",
     "live_services_count",
     "monthly_price",
+    "parents_of",
+    "record_history",
     "register_services_listener",
+    "service_facts",
     "services_changed",
+    "set_sip_ha1",
     "sip_username_for",
 ]
 

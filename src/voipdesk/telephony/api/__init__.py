@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 router = APIRouter(tags=["telephony"])
 
-for _name in ():
+for _name in ("lines", "voicemail"):
     router.include_router(importlib.import_module(f"voipdesk.telephony.api.{_name}").router)
 
 for _optional in ("voipdesk.telephony.aliases.api", "voipdesk.telephony.abbreviated.api"):

@@ -150,7 +150,7 @@ def test_bad_forwards_are_refused_by_their_rule_and_nothing_is_stored(client):
 
 
 def test_another_customers_line_answers_404(client):
-    platform, account, group, (number, _other) = _setup(client)
+    platform, _account, group, (number, _other) = _setup(client)
     stranger = make_account(platform)
     answer = client.put(
         _url(group, number, "/forwarding/busy"),

@@ -197,7 +197,8 @@ def test_call_settings_and_restrictions(client):
     restrictions = client.patch(
         _url(group, number, "/restrictions"),
         json={"block_international": True, "number_list_mode": "block",
-              "number_list": ["0899", "+33612345678"], "allowed_ips": ["203.0.113.7", "198.51.100.0/24"]},
+              "number_list": ["0899", "+33612345678"],
+              "allowed_ips": ["203.0.113.7", "198.51.100.0/24"]},
         headers=headers,
     )  # fmt: skip
     assert restrictions.status_code == 200, restrictions.text

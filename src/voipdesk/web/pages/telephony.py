@@ -283,7 +283,9 @@ def remove_option_page(
 ) -> Response:
     return _act(
         request, platform, account, group_id, number,
-        lambda s: options.remove_option(s, platform, account.id, group_id, path_number(number), option),
+        lambda s: options.remove_option(
+            s, platform, account.id, group_id, path_number(number), option
+        ),
         "The option ends at the next renewal; you can cancel this until then in Pending changes.",
         "calls",
     )  # fmt: skip

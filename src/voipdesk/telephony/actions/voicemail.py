@@ -11,7 +11,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from voipdesk.core.pagination import PageParams, paginate
 from voipdesk.core.platform import Platform
@@ -231,6 +231,7 @@ def list_messages(
     rows = list(
         session.scalars(
             select(VoicemailMessage)
+            .options(defer(VoicemailMessage.audio))  # the list never carries the recordings
             .where(VoicemailMessage.service_id == facts.service_id)
             .order_by(VoicemailMessage.received_at.desc(), VoicemailMessage.id.desc())
         )

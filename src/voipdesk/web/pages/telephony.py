@@ -104,6 +104,8 @@ def _act(
         if isinstance(error, NotFound) and not isinstance(error, errors.OptionNotOnLine):
             raise
         context = _line_context(platform, account, group_id, number, language)
+        if tab == "voicemail":
+            _with_messages(context, platform, account, group_id, number)
         context["error"] = error.detail(language)
         context["error_fields"] = form_errors(error, language)
         context["form"] = request.query_params.get("form", "")
@@ -302,7 +304,15 @@ def voicemail_page(
 ) -> Response:
     language = request_language(request)
     context = _line_context(platform, account, group_id, number, language)
+    _with_messages(context, platform, account, group_id, number)
     return render(request, "telephony/voicemail.html", context)
+
+
+def _with_messages(
+    context: dict[str, Any], platform: Platform, account: Account, group_id: str, number: str
+) -> dict[str, Any]:
+    context["messages"] = _messages(platform, account, group_id, number)
+    return context
 
 
 def _messages(platform: Platform, account: Account, group_id: str, number: str) -> list[Any]:
@@ -313,25 +323,6 @@ def _messages(platform: Platform, account: Account, group_id: str, number: str) 
             session, account.id, group_id, path_number(number), PageParams(limit=200, cursor=None)
         )
     return items
-
-
-@router.get(f"{LINE}/voicemail/messages", response_class=HTMLResponse)
-def messages_fragment(
-    group_id: str,
-    number: str,
-    request: Request,
-    account: Account = Depends(require_account),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    return render(
-        request,
-        "telephony/_messages.html",
-        {
-            "messages": _messages(platform, account, group_id, number),
-            "base": _base(group_id, number),
-            "national_format": national_format,
-        },
-    )
 
 
 @router.post(f"{LINE}/voicemail/settings")

@@ -15,6 +15,7 @@ AREAS = (
     "validation",
     "orders",
     "subscriptions",
+    "telephony",
     # telephony, number side (its own subpackages, each with the usual rooms)
     "telephony.aliases",
     "telephony.abbreviated",

@@ -277,6 +277,28 @@ def renew(
     console.print(summary.as_table() if hasattr(summary, "as_table") else summary)
 
 
+@app.command("star-code")
+def star_code(
+    sip_user: str = typer.Argument(..., help="The line's SIP username (its number without +)."),
+    dialled: str = typer.Argument(..., help="What the phone dials, e.g. '*21*0612345678#'."),
+    database_url: str | None = DATABASE_OPTION,
+) -> None:
+    """Applies a star code as the switch does when the line's phone dials it (same use case as
+    the calls-management page)."""
+    from voipdesk.core.errors import DomainError
+    from voipdesk.telephony.actions.star_codes import apply_star_code
+
+    platform = _platform(database_url)
+    try:
+        with platform.transaction() as session:
+            outcome = apply_star_code(session, platform, sip_user, dialled)
+    except DomainError as error:
+        console.print(f"[red]Refused ({error.code}):[/] {error.detail('en')}")
+        raise typer.Exit(2) from error
+    target = f" -> {outcome.number}" if outcome.number else ""
+    console.print(f"{outcome.action} {outcome.condition or ''}{target}".replace("  ", " "))
+
+
 def main() -> None:
     try:
         app()

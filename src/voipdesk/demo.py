@@ -207,6 +207,7 @@ def seed_delivered_customer(platform: Platform) -> None:
     drain(platform)  # delivery: services, SIP credentials, the delivery e-mail
     _calls_decrease_requested(platform, account_id, order_id)
     drain(platform)
+    _voicemail_message_left(platform, order_id)
 
 
 def _signed_up(platform: Platform, data: dict[str, Any]) -> str:
@@ -295,3 +296,68 @@ def _calls_decrease_requested(platform: Platform, account_id: str, order_id: str
         subscriptions.set_simultaneous_calls(
             session, platform, account_id, group_id, line.number_e164, DECREASED_CALLS, False
         )
+
+
+def _demo_message_audio() -> bytes:
+    """A spoken message (espeak-ng and sox when installed), else a short tone: 8 kHz mono WAV."""
+    import io
+    import math
+    import shutil
+    import struct
+    import subprocess
+    import tempfile
+    import wave
+
+    if shutil.which("espeak-ng") and shutil.which("sox"):
+        from voipdesk.telephony import audio
+
+        with tempfile.TemporaryDirectory() as folder:
+            spoken = f"{folder}/message.wav"
+            subprocess.run(
+                ["espeak-ng", "-v", "fr", "-w", spoken, DEMO_VOICEMAIL_TEXT],
+                check=True,
+                capture_output=True,
+            )
+            with open(spoken, "rb") as file:
+                return audio.to_telephony_wav(file.read(), "wav")[0]
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(8000)
+        frames = (int(8000 * 0.3 * math.sin(2 * math.pi * 440 * n / 8000)) for n in range(16000))
+        writer.writeframes(b"".join(struct.pack("<h", frame) for frame in frames))
+    return buffer.getvalue()
+
+
+DEMO_VOICEMAIL_TEXT = "Bonjour, c'est Paul Martin. Pouvez-vous me rappeler au sujet du devis ? Merci."
+DEMO_CALLER = "+33612345678"
+
+
+def _voicemail_message_left(platform: Platform, order_id: str) -> None:
+    """A caller left a message on the Entreprise line's voicemail (once), so that the voicemail
+    tab has something to play."""
+    from voipdesk.telephony.actions.voicemail import store_message
+    from voipdesk.telephony.models import VoicemailMessage
+
+    with platform.transaction() as session:
+        order = session.get(PurchaseOrder, order_id)
+        if order is None or order.state != order_rules.DELIVERED or not order.billing_group_id:
+            return
+        line = next(
+            (
+                service
+                for service in subscriptions.group_services(
+                    session, order.billing_group_id, subscription_rules.LINE_KINDS
+                )
+                if service.offer_code == catalogue_rules.SIP_ENTREPRISE
+            ),
+            None,
+        )
+        if line is None:
+            return
+        if session.scalar(
+            select(VoicemailMessage.id).where(VoicemailMessage.service_id == line.id).limit(1)
+        ):
+            return
+        store_message(session, platform, line.id, DEMO_CALLER, _demo_message_audio())

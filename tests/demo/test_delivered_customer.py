@@ -163,3 +163,36 @@ def test_loading_the_demo_twice_adds_nothing(client: TestClient, platform: Platf
             )
         )
     assert left == 0
+
+
+def test_the_delivered_customer_sets_up_a_line(client: TestClient, platform: Platform) -> None:
+    """The demo's "done when": a new SIP password, a forward from the API/page and another by
+    star code (the same use case), a voicemail message to listen to."""
+    from urllib.parse import quote
+
+    from voipdesk.telephony.actions.star_codes import apply_star_code
+    from voipdesk.telephony.queries import routing_record_for
+
+    headers = {**_headers(client), "Accept-Language": "en"}
+    [group] = _items(client, "/telephony", headers)
+    lines = _items(client, f"/telephony/{group['id']}/lines", headers)
+    entreprise = next(line for line in lines if line["offer"] == "sip-entreprise")["number"]
+    decouverte = next(line for line in lines if line["offer"] == "sip-decouverte")["number"]
+    url = f"/api/v1/telephony/{group['id']}/lines/{quote(entreprise)}"
+    assert client.post(f"{url}/sip-password", headers=headers).status_code == 200
+    forward = client.put(
+        f"{url}/forwarding/no_answer",
+        json={"target": "line", "number": decouverte, "delay": 20},
+        headers=headers,
+    )
+    assert forward.status_code == 200, forward.text
+    with platform.transaction() as session:
+        apply_star_code(session, platform, decouverte.lstrip("+"), "*21*0612345678#")
+    with platform.session() as session:
+        record = routing_record_for(session, decouverte.lstrip("+")).record
+    assert record["forwards"]["unconditional"]["number"] == "+33612345678"
+    messages = _items(
+        client, f"/telephony/{group['id']}/lines/{quote(entreprise)}/voicemail/messages", headers
+    )
+    assert len(messages) == 1 and messages[0]["caller"] == "+33612345678"
+    assert client.get(messages[0]["audio_url"], headers=headers).status_code == 200

@@ -104,7 +104,7 @@ def test_line_to_alias_unlinks_the_phone_and_opens_a_return(platform):
         actions.convert_line_to_alias(session, platform, account.id, group, number)
     run_renewal(platform, date(2026, 4, 1))
     service = _service(platform, number)
-    assert (service.kind, service.outgoing_calls, service.sip_password) == (
+    assert (service.kind, service.outgoing_calls, service.sip_ha1) == (
         "alias_number",
         False,
         None,

@@ -14,6 +14,7 @@ from voipdesk.subscriptions.provisioning import (
     SipLineRequest,
     provision_delivery,
 )
+from voipdesk.subscriptions.rules import digest_ha1
 
 
 def test_delivery_creates_group_services_credentials_and_is_idempotent(platform):
@@ -34,10 +35,17 @@ def test_delivery_creates_group_services_credentials_and_is_idempotent(platform)
         first = provision_delivery(session, platform, request)
     with platform.transaction() as session:
         second = provision_delivery(session, platform, request)
-    assert second == first
+    assert second.billing_group_id == first.billing_group_id
     assert len(first.sip_credentials) == 1
     credential = first.sip_credentials[0]
     assert credential.number_e164 == "+33198765432" and len(credential.sip_password) >= 16
+    # Shown once: a repeated delivery cannot give the password back, only the HA1 is kept.
+    assert [c.sip_password for c in second.sip_credentials] == [None]
+    with platform.session() as session:
+        line = session.scalar(select(Service).where(Service.number_e164 == "+33198765432"))
+        assert line.sip_ha1 == digest_ha1(
+            "33198765432", platform.settings.sip_domain, credential.sip_password
+        )
     with platform.session() as session:
         group = session.get(BillingGroup, first.billing_group_id)
         assert group.account_id == account.id

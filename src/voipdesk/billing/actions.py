@@ -22,6 +22,7 @@ from voipdesk.core.platform import Platform
 from voipdesk.invoices.models import INVOICE_PAID, INVOICE_UNPAID, Invoice, cents_to_amount
 from voipdesk.subscriptions import rules as sub_rules
 from voipdesk.subscriptions.models import Service
+from voipdesk.subscriptions.services import services_changed
 
 log = structlog.get_logger(__name__)
 
@@ -250,6 +251,7 @@ def apply_manual_renewal(
     service.expiry_on = sub_rules.end_of_month(period_start)
     service.state = sub_rules.ACTIVE
     service.suspended_at = None
+    services_changed(session, platform, [service.id])
     renewal = session.scalar(
         select(ManualRenewal).where(
             ManualRenewal.service_id == service.id, ManualRenewal.period_start == period_start

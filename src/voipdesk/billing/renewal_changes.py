@@ -14,6 +14,7 @@ from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.db import UTCDateTime
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import rules as sub_rules
+from voipdesk.subscriptions.services import services_changed
 
 
 def _is_postgres(session: Session) -> bool:
@@ -49,6 +50,28 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
         session.execute(
             text(f"SELECT pc.id FROM pending_change pc WHERE {_DUE} FOR UPDATE"), params
         ).all()
+    # The services these changes touch (and a terminated pool's or group's members): whoever
+    # compiles what a service does (telephony's routing records) rebuilds them after the updates.
+    touched = [
+        row[0]
+        for row in session.execute(
+            text(
+                f"""SELECT pc.service_id FROM pending_change pc
+                    WHERE {_DUE} AND pc.service_id IS NOT NULL
+                    UNION SELECT s.id FROM service s JOIN pending_change pc
+                        ON pc.billing_group_id = s.billing_group_id
+                    WHERE {_DUE} AND pc.kind = :group_termination AND s.state IN {live}
+                    UNION SELECT m.id FROM service m JOIN service s ON s.pool_id = m.pool_id
+                        JOIN pending_change pc ON pc.service_id = s.id
+                    WHERE {_DUE} AND pc.kind = :termination AND m.state IN {live}"""
+            ),
+            {
+                **params,
+                "group_termination": sub_rules.CHANGE_GROUP_TERMINATION,
+                "termination": sub_rules.CHANGE_TERMINATION,
+            },
+        )
+    ]
     # Record what is applied (who, when, what) before the changes are marked applied.
     _exec(
         session,
@@ -92,7 +115,7 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
     _exec(
         session,
         f"""UPDATE service SET kind = 'alias_number', offer_code = :alias_offer, outgoing_calls = :no,
-                   simultaneous_calls = 1, sip_username = NULL, sip_password = NULL,
+                   simultaneous_calls = 1, sip_username = NULL, sip_ha1 = NULL,
                    monthly_price_e4 = COALESCE((SELECT pc.new_monthly_price_e4 FROM pending_change pc
                         WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}),
                         monthly_price_e4)
@@ -176,6 +199,16 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
         now_bind,
     )
     # "Cancel at expiry": deleted for good when the paid period ends.
+    touched += [
+        row[0]
+        for row in session.execute(
+            text(
+                f"""SELECT id FROM service WHERE cancel_at_expiry = :yes AND state IN {live}
+                    AND expiry_on < :period_start"""
+            ),
+            {**params, "yes": True},
+        )
+    ]
     cancelled = _exec(
         session,
         f"""UPDATE service SET state = 'deleted', deleted_at = :now
@@ -183,15 +216,12 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
         {**params, "yes": True},
         now_bind,
     )
+    services_changed(session, platform, touched)
     return applied, cancelled
 
 
 def _apply_alias_to_line(session: Session, period_start: date) -> None:
-    from voipdesk.subscriptions.services import (
-        generate_sip_password,
-        line_kind_of,
-        sip_username_for,
-    )
+    from voipdesk.subscriptions.services import line_kind_of, sip_username_for
 
     rows = session.execute(
         text(
@@ -205,7 +235,7 @@ def _apply_alias_to_line(session: Session, period_start: date) -> None:
         session.execute(
             text(
                 """UPDATE service SET kind = :kind, offer_code = :offer, outgoing_calls = :yes,
-                          monthly_price_e4 = :price, sip_username = :username, sip_password = :password,
+                          monthly_price_e4 = :price, sip_username = :username, sip_ha1 = NULL,
                           pool_id = NULL
                    WHERE id = :id"""
             ),
@@ -214,8 +244,8 @@ def _apply_alias_to_line(session: Session, period_start: date) -> None:
                 "offer": offer_code,
                 "yes": True,
                 "price": price,
+                # No password yet: the customer makes one on the line page (shown once).
                 "username": sip_username_for(number or ""),
-                "password": generate_sip_password(),
                 "id": service_id,
             },
         )
@@ -229,6 +259,19 @@ def suspend_and_delete(
 ) -> tuple[int, int]:
     now = platform.now()
     now_bind = bindparam("now", type_=UTCDateTime())
+    grace = platform.settings.billing_grace_days
+    touched = [
+        row[0]
+        for row in session.execute(
+            text(
+                """SELECT id FROM service
+                   WHERE (renewal_mode = 'manual' AND state IN ('active', 'to_renew')
+                          AND expiry_on < :period_start)
+                      OR (state = 'suspended' AND expiry_on < :cutoff)"""
+            ),
+            {"period_start": period_start, "cutoff": on - timedelta(days=grace)},
+        )
+    ]
     suspended = _exec(
         session,
         """UPDATE service SET state = 'suspended', suspended_at = :now
@@ -237,7 +280,6 @@ def suspend_and_delete(
         {"now": now, "period_start": period_start},
         now_bind,
     )
-    grace = platform.settings.billing_grace_days
     deleted = _exec(
         session,
         """UPDATE service SET state = 'deleted', deleted_at = :now
@@ -245,4 +287,5 @@ def suspend_and_delete(
         {"now": now, "cutoff": on - timedelta(days=grace)},
         now_bind,
     )
+    services_changed(session, platform, touched)
     return suspended, deleted

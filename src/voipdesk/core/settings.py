@@ -78,6 +78,12 @@ class Settings(BaseSettings):
 
     outbox_max_attempts: int = 10
 
+    # Telephony: the SIP domain phones register to (also the digest realm of SIP passwords: a
+    # change of domain needs new passwords), its port and transport.
+    sip_domain: str = "sip.voipdesk.example"
+    sip_port: int = 5060
+    sip_transport: str = "udp"
+
     # Billing (area billing): days a suspended, unpaid service is kept before its deletion.
     billing_grace_days: int = 15
 

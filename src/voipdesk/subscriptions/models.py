@@ -80,7 +80,9 @@ class Service(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(40))
     cancel_details: Mapped[str | None] = mapped_column(Text)
     sip_username: Mapped[str | None] = mapped_column(String(60), unique=True)
-    sip_password: Mapped[str | None] = mapped_column(String(60))  # the switch needs it (digest)
+    # Digest HA1 = md5("user:realm:password"), the realm being the SIP domain; the password itself
+    # is never stored (shown once when it is made).
+    sip_ha1: Mapped[str | None] = mapped_column(String(32))
     created_order_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

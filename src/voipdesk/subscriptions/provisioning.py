@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from voipdesk.core.db import new_id
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import rules
+from voipdesk.subscriptions.listeners import services_changed
 from voipdesk.subscriptions.models import (
     BillingGroup,
     PhoneLoan,
@@ -75,7 +76,9 @@ class DeliveryRequest:
 class SipCredential:
     number_e164: str
     sip_username: str
-    sip_password: str
+    # The clear password, only in the answer of the delivery that made it (shown once): a
+    # repeated delivery has None, since only the HA1 is kept.
+    sip_password: str | None
 
 
 @dataclass
@@ -114,8 +117,7 @@ def _result_of(session: Session, order_id: str, group_id: str) -> DeliveryResult
     return DeliveryResult(
         billing_group_id=group_id,
         sip_credentials=[
-            SipCredential(line.number_e164 or "", line.sip_username or "", line.sip_password or "")
-            for line in lines
+            SipCredential(line.number_e164 or "", line.sip_username or "", None) for line in lines
         ],
     )
 
@@ -169,6 +171,8 @@ def provision_delivery(
             ServiceEvent(billing_group_id=group.id, at=now, actor=actor, what="group created")
         )
 
+    created: list[str] = []
+
     def add_service(**values: object) -> Service:
         service = Service(
             id=new_id(),
@@ -183,6 +187,7 @@ def provision_delivery(
             **values,
         )
         session.add(service)
+        created.append(service.id)
         session.add(
             ServiceEvent(
                 billing_group_id=group.id,
@@ -196,8 +201,10 @@ def provision_delivery(
 
     credentials: list[SipCredential] = []
     lines_by_number: dict[str, Service] = {}
+    realm = platform.settings.sip_domain
     for line in request.sip_lines:
         password = generate_sip_password()
+        username = sip_username_for(line.number_e164)
         service = add_service(
             kind=line_kind_of(line.offer_code),
             number_e164=line.number_e164,
@@ -205,8 +212,8 @@ def provision_delivery(
             simultaneous_calls=max(1, int(line.simultaneous_calls)),
             outgoing_calls=True,
             monthly_price_e4=price_to_units(line.monthly_price_excl_tax),
-            sip_username=sip_username_for(line.number_e164),
-            sip_password=password,
+            sip_username=username,
+            sip_ha1=rules.digest_ha1(username, realm, password),
         )
         lines_by_number[line.number_e164] = service
         credentials.append(SipCredential(line.number_e164, service.sip_username or "", password))
@@ -265,4 +272,5 @@ def provision_delivery(
         SubscriptionDelivery(order_id=request.order_id, billing_group_id=group.id, created_at=now)
     )
     session.flush()
+    services_changed(session, platform, created)
     return DeliveryResult(billing_group_id=group.id, sip_credentials=credentials)

@@ -7,12 +7,21 @@ Plain Python, no I/O. Offer rules (which offer a line may move to, simultaneous 
 from __future__ import annotations
 
 import calendar
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from voipdesk.core.i18n import N_
+
+
+# --- SIP credentials -----------------------------------------------------------------------------
+def digest_ha1(username: str, realm: str, password: str) -> str:
+    """What SIP digest authentication needs instead of the password (RFC 2617/8760 MD5 HA1):
+    md5("username:realm:password"). Only this is stored."""
+    return hashlib.md5(f"{username}:{realm}:{password}".encode()).hexdigest()
+
 
 # --- Kinds of service ----------------------------------------------------------------------------
 KIND_SIP_LINE = "sip_line"

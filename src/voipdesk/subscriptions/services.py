@@ -18,6 +18,20 @@ from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import rules
 from voipdesk.subscriptions.actions import reading
 from voipdesk.subscriptions.actions.changes import record
+from voipdesk.subscriptions.line_facts import (
+    ServiceFacts,
+    add_line_option,
+    end_line_option,
+    group_service_facts,
+    history,
+    line_by_sip_username,
+    line_of_account,
+    parents_of,
+    record_history,
+    service_facts,
+    set_sip_ha1,
+)
+from voipdesk.subscriptions.listeners import register_services_listener, services_changed
 from voipdesk.subscriptions.models import Service, ServiceEvent
 from voipdesk.subscriptions.provisioning import (
     generate_sip_password,
@@ -30,14 +44,26 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SUSPENDED_UNPAID",
+    "ServiceFacts",
+    "add_line_option",
     "describe",
+    "end_line_option",
     "generate_sip_password",
+    "group_service_facts",
     "has_auto_renewing_services",
+    "history",
+    "line_by_sip_username",
     "line_kind_of",
+    "line_of_account",
     "live_services_count",
     "monthly_price",
+    "parents_of",
     "reactivate_after_payment",
     "record_history",
+    "register_services_listener",
+    "service_facts",
+    "services_changed",
+    "set_sip_ha1",
     "sip_username_for",
     "suspend_for_unpaid_invoice",
     "suspension_reason",
@@ -61,19 +87,6 @@ def has_auto_renewing_services(session: Session, account_id: str) -> bool:
 
 def live_services_count(session: Session, account_id: str) -> int:
     return reading.live_services_count(session, account_id)
-
-
-def record_history(
-    session: Session,
-    platform: Platform,
-    group_id: str,
-    service_id: str | None,
-    actor: str,
-    what: str,
-) -> None:
-    """Adds one entry (who, when, what) to the history log of a billing group or service, in the
-    caller's transaction: areas above (telephony) log their setting changes here."""
-    record(session, platform, group_id, service_id, actor, what)
 
 
 SUSPENDED_UNPAID = "suspended: invoice %s unpaid"  # the service event; its prefix is the reason
@@ -107,6 +120,7 @@ def suspend_for_unpaid_invoice(
             SUSPENDED_UNPAID % invoice_number,
         )
         suspended.append(service.id)
+    services_changed(session, platform, suspended)  # the switch refuses their calls at once
     return suspended
 
 
@@ -134,6 +148,7 @@ def reactivate_after_payment(
             _REACTIVATED % invoice_number,
         )
         reactivated.append(service.id)
+    services_changed(session, platform, reactivated)  # calls work again on the next attempt
     return reactivated
 
 

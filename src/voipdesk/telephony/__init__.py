@@ -1,1 +1,3 @@
-"""Telephony settings: what each line and number does, set from the pages, the API, the phone."""
+"""Telephony: what each line and number does when called or calling (SIP credentials, forwarding,
+restrictions, caller ID, star codes, voicemail, alias configurations, abbreviated numbers), and the
+compiled routing record the switch reads per call."""

@@ -19,6 +19,7 @@ from voipdesk.subscriptions.actions.reading import (
     OFFER_LABELS,
     get_numbered_service,
 )
+from voipdesk.subscriptions.listeners import services_changed
 from voipdesk.subscriptions.models import (
     PendingChange,
     Service,
@@ -143,6 +144,7 @@ def apply_calls_increase(session: Session, platform: Platform, service_id: str, 
     record(
         session, platform, line.billing_group_id, line.id, "order", f"simultaneous calls -> {total}"
     )
+    services_changed(session, platform, [line.id])
 
 
 # --------------------------------------------------------------------------------------------------

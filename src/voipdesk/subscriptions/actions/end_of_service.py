@@ -22,6 +22,7 @@ from voipdesk.subscriptions.actions.reading import (
     get_account_service,
 )
 from voipdesk.subscriptions.actions.terminations import _check_reason, pool_members
+from voipdesk.subscriptions.listeners import services_changed
 from voipdesk.subscriptions.models import (
     DeletionRequest,
     PendingChange,
@@ -186,8 +187,9 @@ def delete_service_now(session: Session, platform: Platform, service: Service, a
     for target in targets:
         target.state = rules.DELETED
         target.deleted_at = now
-        target.sip_password = None
+        target.sip_ha1 = None
         record(session, platform, target.billing_group_id, target.id, actor, "deleted now")
+    services_changed(session, platform, [target.id for target in targets])
     for change in session.scalars(
         select(PendingChange).where(
             PendingChange.service_id.in_([t.id for t in targets]),

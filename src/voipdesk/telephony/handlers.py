@@ -1,0 +1,27 @@
+"""Outbox handlers, event consumers and registry hooks of the telephony area (all idempotent)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from voipdesk.core.outbox import handler
+from voipdesk.subscriptions.services import register_services_listener
+from voipdesk.telephony.actions import options, routing
+
+if TYPE_CHECKING:
+    from voipdesk.core.platform import Platform
+
+
+@register_services_listener
+def rebuild_routing_records(session: Session, platform: Platform, service_ids: list[str]) -> None:
+    """Subscriptions or billing changed services (delivery, suspension, termination, conversion,
+    offer or limit change): their routing records are rebuilt in the same transaction."""
+    routing.rebuild(session, platform, service_ids)
+
+
+@handler(options.OPTION_PAID)
+def option_paid(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
+    """The purchase order of an option is paid: the line has it (a repeat adds nothing)."""
+    options.apply_paid_option(session, platform, payload)

@@ -1,7 +1,7 @@
 """invoice payments (card, one-off direct debit, bank transfer, retries)
 
-Revision ID: billing_0002_invoice_payments
-Revises: billing_0001
+Revision ID: billing_0003
+Revises: billing_0002 (one SEPA file per period)
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import voipdesk.core.db
 
-revision = "billing_0002_invoice_payments"
-down_revision = "billing_0001"
+revision = "billing_0003"
+down_revision = "billing_0002"
 branch_labels = None
 depends_on = None
 

@@ -252,6 +252,10 @@ def _paid_order(platform: Platform, account_id: str) -> str:
     return order_id
 
 
+# The delivered customer's bank account, for the SEPA mandate of its procedure (a valid example).
+DELIVERED_CUSTOMER_BANK = ("FR76 3000 6000 0112 3456 7890 189", "AGRIFRPP")
+
+
 def _validated(platform: Platform, account_id: str) -> None:
     """Staff record the procedure's documents as valid and approve it (the back office's steps)."""
     with platform.transaction() as session:
@@ -261,6 +265,24 @@ def _validated(platform: Platform, account_id: str) -> None:
         staff = session.scalar(select(Account).where(Account.email == STAFF["email"]))
         if procedure is None or staff is None or procedure.status == validation_rules.TODO:
             return  # no procedure, or its e-mail is not sent yet: nothing to review
+        if not validation_rules.mandate_complete(procedure.holder_name, procedure.iban):
+            # The customer gives the bank account of the SEPA mandate (the order was paid by
+            # card): staff cannot approve a procedure whose mandate has no debtor or IBAN.
+            customer = session.get(Account, account_id)
+            assert customer is not None
+            iban, bic = DELIVERED_CUSTOMER_BANK
+            procedure, _ = validation.request_procedure(
+                session,
+                platform,
+                customer,
+                validation.ProcedureForm(
+                    holder_name=customer.display_name,
+                    holder_address=f"{customer.address_line1}, {customer.postal_code} "
+                    f"{customer.city}",
+                    iban=iban,
+                    bic=bic,
+                ),
+            )
         for document in validation.missing_documents(procedure):
             validation.record_document(
                 session, platform, staff, procedure.id, document.code, validation_rules.VALID
@@ -330,7 +352,9 @@ def _demo_message_audio() -> bytes:
     return buffer.getvalue()
 
 
-DEMO_VOICEMAIL_TEXT = "Bonjour, c'est Paul Martin. Pouvez-vous me rappeler au sujet du devis ? Merci."
+DEMO_VOICEMAIL_TEXT = (
+    "Bonjour, c'est Paul Martin. Pouvez-vous me rappeler au sujet du devis ? Merci."
+)
 DEMO_CALLER = "+33612345678"
 
 

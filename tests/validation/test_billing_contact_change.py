@@ -27,6 +27,12 @@ BELGIAN_BANK = {
     "iban": "BE68 5390 0754 7034",
     "bic": "BBRUBEBB",
 }
+SWISS_BANK = {
+    "holder_name": "Association Le Chalet",
+    "holder_address": "Rue du Lac 2, 1200 Genève",
+    "iban": "CH93 0076 2011 6238 5295 7",
+    "bic": "UBSWCHZH80A",
+}
 
 
 def _patch(api: ApiClient, account: Account, path: str, body: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -196,6 +202,7 @@ def test_refusals_change_nothing_and_a_waiting_change_can_be_cancelled(
 
     # The new contact's procedure goes on by itself; its approval no longer moves this group.
     procedure_id = api.get("/telephony/procedure", new_contact).json()["procedure"]["id"]
+    assert api.post("/telephony/procedure", new_contact, json=SWISS_BANK).status_code == 200
     for code in ("identity_document", "proof_of_address"):
         api.post(
             f"/backoffice/procedures/{procedure_id}/documents",

@@ -61,12 +61,19 @@ def test_belgian_company_first_order_validation_approval_delivery(
     page.get_by_role("link", name="Votre procédure VoIP").click()
     page.wait_for_url(f"{live_server.url}/voip-procedure")
     assert "validation-be@" in page.locator("main").inner_text()  # where to send it
+    # Paid by card: the company gives the bank account of its SEPA mandate on the same page.
+    page.get_by_label("Nom du titulaire du compte").fill("Dupont Import SPRL")
+    page.get_by_label("Adresse du titulaire du compte").fill("Rue Neuve 1, 1000 Bruxelles")
+    page.get_by_label("IBAN").fill("BE68 5390 0754 7034")
+    page.locator("input[name=bic]").fill("BBRUBEBB")
+    page.get_by_role("button", name="Compléter ma procédure").click()
+    page.locator("#procedure-start").wait_for(state="detached")  # the mandate is complete
 
     # The procedure e-mail, with its PDF: the Belgian company's documents, sent by e-mail.
     with platform.session() as session:
         lucie = session.scalar(select(Account).where(Account.email == BELGIAN_COMPANY))
         assert lucie is not None
-    [mail] = emails(platform, lucie, "validation-procedure")
+    mail = emails(platform, lucie, "validation-procedure")[-1]  # sent again with the bank account
     assert mail.subject == (
         f"[{platform.settings.operator_name} - IMPORTANT] "
         "Nous attendons votre procédure VoIP pour finaliser votre commande."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.orders.helpers import create, load, pay
-from tests.validation.helpers import approve, emails, pdf_text, record_all_valid
+from tests.validation.helpers import approve, emails, pdf_text, record_all_valid, request
 from voipdesk.accounts.models import Account
 from voipdesk.core.events import drain_events
 from voipdesk.core.outbox import drain
@@ -51,6 +51,9 @@ def test_first_order_waits_for_validation_then_the_next_goes_straight_to_deliver
     with seeded.session() as session:
         procedure = actions.get_procedure(session, None, procedure.id)
         assert procedure.status == rules.WAITING_FOR_CUSTOMER
+    # Paid by card: the customer gives the bank account of the SEPA mandate (the PDF is sent
+    # again with it); staff cannot approve a mandate without its debtor and IBAN.
+    request(seeded, customer)
     record_all_valid(seeded, staff, procedure)
     assert load(seeded, first.id).state == order_rules.VALIDATION
     approve(seeded, staff, procedure.id)
@@ -64,7 +67,7 @@ def test_first_order_waits_for_validation_then_the_next_goes_straight_to_deliver
     assert load(seeded, second.id).state == order_rules.DELIVERING
     drain(seeded)
     assert load(seeded, second.id).state == order_rules.DELIVERED
-    assert len(emails(seeded, customer, "validation-procedure")) == 1
+    assert len(emails(seeded, customer, "validation-procedure")) == 2  # opened, then completed
 
 
 def test_two_orders_paid_before_approval_share_one_procedure(
@@ -80,6 +83,7 @@ def test_two_orders_paid_before_approval_share_one_procedure(
         assert procedure is not None
         assert procedure.context["order_ids"] == [first.id, second.id]
     assert len(emails(seeded, customer, "validation-procedure")) == 1
+    request(seeded, customer)  # the bank account of the mandate
     record_all_valid(seeded, staff, procedure)
     approve(seeded, staff, procedure.id)
     drain(seeded)
@@ -106,8 +110,6 @@ def test_hardware_alone_and_validated_accounts_skip_the_procedure(
 def test_a_new_procedure_after_a_cancelled_one_still_releases_the_order(
     seeded: Platform, customer: Account, staff: Account
 ) -> None:
-    from tests.validation.helpers import request
-
     order = create(seeded, customer, ONE_LINE)
     pay(seeded, customer, order.id)
     drain(seeded)

@@ -90,6 +90,12 @@ def _customer_page(
             "validation": validation,
             "procedure": procedure_out(platform, procedure, language) if procedure else None,
             "open": procedure is not None and procedure.status in rules.OPEN_STATES,
+            # Opened at an order paid by card: the mandate still needs its bank account, which
+            # the customer gives here (staff cannot approve a mandate without it).
+            "needs_bank_details": procedure is not None
+            and procedure.status in rules.OPEN_STATES
+            and procedure.status != rules.DOING
+            and not rules.mandate_complete(procedure.holder_name, procedure.iban),
             "required": actions.is_required(session, account.id),
             "orders_waiting": actions.orders_waiting(session, account.id),
             "expected": expected_out(platform, account, language),

@@ -330,7 +330,9 @@ def _demo_message_audio() -> bytes:
     return buffer.getvalue()
 
 
-DEMO_VOICEMAIL_TEXT = "Bonjour, c'est Paul Martin. Pouvez-vous me rappeler au sujet du devis ? Merci."
+DEMO_VOICEMAIL_TEXT = (
+    "Bonjour, c'est Paul Martin. Pouvez-vous me rappeler au sujet du devis ? Merci."
+)
 DEMO_CALLER = "+33612345678"
 
 

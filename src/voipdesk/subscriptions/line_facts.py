@@ -302,5 +302,11 @@ def end_line_option(
     )
 
 
+def lock_group(session: Session, group_id: str) -> None:
+    """Holds the billing group's row until the transaction ends: two changes that read the whole
+    group (forwards checked for loops) then never interleave."""
+    session.get(BillingGroup, group_id, with_for_update=True)
+
+
 def line_service_id(session: Session, account_id: str, group_id: str, number: str) -> str:
     return get_numbered_service(session, account_id, group_id, number, rules.LINE_KINDS).id

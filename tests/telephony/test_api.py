@@ -277,3 +277,37 @@ def test_suspension_and_termination_reach_the_record(client):
     run_renewal(platform, date(2026, 4, 1))
     record = _record(platform, number)
     assert record.record["state"] == "terminated" and record.record["accepts_calls"] is False
+
+
+def test_an_alias_converted_to_a_line_gets_its_password_from_the_line_page(client):
+    platform, account, group, _numbers = _setup(client, lines=1, aliases=1)
+    headers = _auth(client, account)
+    with platform.session() as session:
+        alias = session.scalar(
+            select(Service.number_e164).where(
+                Service.billing_group_id == group, Service.kind == "alias_number"
+            )
+        )
+    assert _record(platform, alias).record["alias_configuration"] is None
+    converted = client.post(
+        f"/api/v1/telephony/{group}/numbers/{quote(alias)}/conversion",
+        json={"offer": "sip-entreprise", "accept_contracts": True},
+        headers=headers,
+    )
+    assert converted.status_code in (200, 201), converted.text
+    from datetime import date
+
+    from voipdesk.billing.renewal import run_renewal
+
+    run_renewal(platform, date(2026, 4, 1))
+    record = _record(platform, alias)
+    assert record.kind == "sip_line" and record.record["sip"]["ha1"] is None
+    assert (
+        client.get(_url(group, alias, "/sip-account"), headers=headers).json()["password_set"]
+        is False
+    )
+    password = client.post(_url(group, alias, "/sip-password"), headers=headers).json()["password"]
+    record = _record(platform, alias.lstrip("+"))
+    assert record.record["sip"]["ha1"] == digest_ha1(
+        alias.lstrip("+"), platform.settings.sip_domain, password
+    )

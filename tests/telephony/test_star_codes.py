@@ -53,6 +53,7 @@ def test_forward_by_star_code_shows_on_the_page_and_in_the_api(client):
     page = client.get(f"/telephony/{group}/lines/{quote(number)}/calls")
     assert page.status_code == 200
     assert "06 12 34 56 78" in page.text
+    assert "The phone (star code)" in page.text  # the history says who changed it
     with platform.session() as session:
         record = routing_record_for(session, number.lstrip("+"))
     assert record.record["forwards"]["unconditional"]["number"] == "+33612345678"
@@ -129,3 +130,22 @@ def test_refusals_from_the_phone_are_the_page_rules(client):
             _dial(platform, number, dialled)
         assert caught.value.code == code, dialled
     assert all(v is None for v in _forwarding(client, group, number, headers).values())
+
+
+def test_the_command_line_applies_a_star_code_like_the_switch(platform):
+    from typer.testing import CliRunner
+
+    from voipdesk.cli import app
+
+    account = make_account(platform)
+    number = deliver(platform, account.id, lines=[("sip-entreprise", 2)]).sip_credentials[0]
+    user = number.number_e164.lstrip("+")
+    url = platform.settings.database_url
+    done = CliRunner().invoke(app, ["star-code", user, "*62*0612345678#", "--database-url", url])
+    assert done.exit_code == 0, done.output
+    assert "forward_on unreachable -> +33612345678" in done.output
+    with platform.session() as session:
+        record = routing_record_for(session, user).record
+    assert record["forwards"]["unreachable"]["number"] == "+33612345678"
+    refused = CliRunner().invoke(app, ["star-code", user, f"*21*{user}#", "--database-url", url])
+    assert refused.exit_code == 2 and "forward-to-itself" in refused.output

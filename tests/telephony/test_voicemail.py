@@ -189,7 +189,7 @@ def test_messages_listed_listened_marked_and_deleted(client, tmp_path, clock):
 
 
 def test_voicemail_page_refuses_a_trivial_pin_and_keeps_nothing(client):
-    platform, account, group, number, headers, url = _setup(client)
+    _platform, account, group, number, headers, url = _setup(client)
     login(client, account.email, PASSWORD)
     page_url = f"/telephony/{group}/lines/{quote(number)}/voicemail"
     page = client.get(page_url)

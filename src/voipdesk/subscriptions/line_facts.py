@@ -107,8 +107,26 @@ def line_of_account(
     """A live line of the account's group (404 `service-not-found` otherwise, as for a line of
     someone else). With `lock`, the line's row is locked until the transaction ends, so that two
     changes of its settings never interleave."""
-    service = get_numbered_service(session, account_id, group_id, number, rules.LINE_KINDS)
-    return _facts(session, [service])[0]
+    if lock:
+        service = get_numbered_service(session, account_id, group_id, number, rules.LINE_KINDS)
+        return _facts(session, [service])[0]
+    found = session.scalar(
+        select(Service)
+        .join(BillingGroup, BillingGroup.id == Service.billing_group_id)
+        .where(
+            BillingGroup.id == group_id,
+            BillingGroup.account_id == account_id,
+            Service.number_e164 == number,
+            Service.kind.in_(rules.LINE_KINDS),
+            Service.state.in_(rules.LIVE_STATES),
+        )
+    )
+    if found is None:
+        group = session.get(BillingGroup, group_id)
+        if group is None or group.account_id != account_id:
+            raise errors.BillingGroupNotFound()
+        raise errors.ServiceNotFound()
+    return _facts(session, [found])[0]
 
 
 def line_by_sip_username(session: Session, username: str) -> ServiceFacts | None:
@@ -282,6 +300,12 @@ def end_line_option(
         actor,
         reason="option_removed",
     )
+
+
+def lock_group(session: Session, group_id: str) -> None:
+    """Holds the billing group's row until the transaction ends: two changes that read the whole
+    group (forwards checked for loops) then never interleave."""
+    session.get(BillingGroup, group_id, with_for_update=True)
 
 
 def line_service_id(session: Session, account_id: str, group_id: str, number: str) -> str:

@@ -21,11 +21,6 @@ class MessageNotFound(NotFound):
     message = "No such voicemail message."
 
 
-class LineNotLive(Conflict):
-    code = "line-not-live"
-    message = "This line is suspended or ended: its settings cannot change."
-
-
 class NoSipCredentials(Conflict):
     code = "line-has-no-sip-credentials"
     message = "This service is not a SIP line: it has no SIP password."

@@ -45,7 +45,7 @@ class VoicemailSettings(Base):
     # The uploaded greeting, converted to the telephony format (WAV, 8 kHz, mono, 16 bit).
     greeting_audio: Mapped[bytes | None] = mapped_column(LargeBinary)
     pin_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; never the PIN itself
-    email_notification: Mapped[str] = mapped_column(String(12), default="with_audio")  # rules
+    email_notification: Mapped[str] = mapped_column(String(20), default="with_audio")  # rules
     delete_after_email: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

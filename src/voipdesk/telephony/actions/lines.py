@@ -167,6 +167,8 @@ def set_forward_for(
 ) -> LineView:
     """Turns one forward on (or changes it). Refused, nothing stored: a forward to the line
     itself, into a loop through the group, to an invalid number, a delay out of 5-60 s."""
+    # Two lines forwarding to each other at the same moment: the second waits, then sees the loop.
+    subscriptions.lock_group(session, facts.billing_group_id)
     group_lines, forwards = _group_forwards(session, facts.billing_group_id)
     try:
         forward = rules.check_forward(

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session, defer
 
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import services as subscriptions
@@ -77,7 +77,9 @@ def _rebuild_chunk(session: Session, platform: Platform, ids: list[str]) -> int:
     voicemails = {
         row.service_id: row
         for row in session.scalars(
-            select(VoicemailSettings).where(VoicemailSettings.service_id.in_(found))
+            select(VoicemailSettings)
+            .options(defer(VoicemailSettings.greeting_audio))
+            .where(VoicemailSettings.service_id.in_(found))
         )
     }
     aliases: dict[str, Mapping[str, Any]] = {}
@@ -85,17 +87,19 @@ def _rebuild_chunk(session: Session, platform: Platform, ids: list[str]) -> int:
     for source in _alias_sources:
         if numbers:
             aliases.update(source(session, numbers))
+    table: Table = RoutingRecord.__table__  # type: ignore[assignment]
     existing = {
         row.number: row
-        for row in session.scalars(
-            select(RoutingRecord)
-            .where(RoutingRecord.number.in_([f.number for f in facts]))
+        for row in session.execute(
+            select(table.c.number, table.c.service_id, table.c.version, table.c.record)
+            .where(table.c.number.in_([f.number for f in facts]))
             .with_for_update()
         )
     }
     realm = platform.settings.sip_domain
     now = platform.now()
-    changed = 0
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for fact in facts:
         number = fact.number or ""
         record = rules.compile_record(
@@ -116,32 +120,29 @@ def _rebuild_chunk(session: Session, platform: Platform, ids: list[str]) -> int:
             ),
             realm,
         )
-        username = fact.sip_username if fact.is_line and fact.live else None
+        values = {
+            "sip_username": fact.sip_username if fact.is_line and fact.live else None,
+            "service_id": fact.service_id,
+            "kind": fact.kind,
+            "record": record,
+            "updated_at": now,
+        }
         row = existing.get(number)
         if row is None:
-            session.add(
-                RoutingRecord(
-                    number=number,
-                    sip_username=username,
-                    service_id=fact.service_id,
-                    kind=fact.kind,
-                    version=1,
-                    record=record,
-                    updated_at=now,
-                )
-            )
-            changed += 1
+            inserts.append({"number": number, "version": 1, **values})
             continue
         if row.service_id != fact.service_id and not fact.live:
             continue  # an ended service never overwrites the record of the number's new holder
         if row.record == record and row.service_id == fact.service_id:
             continue
-        row.service_id = fact.service_id
-        row.kind = fact.kind
-        row.sip_username = username
-        row.record = record
-        row.version += 1
-        row.updated_at = now
-        changed += 1
-    session.flush()
-    return changed
+        updates.append({"b_number": number, "version": row.version + 1, **values})
+    if updates:
+        session.execute(
+            update(table)
+            .where(table.c.number == bindparam("b_number"))
+            .values({name: bindparam(name) for name in updates[0] if name != "b_number"}),
+            updates,
+        )
+    if inserts:
+        session.execute(insert(table), inserts)
+    return len(inserts) + len(updates)

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
 from voipdesk.accounts.models import Account
 from voipdesk.catalogue.queries import national_format
@@ -40,6 +41,18 @@ def _labels(table: dict[str, str], language: str) -> list[tuple[str, str]]:
     return [(code, gettext(language, label)) for code, label in table.items()]
 
 
+def _actor_label(handles: dict[str, str], actor: str, language: str) -> str:
+    """Who made a change, as the customer reads it: an account's handle, the phone, an order."""
+    kind, _, name = actor.partition(":")
+    if kind == "account":
+        return handles.get(name, name)
+    if kind == "phone":
+        return gettext(language, "The phone (star code)")
+    if kind == "order":
+        return gettext(language, "Purchase order")
+    return gettext(language, "The platform") if actor in ("renewal", "order") else actor
+
+
 def _line_context(
     platform: Platform, account: Account, group_id: str, number: str, language: str
 ) -> dict[str, Any]:
@@ -50,6 +63,12 @@ def _line_context(
         line_options = options.list_options(session, platform, account.id, group_id, e164, language)
         history = subscriptions.history(session, view.service_id, limit=20)
         mailbox = voicemail.get_voicemail(session, account.id, group_id, e164)
+        ids = {
+            actor.split(":", 1)[1] for _i, _a, actor, _w in history if actor.startswith("account:")
+        }
+        session_handles = dict(
+            session.execute(select(Account.id, Account.handle).where(Account.id.in_(ids))).all()
+        )
     return {
         "line": view,
         "number": e164,
@@ -67,7 +86,10 @@ def _line_context(
             }
             for o in line_options
         ],
-        "history": [{"at": at, "actor": actor, "what": what} for _id, at, actor, what in history],
+        "history": [
+            {"at": at, "actor": _actor_label(session_handles, actor, language), "what": what}
+            for _id, at, actor, what in history
+        ],
         "mailbox": mailbox,
         "conditions": _labels(rules.CONDITION_LABELS, language),
         "targets": _labels(rules.TARGET_LABELS, language),

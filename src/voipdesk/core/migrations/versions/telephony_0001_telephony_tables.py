@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("greeting_name", sa.String(length=80), nullable=True),
         sa.Column("greeting_audio", sa.LargeBinary(), nullable=True),
         sa.Column("pin_hash", sa.String(length=200), nullable=True),
-        sa.Column("email_notification", sa.String(length=12), nullable=False),
+        sa.Column("email_notification", sa.String(length=20), nullable=False),
         sa.Column("delete_after_email", sa.Boolean(), nullable=False),
         sa.Column("updated_at", voipdesk.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("service_id", name=op.f("pk_telephony_voicemail")),

@@ -110,7 +110,7 @@ def test_ivr_tree_is_shown_as_a_caller_follows_it(client):
     assert (
         tree.index("Accueil") < tree.index("Comptabilité") < tree.index("Nos bureaux sont fermés")
     )
-    assert "revenir à ce menu" in tree or "back to that menu" in tree
+    assert "retour à ce menu" in tree
     stuck = client.post(
         f"{base}/save",
         data={**form, "menu-0-key-1-action": "", "menu-1-key-1-action": "submenu:main"},

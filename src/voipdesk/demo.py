@@ -207,6 +207,7 @@ def seed_delivered_customer(platform: Platform) -> None:
     drain(platform)  # delivery: services, SIP credentials, the delivery e-mail
     _calls_decrease_requested(platform, account_id, order_id)
     drain(platform)
+    _numbers_configured(platform, account_id, order_id)
 
 
 def _signed_up(platform: Platform, data: dict[str, Any]) -> str:
@@ -295,3 +296,15 @@ def _calls_decrease_requested(platform: Platform, account_id: str, order_id: str
         subscriptions.set_simultaneous_calls(
             session, platform, account_id, group_id, line.number_e164, DECREASED_CALLS, False
         )
+
+
+def _numbers_configured(platform: Platform, account_id: str, order_id: str) -> None:
+    """Two alias numbers configured (a queue of both lines, an IVR with a spoken greeting) and
+    abbreviated numbers, through the telephony actions (once)."""
+    from voipdesk.telephony.aliases.demo import seed_group
+
+    with platform.session() as session:
+        order = session.get(PurchaseOrder, order_id)
+        group_id = order.billing_group_id if order is not None else None
+    if group_id:
+        seed_group(platform, account_id, group_id)

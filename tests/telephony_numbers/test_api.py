@@ -470,3 +470,42 @@ def test_line_abbreviated_numbers_and_the_decouverte_rule(client):
     assert refused.json()["type"].endswith("abbreviated-numbers-not-on-offer")
     assert client.get(url, headers=who.headers).json()["items"][0]["code"] == "2001"
     assert client.delete(f"{url}/2001", headers=who.headers).status_code == 204
+
+
+def test_an_uploaded_mp3_is_converted_to_the_telephony_format(client, tmp_path):
+    import subprocess
+
+    from tests.conftest import require
+    from voipdesk.telephony.aliases import audio
+
+    require(
+        "mp3" in audio.sox_formats(),
+        "sox with MP3 support",
+        "apt-get install libsox-fmt-mp3",
+    )
+    source = tmp_path / "tone.wav"
+    source.write_bytes(tone_wav(1.0))
+    mp3 = tmp_path / "tone.mp3"
+    subprocess.run(["sox", str(source), str(mp3)], check=True)
+    who = customer(client)
+    answer = client.post(
+        who.url(who.aliases[0], "audio"),
+        files={"file": ("tone.mp3", mp3.read_bytes(), "audio/mpeg")},
+        headers=who.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    assert 900 <= answer.json()["duration_ms"] <= 1200
+
+
+def test_mp3_without_sox_support_is_refused_by_its_rule(client, monkeypatch):
+    from voipdesk.telephony.aliases import audio
+
+    monkeypatch.setattr(audio, "sox_formats", lambda: frozenset({"wav"}))
+    who = customer(client)
+    answer = client.post(
+        who.url(who.aliases[0], "audio"),
+        files={"file": ("song.mp3", b"ID3\x04\x00" + b"\0" * 100, "audio/mpeg")},
+        headers={**who.headers, "Accept-Language": "fr"},
+    )
+    assert answer.status_code == 422
+    assert "le MP3 ne peut pas être converti sur ce serveur" in answer.json()["detail"]

@@ -127,6 +127,13 @@ def _menu(form: FormData, index: int) -> dict[str, Any]:
     }
 
 
+def _count(form: FormData, name: str, default: int, maximum: int) -> int:
+    """How many menus or queues the form holds (a tampered count is brought back in range)."""
+    raw = str(form.get(name) or "")
+    count = int(raw) if raw.isdigit() else default
+    return max(default, min(count, maximum))
+
+
 def configuration_from_form(form: FormData, kind: str, country: str) -> dict[str, Any]:
     if kind == rules.REDIRECT:
         target = str(form.get("destination") or "")
@@ -140,8 +147,8 @@ def configuration_from_form(form: FormData, kind: str, country: str) -> dict[str
     if kind == rules.QUEUE:
         return {"type": kind, "queue": _queue(form, 0, country)}
     if kind in rules.MENU_TYPES:
-        menus = int(str(form.get("menus") or "1"))
-        queue_count = int(str(form.get("queues") or "0"))
+        menus = _count(form, "menus", 1, rules.MAX_MENUS + 1)
+        queue_count = _count(form, "queues", 0, rules.MAX_QUEUES + 1)
         configuration: dict[str, Any] = {
             "type": kind,
             "greeting": _prompt(form, "greeting"),

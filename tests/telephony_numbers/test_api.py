@@ -509,3 +509,24 @@ def test_mp3_without_sox_support_is_refused_by_its_rule(client, monkeypatch):
     )
     assert answer.status_code == 422
     assert "le MP3 ne peut pas être converti sur ce serveur" in answer.json()["detail"]
+
+
+def test_a_number_that_is_no_longer_an_alias_loses_its_configuration(client):
+    from voipdesk.subscriptions.models import Service
+    from voipdesk.telephony.aliases import actions
+
+    who = customer(client)
+    kept, gone = who.aliases
+    for alias in (kept, gone):
+        assert _put(client, who, alias, {"type": "conference"}).status_code == 200
+    platform = client.app.state.platform
+    with platform.transaction() as session:  # what the renewal does to a terminated number
+        service = session.scalar(select(Service).where(Service.number_e164 == gone))
+        service.state = "terminated"
+    with platform.transaction() as session:
+        assert actions.release_gone_numbers(session, platform) == 1
+    with platform.transaction() as session:
+        assert actions.release_gone_numbers(session, platform) == 0  # once
+    released = _compiled(client, gone)
+    assert released.compiled["type"] == "none" and released.version == 2
+    assert _compiled(client, kept).compiled["type"] == "conference"

@@ -467,6 +467,44 @@ def apply_default_redirects(
     return done
 
 
+def release_gone_numbers(session: Session, platform: Platform) -> int:
+    """Numbers that are no longer live alias numbers (terminated, deleted, converted to a line at
+    a renewal) lose their configuration, with a new version, so that the switch stops routing
+    them as aliases. The renewal changes services in bulk SQL, so this runs as a periodic job
+    rather than in the renewal's transaction. Returns how many were released."""
+    rows = list(
+        session.scalars(
+            select(AliasConfiguration)
+            .where(AliasConfiguration.kind != rules.NONE)
+            .order_by(AliasConfiguration.number_e164)
+        )
+    )
+    live = subscriptions.live_alias_ids(session, [row.service_id for row in rows])
+    released = 0
+    for row in rows:
+        if row.service_id in live:
+            continue
+        locked = _row(session, row.number_e164, lock=True)
+        if locked is None or locked.kind == rules.NONE:
+            continue
+        previous = locked.kind
+        alias = subscriptions.ServiceView(
+            locked.service_id, locked.billing_group_id, "", locked.number_e164, "", ""
+        )
+        locked = _write(session, platform, alias, locked, rules.NONE, {}, "platform")
+        subscription_services.record_history(
+            session,
+            platform,
+            locked.billing_group_id,
+            locked.service_id,
+            "platform",
+            f"alias configuration {previous} removed: no longer an alias number "
+            f"(version {locked.version})",
+        )
+        released += 1
+    return released
+
+
 # --- Contact center agents ------------------------------------------------------------------------
 def _set_status(
     session: Session,

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voipdesk.catalogue import rules as catalogue_rules
@@ -318,8 +319,18 @@ def _write(
             billing_group_id=alias.billing_group_id,
             service_id=alias.id,
             version=0,
+            kind=kind,
+            settings={},
+            compiled={},
+            updated_at=now,
+            updated_by=actor[:60],
         )
-        session.add(row)
+        try:
+            with session.begin_nested():  # two first configurations at once: one wins
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            raise errors.ConcurrentChange(number=alias.number) from None
     row.kind = kind
     row.settings = settings
     row.version = (row.version or 0) + 1

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions.actions import reading
-from voipdesk.subscriptions.actions.changes import record as reading_record
+from voipdesk.subscriptions.actions.changes import record as record_event
 from voipdesk.subscriptions.models import Service
 from voipdesk.subscriptions.provisioning import (
     generate_sip_password,
@@ -62,4 +62,4 @@ def record_history(
 ) -> None:
     """Adds one entry (who, when, what) to the history log of a billing group or service, in the
     caller's transaction: areas above (telephony) log their setting changes here."""
-    reading_record(session, platform, group_id, service_id, actor, what)
+    record_event(session, platform, group_id, service_id, actor, what)

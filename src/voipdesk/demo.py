@@ -208,6 +208,7 @@ def seed_delivered_customer(platform: Platform) -> None:
     _calls_decrease_requested(platform, account_id, order_id)
     drain(platform)
     _voicemail_message_left(platform, order_id)
+    _numbers_configured(platform, account_id, order_id)
 
 
 def _signed_up(platform: Platform, data: dict[str, Any]) -> str:
@@ -385,3 +386,15 @@ def _voicemail_message_left(platform: Platform, order_id: str) -> None:
         ):
             return
         store_message(session, platform, line.id, DEMO_CALLER, _demo_message_audio())
+
+
+def _numbers_configured(platform: Platform, account_id: str, order_id: str) -> None:
+    """Two alias numbers configured (a queue of both lines, an IVR with a spoken greeting) and
+    abbreviated numbers, through the telephony actions (once)."""
+    from voipdesk.telephony.aliases.demo import seed_group
+
+    with platform.session() as session:
+        order = session.get(PurchaseOrder, order_id)
+        group_id = order.billing_group_id if order is not None else None
+    if group_id:
+        seed_group(platform, account_id, group_id)

@@ -470,3 +470,91 @@ def test_line_abbreviated_numbers_and_the_decouverte_rule(client):
     assert refused.json()["type"].endswith("abbreviated-numbers-not-on-offer")
     assert client.get(url, headers=who.headers).json()["items"][0]["code"] == "2001"
     assert client.delete(f"{url}/2001", headers=who.headers).status_code == 204
+
+
+def test_an_uploaded_mp3_is_converted_to_the_telephony_format(client, tmp_path):
+    import subprocess
+
+    from tests.conftest import require
+    from voipdesk.telephony.aliases import audio
+
+    require(
+        "mp3" in audio.sox_formats(),
+        "sox with MP3 support",
+        "apt-get install libsox-fmt-mp3",
+    )
+    source = tmp_path / "tone.wav"
+    source.write_bytes(tone_wav(1.0))
+    mp3 = tmp_path / "tone.mp3"
+    subprocess.run(["sox", str(source), str(mp3)], check=True)
+    who = customer(client)
+    answer = client.post(
+        who.url(who.aliases[0], "audio"),
+        files={"file": ("tone.mp3", mp3.read_bytes(), "audio/mpeg")},
+        headers=who.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    assert 900 <= answer.json()["duration_ms"] <= 1200
+
+
+def test_mp3_without_sox_support_is_refused_by_its_rule(client, monkeypatch):
+    from voipdesk.telephony.aliases import audio
+
+    monkeypatch.setattr(audio, "sox_formats", lambda: frozenset({"wav"}))
+    who = customer(client)
+    answer = client.post(
+        who.url(who.aliases[0], "audio"),
+        files={"file": ("song.mp3", b"ID3\x04\x00" + b"\0" * 100, "audio/mpeg")},
+        headers={**who.headers, "Accept-Language": "fr"},
+    )
+    assert answer.status_code == 422
+    assert "le MP3 ne peut pas être converti sur ce serveur" in answer.json()["detail"]
+
+
+def test_a_number_that_is_no_longer_an_alias_loses_its_configuration(client):
+    from voipdesk.subscriptions.models import Service
+    from voipdesk.telephony.aliases import actions
+
+    who = customer(client)
+    kept, gone = who.aliases
+    for alias in (kept, gone):
+        assert _put(client, who, alias, {"type": "conference"}).status_code == 200
+    platform = client.app.state.platform
+    with platform.transaction() as session:  # what the renewal does to a terminated number
+        service = session.scalar(select(Service).where(Service.number_e164 == gone))
+        service.state = "terminated"
+    with platform.transaction() as session:
+        assert actions.release_gone_numbers(session, platform) == 1
+    with platform.transaction() as session:
+        assert actions.release_gone_numbers(session, platform) == 0  # once
+    released = _compiled(client, gone)
+    assert released.compiled["type"] == "none" and released.version == 2
+    assert _compiled(client, kept).compiled["type"] == "conference"
+
+
+def test_the_numbers_routing_record_carries_its_configuration_from_the_same_transaction(client):
+    """What the switch reads per call (telephony's routing record) follows each configuration
+    change at once, with a new record version."""
+    from voipdesk.telephony.queries import routing_record_for
+
+    who = customer(client)
+    alias = who.aliases[0]
+
+    def record():  # type: ignore[no-untyped-def]
+        with client.app.state.platform.session() as session:
+            return routing_record_for(session, alias)
+
+    before = record()
+    answer = _put(client, who, alias, {"type": "redirect", "destination": who.lines[0]})
+    assert answer.status_code == 200, answer.text
+    after = record()
+    assert after is not None
+    assert after.record["alias_configuration"]["type"] == "redirect"
+    assert after.record["alias_configuration"]["redirect"]["number"] == who.lines[0]
+    assert before is None or after.version > before.version
+
+    answer = _put(client, who, alias, {"type": "redirect", "destination": "04 78 12 34 56"})
+    assert answer.status_code == 200, answer.text
+    again = record()
+    assert again is not None and again.version > after.version
+    assert again.record["alias_configuration"]["redirect"]["number"] == OUTSIDE

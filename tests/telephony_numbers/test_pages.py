@@ -110,7 +110,7 @@ def test_ivr_tree_is_shown_as_a_caller_follows_it(client):
     assert (
         tree.index("Accueil") < tree.index("Comptabilité") < tree.index("Nos bureaux sont fermés")
     )
-    assert "revenir à ce menu" in tree or "back to that menu" in tree
+    assert "retour à ce menu" in tree
     stuck = client.post(
         f"{base}/save",
         data={**form, "menu-0-key-1-action": "", "menu-1-key-1-action": "submenu:main"},
@@ -150,3 +150,45 @@ def test_abbreviated_numbers_page(client):
     assert line.status_code == 200 and 'data-code="2001"' in line.text
     removed = client.post(f"{url}/remove", data={"csrf_token": token, "code": "701"})
     assert removed.status_code == 200 and 'data-code="701"' not in removed.text
+
+
+def test_contact_center_agents_and_recordings_on_the_page(client):
+    platform, group, alias, lines = _setup(client)
+    from datetime import timedelta
+
+    from tests.telephony_numbers.helpers import OUTSIDE, ivr_with_queue, tone_wav
+    from voipdesk.telephony.aliases import actions, services
+
+    account_id = None
+    with platform.session() as session:
+        from voipdesk.subscriptions import queries as subscriptions
+
+        account_id = subscriptions.group_by_id(session, group).account_id
+    configuration = dict(ivr_with_queue(lines[:2]), type="contact_center", recording=True)
+    with platform.transaction() as session:
+        actions.save_configuration(
+            session, platform, account_id, group, alias, configuration,
+            confirm_delete=False, actor="test",
+        )  # fmt: skip
+        services.store_call_recording(
+            session, platform, alias, caller=OUTSIDE, agent_number=lines[0],
+            started_at=platform.now() - timedelta(minutes=3), duration_seconds=12,
+            content=tone_wav(0.2),
+        )  # fmt: skip
+    base = f"/telephony/{group}/numbers/{quote(alias)}/configuration"
+    page = client.get(base)
+    assert page.status_code == 200
+    assert f'data-agent="{lines[0]}"' in page.text and "*46#" in page.text
+    assert f"{base}/recordings/" in page.text and "<audio controls" in page.text
+    recording = page.text.split(f"{base}/recordings/", 1)[1].split('"', 1)[0]
+    played = client.get(f"{base}/recordings/{recording}")
+    assert played.status_code == 200 and played.content[:4] == b"RIFF"
+    changed = client.post(
+        f"{base}/agent",
+        data={"csrf_token": csrf_from(page.text), "line": lines[0], "status": "on_break"},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    with platform.session() as session:
+        compiled = queries.compiled_configuration(session, alias)
+    assert compiled.compiled["agents"][lines[0]] == "on_break" and compiled.version == 2

@@ -41,6 +41,7 @@ def test_redirect_chain_finds_loops_through_other_aliases():
     assert rules.redirect_chain("A", {"A": "B", "B": "B"}) == ["A", "B", "B"]
 
 
+@settings(deadline=None)
 @given(st.dictionaries(st.sampled_from("ABCDEF"), st.sampled_from("ABCDEFxy"), max_size=6))
 def test_a_redirect_chain_is_reported_exactly_when_following_it_never_ends(redirects):
     chain = rules.redirect_chain("A", redirects)
@@ -234,7 +235,7 @@ def _oracle(menus):  # type: ignore[no-untyped-def]
     return None
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(menu_graphs())
 def test_ivr_trees_are_accepted_exactly_when_the_rules_hold(menus):
     expected = _oracle(menus)
@@ -254,6 +255,7 @@ def test_ivr_trees_are_accepted_exactly_when_the_rules_hold(menus):
             rules.check_menus(menus, "main", frozenset({"q"}))
 
 
+@settings(deadline=None)
 @given(menu_graphs(), KEY)
 def test_a_key_used_twice_in_any_menu_is_always_refused(menus, key):
     menus[-1]["keys"] += [
@@ -264,6 +266,7 @@ def test_a_key_used_twice_in_any_menu_is_always_refused(menus, key):
         rules.check_menus(menus, "main", frozenset({"q"}))
 
 
+@settings(deadline=None)
 @given(menu_graphs())
 def test_without_any_leaving_key_no_tree_is_accepted(menus):
     for menu in menus:
@@ -309,6 +312,7 @@ def test_abbreviated_ranges_and_the_three_digit_warning():
             abbreviated.check_code(scope, code)
 
 
+@settings(deadline=None)
 @given(st.sampled_from(["group", "line"]), st.text(alphabet="0123456789a", max_size=6))
 def test_an_abbreviated_number_is_accepted_iff_it_has_3_or_4_digits_with_its_prefix(scope, code):
     valid = code.isdigit() and len(code) in (3, 4) and code[0] == abbreviated.PREFIXES[scope]

@@ -18,6 +18,7 @@ __all__ = [
     "group_by_id",
     "group_services",
     "has_auto_renewing_services",
+    "live_alias_ids",
     "live_line_by_number",
     "live_services_count",
     "numbered_service",
@@ -99,3 +100,22 @@ def live_line_by_number(session: Session, number: str) -> ServiceView | None:
         )
     )
     return _service_view(service) if service is not None else None
+
+
+def live_alias_ids(session: Session, service_ids: list[str]) -> set[str]:
+    """Which of these services are still live alias numbers (not terminated, deleted nor
+    converted to a line)."""
+    from voipdesk.subscriptions.models import Service
+
+    found: set[str] = set()
+    for start in range(0, len(service_ids), 500):
+        found.update(
+            session.scalars(
+                select(Service.id).where(
+                    Service.id.in_(service_ids[start : start + 500]),
+                    Service.kind == rules.KIND_ALIAS_NUMBER,
+                    Service.state.in_(rules.LIVE_STATES),
+                )
+            )
+        )
+    return found

@@ -17,6 +17,8 @@ from voipdesk.subscriptions import services as subscriptions
 from voipdesk.telephony import errors, rules
 from voipdesk.telephony.actions import lines
 
+ACTION_AGENT_STATUS = "agent_status"
+
 
 @dataclass(frozen=True)
 class StarCodeOutcome:
@@ -33,9 +35,16 @@ def apply_star_code(
     """Refusals are the page's (invalid number, loop, itself), raised as the same errors; the
     switch plays a refusal tone for them."""
     code = rules.parse_star_code(dialled)
-    if code is None:
-        raise errors.UnknownStarCode(dialled=dialled)
     facts = subscriptions.line_by_sip_username(session, sip_username)
+    if code is None:
+        # A contact-center agent's status (*45#, *46#, #45#): the aliases' own use case.
+        from voipdesk.telephony.aliases.actions import agent_star_code
+
+        line_number = facts.number if facts else None
+        status = agent_star_code(session, platform, line_number, dialled) if line_number else None
+        if status is None:
+            raise errors.UnknownStarCode(dialled=dialled)
+        return StarCodeOutcome(ACTION_AGENT_STATUS, number=line_number)
     if facts is None:
         raise errors.LineNotFound()
     actor = f"phone:{sip_username}"

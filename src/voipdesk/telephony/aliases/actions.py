@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voipdesk.catalogue import rules as catalogue_rules
@@ -318,8 +319,18 @@ def _write(
             billing_group_id=alias.billing_group_id,
             service_id=alias.id,
             version=0,
+            kind=kind,
+            settings={},
+            compiled={},
+            updated_at=now,
+            updated_by=actor[:60],
         )
-        session.add(row)
+        try:
+            with session.begin_nested():  # two first configurations at once: one wins
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            raise errors.ConcurrentChange(number=alias.number) from None
     row.kind = kind
     row.settings = settings
     row.version = (row.version or 0) + 1
@@ -328,7 +339,30 @@ def _write(
     _sync_agents(session, platform, alias.number, rules.agents_of(kind, settings))
     row.compiled = _compile(session, row, now)
     session.flush()
+    _routing_changed(session, platform, row)
     return row
+
+
+def _routing_changed(session: Session, platform: Platform, row: AliasConfiguration) -> None:
+    """The number's routing record (which carries this configuration) follows in the same
+    transaction: the switch sees the change on the next call."""
+    from voipdesk.telephony.actions import routing
+
+    routing.rebuild(session, platform, [row.service_id])
+
+
+def compiled_by_service(session: Session, service_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The routing records' source of alias configurations: {service id: compiled record}."""
+    if not service_ids:
+        return {}
+    return {
+        service_id: dict(compiled or {})
+        for service_id, compiled in session.execute(
+            select(AliasConfiguration.service_id, AliasConfiguration.compiled).where(
+                AliasConfiguration.service_id.in_(service_ids)
+            )
+        )
+    }
 
 
 def _compile(session: Session, row: AliasConfiguration, now: datetime) -> dict[str, Any]:
@@ -467,6 +501,44 @@ def apply_default_redirects(
     return done
 
 
+def release_gone_numbers(session: Session, platform: Platform) -> int:
+    """Numbers that are no longer live alias numbers (terminated, deleted, converted to a line at
+    a renewal) lose their configuration, with a new version, so that the switch stops routing
+    them as aliases. The renewal changes services in bulk SQL, so this runs as a periodic job
+    rather than in the renewal's transaction. Returns how many were released."""
+    rows = list(
+        session.scalars(
+            select(AliasConfiguration)
+            .where(AliasConfiguration.kind != rules.NONE)
+            .order_by(AliasConfiguration.number_e164)
+        )
+    )
+    live = subscriptions.live_alias_ids(session, [row.service_id for row in rows])
+    released = 0
+    for row in rows:
+        if row.service_id in live:
+            continue
+        locked = _row(session, row.number_e164, lock=True)
+        if locked is None or locked.kind == rules.NONE:
+            continue
+        previous = locked.kind
+        alias = subscriptions.ServiceView(
+            locked.service_id, locked.billing_group_id, "", locked.number_e164, "", ""
+        )
+        locked = _write(session, platform, alias, locked, rules.NONE, {}, "platform")
+        subscription_services.record_history(
+            session,
+            platform,
+            locked.billing_group_id,
+            locked.service_id,
+            "platform",
+            f"alias configuration {previous} removed: no longer an alias number "
+            f"(version {locked.version})",
+        )
+        released += 1
+    return released
+
+
 # --- Contact center agents ------------------------------------------------------------------------
 def _set_status(
     session: Session,
@@ -487,6 +559,8 @@ def _set_status(
     row.updated_at = platform.now()
     row.updated_by = actor[:60]
     row.compiled = _compile(session, row, platform.now())
+    session.flush()
+    _routing_changed(session, platform, row)
     subscription_services.record_history(
         session,
         platform,

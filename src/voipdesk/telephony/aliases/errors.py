@@ -205,3 +205,10 @@ class RecordingNotFound(NotFound):
 class RecordingOff(Conflict):
     code = "call-recording-off"
     message = 'Call recording ("Enregistrement des appels") is off for %(number)s.'
+
+
+class ConcurrentChange(Conflict):
+    code = "configuration-changed-meanwhile"
+    message = (
+        "The configuration of %(number)s was changed at the same moment: load it and try again."
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from voipdesk.core.events import subscribe
+from voipdesk.core.jobs import periodic
 from voipdesk.telephony.aliases import actions
 
 if TYPE_CHECKING:
@@ -26,3 +28,20 @@ def default_alias_redirects(platform: Platform, session: Session, payload: dict[
         list(payload.get("alias_numbers") or []),
         f"order:{payload.get('order_id', '')}",
     )
+
+
+@periodic("telephony.release_gone_alias_numbers", every=timedelta(minutes=10))
+def release_gone_alias_numbers(platform: Platform) -> None:
+    """Terminated or converted alias numbers lose their configuration (see the action)."""
+    with platform.transaction() as session:
+        actions.release_gone_numbers(session, platform)
+
+
+def _register_routing_source() -> None:
+    # The numbers' routing records carry their alias configuration (telephony.actions.routing).
+    from voipdesk.telephony.actions import routing
+
+    routing.register_alias_configuration_source(actions.compiled_by_service)
+
+
+_register_routing_source()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from voipdesk.telephony.aliases import actions, errors
@@ -20,14 +20,17 @@ class CompiledConfiguration:
     compiled: dict[str, Any]
 
 
+# Built once: the switch asks for every call, so the statement is not rebuilt (nor compiled
+# again) per call, and it runs on the session's connection, without the ORM's execution path.
+_COMPILED = select(
+    AliasConfiguration.number_e164, AliasConfiguration.version, AliasConfiguration.compiled
+).where(AliasConfiguration.number_e164 == bindparam("number"))
+
+
 def compiled_configuration(session: Session, number: str) -> CompiledConfiguration | None:
     """What the switch needs for a call to `number` (E.164): one lookup on a unique index.
     None when the number has never been configured (no configuration)."""
-    row = session.execute(
-        select(
-            AliasConfiguration.number_e164, AliasConfiguration.version, AliasConfiguration.compiled
-        ).where(AliasConfiguration.number_e164 == number)
-    ).first()
+    row = session.connection().execute(_COMPILED, {"number": number}).first()
     if row is None:
         return None
     return CompiledConfiguration(row[0], row[1], dict(row[2] or {}))

@@ -121,10 +121,17 @@ def _menu(form: FormData, index: int) -> dict[str, Any]:
     return {
         "id": str(form.get(f"{prefix}-id") or ("main" if index == 0 else f"m{index}")),
         "name": str(form.get(f"{prefix}-name") or "").strip()
-        or ("Main menu" if index == 0 else f"Menu {index + 1}"),
+        or ("main" if index == 0 else f"m{index}"),  # unnamed: its identifier
         "prompt": _prompt(form, f"{prefix}-prompt"),
         "keys": keys,
     }
+
+
+def _count(form: FormData, name: str, default: int, maximum: int) -> int:
+    """How many menus or queues the form holds (a tampered count is brought back in range)."""
+    raw = str(form.get(name) or "")
+    count = int(raw) if raw.isdigit() else default
+    return max(default, min(count, maximum))
 
 
 def configuration_from_form(form: FormData, kind: str, country: str) -> dict[str, Any]:
@@ -140,8 +147,8 @@ def configuration_from_form(form: FormData, kind: str, country: str) -> dict[str
     if kind == rules.QUEUE:
         return {"type": kind, "queue": _queue(form, 0, country)}
     if kind in rules.MENU_TYPES:
-        menus = int(str(form.get("menus") or "1"))
-        queue_count = int(str(form.get("queues") or "0"))
+        menus = _count(form, "menus", 1, rules.MAX_MENUS + 1)
+        queue_count = _count(form, "queues", 0, rules.MAX_QUEUES + 1)
         configuration: dict[str, Any] = {
             "type": kind,
             "greeting": _prompt(form, "greeting"),
@@ -169,10 +176,10 @@ def _labels(language: str, table: dict[str, str]) -> list[tuple[str, str]]:
     return [(code, gettext(language, label)) for code, label in table.items()]
 
 
-def _empty_menu(index: int) -> dict[str, Any]:
+def _empty_menu(index: int, language: str = "en") -> dict[str, Any]:
     return {
         "id": "main" if index == 0 else f"m{index}",
-        "name": "" if index else "Main menu",
+        "name": "" if index else gettext(language, "Welcome"),
         "keys": [],
     }
 
@@ -181,14 +188,14 @@ def _empty_queue(index: int) -> dict[str, Any]:
     return {"id": f"q{index + 1}", "name": "", "members": []}
 
 
-def _draft(kind: str, view: actions.ConfigurationView) -> dict[str, Any]:
+def _draft(kind: str, view: actions.ConfigurationView, language: str) -> dict[str, Any]:
     """What the editor shows for `kind`: the saved settings when it is the current type."""
     if view.kind == kind:
         return {"type": kind, **view.settings}
     if kind == rules.QUEUE:
         return {"type": kind, "queue": _empty_queue(0)}
     if kind in rules.MENU_TYPES:
-        return {"type": kind, "menus": [_empty_menu(0)], "queues": []}
+        return {"type": kind, "menus": [_empty_menu(0, language)], "queues": []}
     return {"type": kind}
 
 
@@ -252,7 +259,7 @@ def _context(
             else []
         )
     editing = kind if kind in EDITABLE else (view.kind if view.kind in EDITABLE else None)
-    form = draft or (_draft(editing, view) if editing else {})
+    form = draft or (_draft(editing, view, language) if editing else {})
     return {
         "group": group,
         "number": view.number,
@@ -345,7 +352,7 @@ async def save_configuration(
         draft = configuration_from_form(form, kind, country)
         if operation in ("add_menu", "add_queue"):
             if operation == "add_menu":
-                draft["menus"].append(_empty_menu(len(draft["menus"])))
+                draft["menus"].append(_empty_menu(len(draft["menus"]), language))
             else:
                 draft["queues"].append(_empty_queue(len(draft["queues"])))
             context = _context(platform, account, group_id, number, kind, language, draft)

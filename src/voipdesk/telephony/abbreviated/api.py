@@ -85,7 +85,7 @@ def list_group(
 
 
 @router.post(GROUP, response_model=AbbreviatedOut, status_code=201)
-def add_group(
+def add_group_abbreviated_number(
     request: Request,
     group: str,
     body: AbbreviatedIn,
@@ -108,7 +108,7 @@ def add_group(
 
 
 @router.delete(f"{GROUP}/{{code}}", status_code=204)
-def remove_group(
+def remove_group_abbreviated_number(
     group: str,
     code: str,
     platform: Platform = Depends(get_platform),
@@ -134,7 +134,7 @@ def list_line(
 
 
 @router.post(LINE, response_model=AbbreviatedOut, status_code=201)
-def add_line(
+def add_line_abbreviated_number(
     request: Request,
     group: str,
     number: str,
@@ -159,7 +159,7 @@ def add_line(
 
 
 @router.delete(f"{LINE}/{{code}}", status_code=204)
-def remove_line(
+def remove_line_abbreviated_number(
     group: str,
     number: str,
     code: str,

@@ -114,7 +114,7 @@ def get_configuration(
 
 
 @router.put(f"{BASE}/configuration", response_model=ConfigurationOut)
-def put_configuration(
+def set_number_configuration(
     group: str,
     number: str,
     body: ConfigurationIn,
@@ -223,7 +223,7 @@ async def upload_audio(
 
 
 @router.post(f"{BASE}/audio/speech", response_model=AudioOut, status_code=201)
-def speak(
+def make_spoken_prompt(
     group: str,
     number: str,
     body: SpeechIn,

@@ -81,7 +81,7 @@ def get_sip_account(
     response_model=SipPasswordOut,
     summary="A new SIP password, returned once (only its HA1 is kept; the old one stops at once)",
 )
-def new_sip_password(
+def reset_sip_password(
     group: str,
     number: str,
     response: Response,
@@ -113,7 +113,7 @@ def get_forwarding(
     response_model=ForwardingOut,
     summary="Turn one forward on (refused: to itself, a loop through the group, a bad number)",
 )
-def put_forward(
+def set_forward(
     group: str,
     number: str,
     condition: Condition,
@@ -168,7 +168,7 @@ def get_call_settings(
     response_model=CallSettingsOut,
     summary="Do-not-disturb, anonymous-call rejection, caller-ID presentation",
 )
-def patch_call_settings(
+def update_call_settings(
     group: str,
     number: str,
     body: CallSettingsIn,
@@ -203,7 +203,7 @@ def get_restrictions(
     response_model=RestrictionsOut,
     summary="Outgoing blocks, allow- or block-list, addresses allowed to register",
 )
-def patch_restrictions(
+def update_restrictions(
     group: str,
     number: str,
     body: RestrictionsIn,
@@ -257,7 +257,7 @@ def get_options(
     status_code=201,
     summary="Order an option: answers the purchase order to pay (the line has it once paid)",
 )
-def post_option(
+def add_option(
     group: str,
     number: str,
     body: OptionOrderIn,

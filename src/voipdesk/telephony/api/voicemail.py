@@ -64,7 +64,7 @@ def get_voicemail(
     response_model=VoicemailOut,
     summary="On/off, greeting, PIN (4-8 digits, not trivial), e-mail notification",
 )
-def patch_voicemail(
+def update_voicemail(
     group: str,
     number: str,
     body: VoicemailIn,
@@ -98,7 +98,7 @@ def patch_voicemail(
         }
     },
 )
-async def put_greeting(
+async def upload_greeting(
     group: str,
     number: str,
     request: Request,
@@ -180,7 +180,7 @@ def get_message(
     responses={200: AUDIO},
     summary="The recording (add ?download=1 to save it as a file)",
 )
-def message_audio(
+def download_voicemail_message(
     group: str,
     number: str,
     message_id: str,
@@ -197,7 +197,7 @@ def message_audio(
 
 
 @router.patch(f"{VOICEMAIL}/messages/{{message_id}}", response_model=MessageOut)
-def patch_message(
+def update_voicemail_message(
     group: str,
     number: str,
     message_id: str,

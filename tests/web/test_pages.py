@@ -122,17 +122,21 @@ def test_anonymous_language_default_accept_language_and_cookie(client) -> None: 
     assert "Connexion à votre espace client" in french.text
 
 
-def test_logged_in_pages_follow_the_profile_language_and_the_switch_updates_it(
+def test_logged_in_pages_follow_the_profile_language_until_the_switch_changes_the_pages_only(
     client, platform
 ) -> None:  # type: ignore[no-untyped-def]
     account = logged_in(client, platform, language="en")
     page = client.get("/", headers={"Accept-Language": "fr"})
     assert "Welcome, Camille Martin" in page.text
+    # The header switch says what it changes: the pages, not the e-mails.
+    assert "your e-mails keep the language chosen in your profile" in page.text
     response = client.post(
         "/language", data={"csrf_token": csrf_from(page.text), "language": "fr", "next": "/"}
     )
     assert "Bienvenue, Camille Martin" in response.text
-    assert actions.get_profile(platform, account.id).language == "fr"
+    # The account's e-mail language stays what the profile says.
+    assert actions.get_profile(platform, account.id).language == "en"
+    assert 'lang="fr"' in client.get("/profile").text
 
 
 def test_language_switch_never_redirects_to_another_site(client) -> None:  # type: ignore[no-untyped-def]

@@ -27,7 +27,6 @@ from voipdesk.validation.actions.sending import (
 )
 from voipdesk.validation.errors import (
     DocumentsIncomplete,
-    MandateIncomplete,
     ProcedureAlreadyDecided,
     ProcedureTransitionRefused,
     RejectionReasonMissing,
@@ -142,8 +141,6 @@ def approve(
         raise ProcedureAlreadyDecided(state=procedure.status)
     if procedure.status != rules.DOING:
         raise ProcedureTransitionRefused(state=procedure.status, action="approved")
-    if not rules.mandate_complete(procedure.holder_name, procedure.iban):
-        raise MandateIncomplete()
     missing = missing_documents(procedure)
     if missing:
         raise DocumentsIncomplete(

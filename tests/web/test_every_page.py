@@ -51,7 +51,9 @@ VISIBLE_TEXT = """() => {
     parts.push(node.textContent);
   }
   document.querySelectorAll('[aria-label], [placeholder], [title]').forEach((el) => {
-    if (!skip(el)) parts.push(el.getAttribute('aria-label') || el.getAttribute('placeholder') || el.getAttribute('title'));
+    if (skip(el)) return;
+    parts.push(el.getAttribute('aria-label') || el.getAttribute('placeholder')
+      || el.getAttribute('title'));
   });
   return parts.join(' ');
 }"""
@@ -179,7 +181,8 @@ def test_every_page_fits_a_phone_passes_axe_and_speaks_one_language(
                 result = page.evaluate(
                     "async () => (await axe.run(document, {runOnly: {type: 'tag', values:"
                     " ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map("
-                    "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))"
+                    "v => v.id + ': '"
+                    " + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))"
                 )
                 problems.extend(f"{where}: axe {item}" for item in result)
             context.close()

@@ -17,7 +17,9 @@ from voipdesk.core.platform import Platform
 
 @dataclass
 class Todo:
-    kind: str  # order_not_paid, order_validation, order_delivering, invoice_unpaid, procedure, contact_request
+    # order_not_paid, order_validation, order_delivering, invoice_unpaid, procedure,
+    # contact_request
+    kind: str
     text_values: dict[str, Any]
     href: str
     action: str | None = None  # what the button does, as a code the template words
@@ -94,10 +96,14 @@ def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
             board.procedure_state = procedure.status
             if procedure.status == "waiting_for_customer":
                 board.todos.append(
-                    Todo("procedure", {"reference": procedure.mandate_reference},
-                         "/voip-procedure", "procedure")  # fmt: skip
+                    Todo(
+                        "procedure",
+                        {"reference": procedure.mandate_reference},
+                        "/voip-procedure",
+                        "procedure",
+                    )
                 )
-        for request in subscriptions.incoming_contact_requests(session, account.id):
+        for _request in subscriptions.incoming_contact_requests(session, account.id):
             board.todos.append(Todo("contact_request", {}, "/telephony", "contact_request"))
         live = list(
             session.scalars(
@@ -159,18 +165,42 @@ def staff_queues(platform: Platform) -> list[Queue]:
             ).one()
             queues.append(Queue(code, href, count or 0, oldest))
 
-        queue("procedures_to_review", "/backoffice/procedures?status=doing", VoipProcedure,
-              VoipProcedure.created_at, VoipProcedure.status == validation_rules.DOING)
-        queue("procedures_waiting", "/backoffice/procedures?status=waiting_for_customer",
-              VoipProcedure, VoipProcedure.created_at,
-              VoipProcedure.status == validation_rules.WAITING_FOR_CUSTOMER)
-        queue("orders_validation", "/backoffice/orders?state=validation", PurchaseOrder,
-              PurchaseOrder.created_at, PurchaseOrder.state == order_rules.VALIDATION)
-        queue("orders_not_paid", "/backoffice/orders?state=not_paid", PurchaseOrder,
-              PurchaseOrder.created_at, PurchaseOrder.state == order_rules.NOT_PAID,
-              PurchaseOrder.expires_at > platform.now())
-        queue("orders_delivering", "/backoffice/orders?state=delivering", PurchaseOrder,
-              PurchaseOrder.created_at, PurchaseOrder.state == order_rules.DELIVERING)
+        queue(
+            "procedures_to_review",
+            "/backoffice/procedures?status=doing",
+            VoipProcedure,
+            VoipProcedure.created_at,
+            VoipProcedure.status == validation_rules.DOING,
+        )
+        queue(
+            "procedures_waiting",
+            "/backoffice/procedures?status=waiting_for_customer",
+            VoipProcedure,
+            VoipProcedure.created_at,
+            VoipProcedure.status == validation_rules.WAITING_FOR_CUSTOMER,
+        )
+        queue(
+            "orders_validation",
+            "/backoffice/orders?state=validation",
+            PurchaseOrder,
+            PurchaseOrder.created_at,
+            PurchaseOrder.state == order_rules.VALIDATION,
+        )
+        queue(
+            "orders_not_paid",
+            "/backoffice/orders?state=not_paid",
+            PurchaseOrder,
+            PurchaseOrder.created_at,
+            PurchaseOrder.state == order_rules.NOT_PAID,
+            PurchaseOrder.expires_at > platform.now(),
+        )
+        queue(
+            "orders_delivering",
+            "/backoffice/orders?state=delivering",
+            PurchaseOrder,
+            PurchaseOrder.created_at,
+            PurchaseOrder.state == order_rules.DELIVERING,
+        )
         queue("invoices_unpaid", "/backoffice/invoices", Invoice, Invoice.issued_on,
               Invoice.status == INVOICE_UNPAID)  # fmt: skip
     return queues

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from babel.dates import format_datetime as babel_format_datetime
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from babel.dates import format_datetime as babel_format_datetime
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from voipdesk.core.errors import DomainError
@@ -77,7 +77,7 @@ def reader_timezone(account: Any, default: str) -> str:
 
 # --- filters ----------------------------------------------------------------------------------
 def long_date(value: date, language: str) -> str:
-    """"1er décembre 2026" / "1 December 2026": the long date, with French ordinals."""
+    """ "1er décembre 2026" / "1 December 2026": the long date, with French ordinals."""
     text = format_date(value, language)
     if language == "fr" and value.day == 1:
         text = "1er" + text[1:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import true, or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import selectinload
 
 from voipdesk.accounts.actions.common import (
@@ -35,7 +35,11 @@ def list_service_emails(
     query = (
         select(ServiceEmail)
         .where(ServiceEmail.account_id == account_id)
-        .where(ServiceEmail.subject.contains(subject.strip(), autoescape=True) if subject and subject.strip() else true())
+        .where(
+            ServiceEmail.subject.contains(subject.strip(), autoescape=True)
+            if subject and subject.strip()
+            else true()
+        )
         .options(
             selectinload(ServiceEmail.attachments).load_only(
                 EmailAttachment.id, EmailAttachment.filename, EmailAttachment.content_type

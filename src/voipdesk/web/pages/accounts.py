@@ -477,5 +477,3 @@ async def new_password(
         "/login",
         gettext(account.language, "Your new password is saved. You can log in with it."),
     )
-
-

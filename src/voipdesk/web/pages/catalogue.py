@@ -18,6 +18,7 @@ from voipdesk.core.money import Money, round_cents
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions
 from voipdesk.web.auth import require_account
+from voipdesk.web.labels import label_or
 from voipdesk.web.rendering import render
 
 router = APIRouter()
@@ -64,7 +65,12 @@ def catalogue_context(platform: Platform, account: Account, language: str) -> di
         "options": by_kind.get(rules.KIND_OPTION, []),
         "phones": by_kind.get(rules.KIND_PHONE, []),
         "areas": areas,
-        "area_options": [(area.prefix, area.name) for area in areas],
+        "area_options": [
+            (area.prefix, label_or(language, "area", area.prefix, area.name)) for area in areas
+        ],
+        "area_names": {
+            area.prefix: label_or(language, "area", area.prefix, area.name) for area in areas
+        },
         "alias_quantities": rules.ALIAS_ORDER_QUANTITIES,
         "quantities": MAX_QUANTITY_CHOICES,
         "quantity_options": [(q, q) for q in MAX_QUANTITY_CHOICES],
@@ -186,7 +192,7 @@ async def create_order_page(
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
 
-# The action names a cart line's field ("lines.1.quantity"); the page shows it on that offer's field.
+# The action names a cart line's field ("lines.1.quantity"); the page shows it on the offer's field.
 _FORM_FIELD = {
     "quantity": "qty_",
     "simultaneous_calls": "calls_",

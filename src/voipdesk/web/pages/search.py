@@ -14,7 +14,12 @@ from voipdesk.web.rendering import render
 
 router = APIRouter()
 
-SECTIONS = {"sip_line": "lines", "sip_trunk": "lines", "alias_number": "numbers", "fax_line": "faxes"}
+SECTIONS = {
+    "sip_line": "lines",
+    "sip_trunk": "lines",
+    "alias_number": "numbers",
+    "fax_line": "faxes",
+}
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -26,6 +26,8 @@ SIGN_UP_FORM = {
     "email": "camille@example.org",
     "mobile": "06 12 34 56 78",
     "password": PASSWORD,
+    "accept_terms": "true",
+    "accept_privacy": "true",
 }
 
 
@@ -477,3 +479,48 @@ def test_service_email_is_shown_sandboxed_with_its_attachments(client, platform)
     download = client.get(f"/service-emails/{email_id}/attachments/1")
     assert download.content == b"%PDF-1.4 test"
     assert download.headers["content-disposition"].startswith("attachment;")
+
+
+def test_sign_up_records_the_acceptance_of_the_terms_and_the_privacy_notice(
+    client, platform
+) -> None:  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get("/signup").text)
+    refused = client.post(
+        "/signup",
+        data={
+            **SIGN_UP_FORM,
+            "csrf_token": token,
+            "accept_terms": "",
+            "accept_privacy": "",
+            "email": "terms@example.org",
+        },
+    )
+    assert refused.status_code == 422 and account_count(platform) == 0
+    page = text(refused)
+    # each refusal under its own checkbox, once
+    assert page.count("Acceptez les conditions générales pour créer un compte.") == 1
+    assert page.count("Acceptez la politique de confidentialité pour créer un compte.") == 1
+    done = client.post(
+        "/signup", data={**SIGN_UP_FORM, "csrf_token": token, "email": "terms@example.org"}
+    )
+    assert done.status_code in (200, 303)
+    with platform.session() as session:
+        account = session.scalar(select(Account).where(Account.email == "terms@example.org"))
+        assert account is not None
+    kinds = [event.kind for event in actions.list_security_events(platform, account.id).items]
+    assert "terms_accepted" in kinds and "privacy_accepted" in kinds
+
+
+def test_postal_codes_follow_each_countrys_rule(client, platform) -> None:  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get("/signup").text)
+    refused = client.post(
+        "/signup",
+        data={
+            **SIGN_UP_FORM,
+            "csrf_token": token,
+            "postal_code": "6900",
+            "email": "pc@example.org",
+        },
+    )
+    assert refused.status_code == 422 and account_count(platform) == 0
+    assert "Un code postal français a 5 chiffres" in text(refused)

@@ -45,6 +45,10 @@ SAME_IN_FRENCH = {
     "Découverte",
     "Entreprise",
     "Plug & Phone",
+    "Paris / Île-de-France (01)",
+    "Liège (04)",
+    "Lausanne (021)",
+    "Zurich (044)",
 }
 
 

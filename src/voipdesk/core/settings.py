@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # Secure cookies are kept on for localhost too: browsers accept them there.
     cookie_secure: bool = True
     timezone: str = "Europe/Paris"
+    # The terms and privacy notice customers accept at sign-up (the version is recorded with it).
+    terms_url: str = "/legal/terms"
+    privacy_url: str = "/legal/privacy"
+    terms_version: str = "2026-12"
 
     # Logins: failures before a pause, and the pause.
     login_max_failures_per_account: int = 5

@@ -18,6 +18,7 @@ from voipdesk.accounts.models import Account, ServiceEmail
 from voipdesk.core import i18n
 from voipdesk.core.http import LANGUAGE_COOKIE
 from voipdesk.demo import DELIVERED_CUSTOMER, DEMO_PASSWORD, STAFF, load_demo
+from voipdesk.orders import actions as order_actions
 from voipdesk.orders.models import PurchaseOrder
 from voipdesk.subscriptions.models import BillingGroup, Service
 from voipdesk.validation.models import VoipProcedure
@@ -25,6 +26,7 @@ from voipdesk.validation.models import VoipProcedure
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+WAITING_CUSTOMER = "lucie@demo.voipdesk.example"  # the demo's Belgian company
 PHONE_WIDTH = 390
 # Words that exist only in French: one of them on an English page is a text left in French.
 FRENCH_WORDS = re.compile(
@@ -79,6 +81,19 @@ def _paths(platform) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
         assert email is not None
         procedure = session.scalar(select(VoipProcedure))
         assert procedure is not None
+        # a customer whose first order waits for its payment
+        lucie = session.scalar(select(Account).where(Account.email == WAITING_CUSTOMER))
+        assert lucie is not None
+    with platform.transaction() as session:
+        owner = session.get(Account, lucie.id)
+        waiting = order_actions.create_order(
+            session,
+            platform,
+            owner,
+            order_actions.Cart(lines=[order_actions.CartLine(offer="sip-decouverte", quantity=1)]),
+        )
+        waiting_id = waiting.id
+    with platform.session() as session:
         base = f"/telephony/{group.id}"
         customer = [
             "/",
@@ -112,8 +127,9 @@ def _paths(platform) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
             "/backoffice/invoices",
         ]
     return {
-        "": ["/login", "/signup", "/password-reset"],
+        "": ["/login", "/signup", "/password-reset", "/legal/terms", "/legal/privacy"],
         DELIVERED_CUSTOMER["email"]: customer,
+        WAITING_CUSTOMER: ["/", f"/orders/{waiting_id}", "/catalogue", "/voip-procedure"],
         STAFF["email"]: staff,
     }
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.accounts.factories import PASSWORD, make_account
 from tests.web.conftest import csrf_from, login
 from voipdesk.accounts import actions
-from voipdesk.accounts.models import Account, WebSession
+from voipdesk.accounts.models import Account, ServiceEmail, WebSession
 
 SIGN_UP_FORM = {
     "kind": "individual",
@@ -524,3 +524,37 @@ def test_postal_codes_follow_each_countrys_rule(client, platform) -> None:  # ty
     )
     assert refused.status_code == 422 and account_count(platform) == 0
     assert "Un code postal français a 5 chiffres" in text(refused)
+
+
+def test_ordering_waits_until_the_email_address_is_confirmed_by_its_link(client, platform) -> None:  # type: ignore[no-untyped-def]
+    import re as regex
+
+    from voipdesk.catalogue.demo import seed_catalogue
+    from voipdesk.orders.models import PurchaseOrder
+
+    platform.settings.require_verified_email = True
+    with platform.transaction() as session:
+        seed_catalogue(session, platform)
+    token = csrf_from(client.get("/signup").text)
+    client.post("/signup", data={**SIGN_UP_FORM, "csrf_token": token})
+    catalogue = client.get("/catalogue")
+    assert 'id="email-unverified"' in catalogue.text
+    order = {"csrf_token": csrf_from(catalogue.text), "qty_sip-decouverte": "1"}
+    refused = client.post("/orders/new", data=order, follow_redirects=False)
+    assert refused.status_code == 403
+    with platform.session() as session:
+        assert session.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
+        welcome = session.scalar(select(ServiceEmail).where(ServiceEmail.kind == "welcome"))
+        assert welcome is not None
+        link = regex.search(r"https://testserver(/verify-email/\S+)", welcome.body_text)
+    assert link is not None
+    # a forged link confirms nothing
+    assert client.get(link.group(1)[:-4] + "0000").status_code == 404
+    assert 'id="email-unverified"' in client.get("/catalogue").text
+    confirmed = client.get(link.group(1))
+    assert "Votre adresse e-mail est confirmée" in text(confirmed)
+    catalogue = client.get("/catalogue")
+    assert 'id="email-unverified"' not in catalogue.text
+    order["csrf_token"] = csrf_from(catalogue.text)
+    accepted = client.post("/orders/new", data=order, follow_redirects=False)
+    assert accepted.status_code == 303

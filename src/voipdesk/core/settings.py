@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     terms_url: str = "/legal/terms"
     privacy_url: str = "/legal/privacy"
     terms_version: str = "2026-12"
+    # Ordering from the customer space waits until the account's e-mail address is confirmed.
+    require_verified_email: bool = True
 
     # Logins: failures before a pause, and the pause.
     login_max_failures_per_account: int = 5

@@ -28,6 +28,13 @@ from voipdesk.accounts.actions.common import (
     verify_secret,
 )
 from voipdesk.accounts.actions.profile import get_profile, update_profile
+from voipdesk.accounts.actions.verification import (
+    email_verified,
+    is_email_verified,
+    send_verification_link,
+    verification_url,
+    verify_email,
+)
 from voipdesk.accounts.actions.security import (
     RESET_REQUEST_PERIOD,
     RESET_REQUESTS_PER_PERIOD,
@@ -62,6 +69,11 @@ from voipdesk.accounts.actions.tokens import (
 )
 
 __all__ = [
+    "email_verified",
+    "is_email_verified",
+    "send_verification_link",
+    "verification_url",
+    "verify_email",
     "LAST_USED_RESOLUTION",
     "PROFILE_FIELDS",
     "REQUIRED_PROFILE_FIELDS",

@@ -20,6 +20,7 @@ from voipdesk.accounts.actions.common import (
     check_password_policy,
     hash_secret,
 )
+from voipdesk.accounts.actions.verification import verification_url
 from voipdesk.accounts.emails import send_service_email
 from voipdesk.accounts.errors import (
     EmailAlreadyUsed,
@@ -129,6 +130,10 @@ def _create_account(
                 account=account,
                 kind="welcome",
                 template="accounts/welcome",
-                context={"handle": account.handle, "space_url": _customer_space_url(platform)},
+                context={
+                    "handle": account.handle,
+                    "space_url": _customer_space_url(platform),
+                    "verify_url": verification_url(platform, account),
+                },
             )
     return account

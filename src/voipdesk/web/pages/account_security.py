@@ -29,6 +29,7 @@ SECURITY_EVENT_LABELS = {
     "sign_up": N_("Account created"),
     "terms_accepted": N_("Terms of service accepted"),
     "privacy_accepted": N_("Privacy notice accepted"),
+    "email_verified": N_("E-mail address confirmed"),
     "login": N_("Logged in"),
     "login_failed": N_("Failed login (wrong password)"),
     "second_factor_failed": N_("Failed login (wrong two-factor code)"),

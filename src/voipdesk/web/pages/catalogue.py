@@ -17,6 +17,8 @@ from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money, round_cents
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions
+from voipdesk.accounts.actions import is_email_verified
+from voipdesk.accounts.errors import EmailNotVerified
 from voipdesk.web.auth import require_account
 from voipdesk.web.labels import label_or
 from voipdesk.web.rendering import render
@@ -78,6 +80,8 @@ def catalogue_context(platform: Platform, account: Account, language: str) -> di
         "form_lists": {},
         "errors": {},
         "waiting_order": waiting_order(platform, account.id),
+        "email_unverified": platform.settings.require_verified_email
+        and not is_email_verified(platform, account.id),
     }
 
 
@@ -170,6 +174,8 @@ async def create_order_page(
     }
     cart = cart_from_form(form, offers)
     try:
+        if context["email_unverified"]:
+            raise EmailNotVerified()
         with platform.transaction() as session:
             owner = session.get(Account, account.id)
             assert owner is not None

@@ -54,7 +54,11 @@ def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
     today = platform.today()
     with platform.session() as session:
         fresh = session.get(type(account), account.id)
-        if platform.settings.require_verified_email and not email_verified(session, fresh):
+        if (
+            platform.settings.require_verified_email
+            and fresh is not None
+            and not email_verified(session, fresh)
+        ):
             board.todos.append(
                 Todo("email_unverified", {"email": account.email}, "/", "email_unverified")
             )

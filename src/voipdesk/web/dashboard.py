@@ -39,6 +39,7 @@ class Dashboard:
 
 
 def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
+    from voipdesk.accounts.actions import email_verified
     from voipdesk.catalogue import rules as catalogue_rules
     from voipdesk.invoices.models import INVOICE_UNPAID, Invoice
     from voipdesk.orders import actions as orders
@@ -47,8 +48,6 @@ def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
     from voipdesk.subscriptions import rules as subscription_rules
     from voipdesk.subscriptions.models import Service
     from voipdesk.validation import actions as validation
-
-    from voipdesk.accounts.actions import email_verified
 
     board = Dashboard()
     today = platform.today()

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from voipdesk.accounts.actions import is_email_verified
+from voipdesk.accounts.errors import EmailNotVerified
 from voipdesk.accounts.models import Account
 from voipdesk.catalogue import queries, rules
 from voipdesk.catalogue.models import PRICE_DEPOSIT, PRICE_EXTRA_CALL, PRICE_MONTHLY
@@ -17,8 +19,6 @@ from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money, round_cents
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions
-from voipdesk.accounts.actions import is_email_verified
-from voipdesk.accounts.errors import EmailNotVerified
 from voipdesk.web.auth import require_account
 from voipdesk.web.labels import label_or
 from voipdesk.web.rendering import render

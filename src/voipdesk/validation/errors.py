@@ -46,14 +46,6 @@ class DocumentsIncomplete(Conflict):
         return values
 
 
-class MandateIncomplete(Conflict):
-    code = "procedure-mandate-incomplete"
-    message = (
-        "The procedure cannot be approved: the direct-debit mandate has no debtor name or no IBAN."
-        " Ask the customer for the bank account holder's details first."
-    )
-
-
 class UnknownDocument(InvalidInput):
     code = "unknown-procedure-document"
     message = "%(document)s is not one of the documents this procedure asks for."

@@ -38,3 +38,14 @@ def test_typography_leaves_markup_urls_and_times_alone() -> None:
 def test_typography_only_replaces_spaces(text: str) -> None:
     typeset = french_typography(text)
     assert typeset.replace("\u202f", " ").replace("«\u202f", "« ") == text.replace("«\u202f", "« ")
+
+
+def test_typography_never_changes_what_a_form_sends_back() -> None:
+    html = (
+        '<input name="note" value="Non signée !"><textarea name="d">Autre : voir ?</textarea>'
+        "<pre>Total : 3</pre><p>Total : 3</p>"
+    )
+    assert french_typography(html) == (
+        '<input name="note" value="Non signée !"><textarea name="d">Autre : voir ?</textarea>'
+        "<pre>Total : 3</pre><p>Total\u202f: 3</p>"
+    )

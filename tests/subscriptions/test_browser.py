@@ -54,7 +54,10 @@ def test_terminating_a_pool_number_terminates_the_pool(browser_page, live_server
     page = browser_page
     _login(page, live_server, account)
     page.goto(f"/telephony/{group}")
-    page.locator("tr[data-number] a").first.click()
+    # the pool is one row that opens on its numbers
+    assert page.locator("tr[data-pool]").count() == 1
+    page.locator("tr[data-pool] summary").click()
+    page.locator("tr[data-pool] li[data-number] a").first.click()
     page.wait_for_url(re.compile(r".*/numbers/.*"))
     assert "terminates the whole pool (10 numbers)" in page.locator(".pool-warning").inner_text()
     assert page.locator(".pool-numbers li").count() == 10

@@ -25,6 +25,8 @@ def fill_sign_up(
     page.get_by_label(labels["mobile"], exact=True).fill("+33612345678")
     page.get_by_label(labels["language"], exact=True).select_option(label=language_label)
     page.get_by_label(labels["password"], exact=True).fill(PASSWORD)
+    page.get_by_label(labels["terms"]).check()
+    page.get_by_label(labels["privacy"]).check()
     page.get_by_role("button", name=labels["submit"]).click()
 
 
@@ -36,9 +38,11 @@ FRENCH = {
     "city": "Ville",
     "email": "E-mail",
     "mobile": "Téléphone mobile",
-    "language": "Langue de vos e-mails et de vos pages",
+    "language": "Langue de vos e-mails",
     "password": "Mot de passe",
     "submit": "Créer mon compte",
+    "terms": "J'ai lu et j'accepte les conditions générales",
+    "privacy": "J'ai lu la politique de confidentialité",
 }
 ENGLISH = {
     "first_name": "First name",
@@ -48,9 +52,11 @@ ENGLISH = {
     "city": "City",
     "email": "E-mail",
     "mobile": "Mobile phone",
-    "language": "Language of your e-mails and pages",
+    "language": "Language of your e-mails",
     "password": "Password",
     "submit": "Create my account",
+    "terms": "I have read and accept the terms of service",
+    "privacy": "I have read the privacy notice",
 }
 
 

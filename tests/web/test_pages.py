@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.accounts.factories import PASSWORD, make_account
 from tests.web.conftest import csrf_from, login
 from voipdesk.accounts import actions
-from voipdesk.accounts.models import Account, WebSession
+from voipdesk.accounts.models import Account, ServiceEmail, WebSession
 
 SIGN_UP_FORM = {
     "kind": "individual",
@@ -26,6 +26,8 @@ SIGN_UP_FORM = {
     "email": "camille@example.org",
     "mobile": "06 12 34 56 78",
     "password": PASSWORD,
+    "accept_terms": "true",
+    "accept_privacy": "true",
 }
 
 
@@ -122,17 +124,21 @@ def test_anonymous_language_default_accept_language_and_cookie(client) -> None: 
     assert "Connexion à votre espace client" in french.text
 
 
-def test_logged_in_pages_follow_the_profile_language_and_the_switch_updates_it(
+def test_logged_in_pages_follow_the_profile_language_until_the_switch_changes_the_pages_only(
     client, platform
 ) -> None:  # type: ignore[no-untyped-def]
     account = logged_in(client, platform, language="en")
     page = client.get("/", headers={"Accept-Language": "fr"})
     assert "Welcome, Camille Martin" in page.text
+    # The header switch says what it changes: the pages, not the e-mails.
+    assert "your e-mails keep the language chosen in your profile" in page.text
     response = client.post(
         "/language", data={"csrf_token": csrf_from(page.text), "language": "fr", "next": "/"}
     )
     assert "Bienvenue, Camille Martin" in response.text
-    assert actions.get_profile(platform, account.id).language == "fr"
+    # The account's e-mail language stays what the profile says.
+    assert actions.get_profile(platform, account.id).language == "en"
+    assert 'lang="fr"' in client.get("/profile").text
 
 
 def test_language_switch_never_redirects_to_another_site(client) -> None:  # type: ignore[no-untyped-def]
@@ -473,3 +479,82 @@ def test_service_email_is_shown_sandboxed_with_its_attachments(client, platform)
     download = client.get(f"/service-emails/{email_id}/attachments/1")
     assert download.content == b"%PDF-1.4 test"
     assert download.headers["content-disposition"].startswith("attachment;")
+
+
+def test_sign_up_records_the_acceptance_of_the_terms_and_the_privacy_notice(
+    client, platform
+) -> None:  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get("/signup").text)
+    refused = client.post(
+        "/signup",
+        data={
+            **SIGN_UP_FORM,
+            "csrf_token": token,
+            "accept_terms": "",
+            "accept_privacy": "",
+            "email": "terms@example.org",
+        },
+    )
+    assert refused.status_code == 422 and account_count(platform) == 0
+    page = text(refused)
+    # each refusal under its own checkbox, once
+    assert page.count("Acceptez les conditions générales pour créer un compte.") == 1
+    assert page.count("Acceptez la politique de confidentialité pour créer un compte.") == 1
+    done = client.post(
+        "/signup", data={**SIGN_UP_FORM, "csrf_token": token, "email": "terms@example.org"}
+    )
+    assert done.status_code in (200, 303)
+    with platform.session() as session:
+        account = session.scalar(select(Account).where(Account.email == "terms@example.org"))
+        assert account is not None
+    kinds = [event.kind for event in actions.list_security_events(platform, account.id).items]
+    assert "terms_accepted" in kinds and "privacy_accepted" in kinds
+
+
+def test_postal_codes_follow_each_countrys_rule(client, platform) -> None:  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get("/signup").text)
+    refused = client.post(
+        "/signup",
+        data={
+            **SIGN_UP_FORM,
+            "csrf_token": token,
+            "postal_code": "6900",
+            "email": "pc@example.org",
+        },
+    )
+    assert refused.status_code == 422 and account_count(platform) == 0
+    assert "Un code postal français a 5 chiffres" in text(refused)
+
+
+def test_ordering_waits_until_the_email_address_is_confirmed_by_its_link(client, platform) -> None:  # type: ignore[no-untyped-def]
+    import re as regex
+
+    from voipdesk.catalogue.demo import seed_catalogue
+    from voipdesk.orders.models import PurchaseOrder
+
+    platform.settings.require_verified_email = True
+    with platform.transaction() as session:
+        seed_catalogue(session, platform)
+    token = csrf_from(client.get("/signup").text)
+    client.post("/signup", data={**SIGN_UP_FORM, "csrf_token": token})
+    catalogue = client.get("/catalogue")
+    assert 'id="email-unverified"' in catalogue.text
+    order = {"csrf_token": csrf_from(catalogue.text), "qty_sip-decouverte": "1"}
+    refused = client.post("/orders/new", data=order, follow_redirects=False)
+    assert refused.status_code == 403
+    with platform.session() as session:
+        assert session.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
+        welcome = session.scalar(select(ServiceEmail).where(ServiceEmail.kind == "welcome"))
+        assert welcome is not None
+        link = regex.search(r"https://testserver(/verify-email/\S+)", welcome.body_text)
+    assert link is not None
+    # a forged link confirms nothing
+    assert client.get(link.group(1)[:-4] + "0000").status_code == 404
+    assert 'id="email-unverified"' in client.get("/catalogue").text
+    confirmed = client.get(link.group(1))
+    assert "Votre adresse e-mail est confirmée" in text(confirmed)
+    catalogue = client.get("/catalogue")
+    assert 'id="email-unverified"' not in catalogue.text
+    order["csrf_token"] = csrf_from(catalogue.text)
+    accepted = client.post("/orders/new", data=order, follow_redirects=False)
+    assert accepted.status_code == 303

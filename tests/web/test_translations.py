@@ -1,4 +1,4 @@
-"""Every text of the accounts pages and the layout has its French translation."""
+"""Every text of the web pages (templates, page modules) has its French translation."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from voipdesk.core.i18n import translations
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "voipdesk" / "web"
 FILES = [
-    *sorted(WEB.glob("templates/*.html")),
-    *sorted(WEB.glob("templates/accounts/*.html")),
-    WEB / "pages" / "accounts.py",
-    WEB / "rendering.py",
+    *sorted(WEB.glob("templates/**/*.html")),
+    *sorted(WEB.glob("pages/*.py")),
+    *sorted(WEB.glob("*.py")),
 ]
 STRING = r'("(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')'
 CALLS = [
@@ -31,6 +30,25 @@ SAME_IN_FRENCH = {
     "Québec (Canada)",
     "E-mail",
     "Actions",
+    "Catalogue",
+    "Menu",
+    "Pages",
+    "Validation",
+    "IBAN",
+    "BIC",
+    "Note",
+    "Option",
+    "Service",
+    "Total",
+    "Type",
+    "Trunk",
+    "Découverte",
+    "Entreprise",
+    "Plug & Phone",
+    "Paris / Île-de-France (01)",
+    "Liège (04)",
+    "Lausanne (021)",
+    "Zurich (044)",
 }
 
 
@@ -45,6 +63,23 @@ def msgids() -> list[str]:
 
 def test_texts_are_found() -> None:
     assert len(msgids()) > 100
+
+
+def test_every_plural_has_its_french_forms() -> None:
+    french = translations("fr")
+    pattern = re.compile(r"ngettext\(\s*(?:[\w.]+,\s*)?" + STRING + r",\s*" + STRING)
+    pairs = {
+        (ast.literal_eval(m.group(1)), ast.literal_eval(m.group(2)))
+        for path in FILES
+        for m in pattern.finditer(path.read_text(encoding="utf-8"))
+    }
+    assert len(pairs) > 5
+    catalog = getattr(french, "_catalog", {})
+    missing = [one for one, many in sorted(pairs) if (one, 0) not in catalog]
+    assert missing == []
+    assert french.ngettext("%(count)s simultaneous call", "%(count)s simultaneous calls", 1) == (
+        "%(count)s appel simultané"
+    )
 
 
 def test_every_text_has_a_french_translation() -> None:

@@ -89,6 +89,17 @@ class ResetLinkInvalid(NotFound):
     message = "This password reset link is not valid, or was already used."
 
 
+class EmailLinkInvalid(NotFound):
+    code = "email-link-invalid"
+    message = "This confirmation link is not valid: it may be for an older e-mail address."
+
+
+class EmailNotVerified(DomainError):
+    code = "email-not-verified"
+    status = 403
+    message = "Confirm your e-mail address first: open the link we sent you by e-mail."
+
+
 class ResetLinkUsed(DomainError):
     code = "reset-link-used"
     status = 410

@@ -208,6 +208,34 @@ PHONE_REGION = {"FR": "FR", "BE": "BE", "CH": "CH", "CA-QC": "CA"}
 INVALID_PHONE = N_("This is not a valid phone number.")
 NOT_A_MOBILE = N_("This is not a mobile phone number.")
 
+# Postal codes as each served country writes them (Québec: "A1A 1A1", letters D F I O Q U never
+# in it, W and Z never first).
+POSTAL_CODE_PATTERNS = {
+    "FR": re.compile(r"\d{5}"),
+    "BE": re.compile(r"[1-9]\d{3}"),
+    "CH": re.compile(r"[1-9]\d{3}"),
+    "CA-QC": re.compile(r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d"),
+}
+POSTAL_CODE_RULES = {
+    "FR": N_("A French postal code has 5 digits, e.g. 69003."),
+    "BE": N_("A Belgian postal code has 4 digits, e.g. 1000."),
+    "CH": N_("A Swiss postal code has 4 digits, e.g. 1003."),
+    "CA-QC": N_("A Canadian postal code looks like H2X 1Y4."),
+}
+
+
+def normalise_postal_code(value: str, country: str) -> str:
+    """The postal code as the country writes it; ValueError (the rule, a msgid) if it is not one."""
+    text = re.sub(r"\s+", " ", value.strip().upper())
+    pattern = POSTAL_CODE_PATTERNS.get(country)
+    if pattern is None:
+        return text
+    if not pattern.fullmatch(text):
+        raise ValueError(POSTAL_CODE_RULES[country])
+    if country == "CA-QC" and " " not in text:
+        text = f"{text[:3]} {text[3:]}"
+    return text
+
 
 def normalise_mobile(value: str, country: str) -> str:
     """E.164 (`+33612345678`) of a number typed nationally or internationally for `country`.

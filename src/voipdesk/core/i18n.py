@@ -54,8 +54,9 @@ UNTRANSLATED: set[str] = set()
 
 def gettext(language: str, message: str, **values: object) -> str:
     language = normalise_language(language)
-    text = translations(language).gettext(message)
-    if language != "en" and text == message and message:
+    catalog = translations(language)
+    text = catalog.gettext(message)
+    if language != "en" and message and message not in getattr(catalog, "_catalog", {}):
         UNTRANSLATED.add(message)
     return text % values if values else text
 
@@ -64,8 +65,9 @@ def ngettext(language: str, singular: str, plural: str, count: int, **values: ob
     """The singular or plural form for `count` (French: 0 and 1 are singular), with `count` and
     `values` put in: `ngettext(lang, "%(count)s call", "%(count)s calls", n)`."""
     language = normalise_language(language)
-    text = translations(language).ngettext(singular, plural, count)
-    if language != "en" and text in (singular, plural):
+    catalog = translations(language)
+    text = catalog.ngettext(singular, plural, count)
+    if language != "en" and (singular, 0) not in getattr(catalog, "_catalog", {}):
         UNTRANSLATED.add(singular)
     return text % {"count": count, **values}
 

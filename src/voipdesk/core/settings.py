@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     # Secure cookies are kept on for localhost too: browsers accept them there.
     cookie_secure: bool = True
     timezone: str = "Europe/Paris"
+    # The terms and privacy notice customers accept at sign-up (the version is recorded with it).
+    terms_url: str = "/legal/terms"
+    privacy_url: str = "/legal/privacy"
+    terms_version: str = "2026-12"
+    # Ordering from the customer space waits until the account's e-mail address is confirmed.
+    require_verified_email: bool = True
 
     # Logins. Per account and address: `login_free_failures` tries in a row cost nothing, then
     # each one waits, from `login_delay_base_seconds` doubling up to `login_delay_max_seconds`.

@@ -280,11 +280,6 @@ DOCUMENT_STATUS_LABELS = {
 }
 
 
-def mandate_complete(holder_name: str | None, iban: str | None) -> bool:
-    """A procedure is approved only with a debtor and an IBAN on its SEPA mandate."""
-    return bool((holder_name or "").strip()) and bool((iban or "").strip())
-
-
 def missing_for_approval(required: Iterable[str], recorded: dict[str, str]) -> list[str]:
     """The required document codes not yet recorded as valid (in the guide's order)."""
     return [code for code in required if recorded.get(code) != VALID]
@@ -319,3 +314,8 @@ HOLDER_NAME_MAX = 140
 HOLDER_ADDRESS_MAX = 300
 REJECTION_REASON_MAX = 1000
 DOCUMENT_NOTE_MAX = 500
+
+
+def mandate_complete(holder_name: str | None, iban: str | None) -> bool:
+    """A procedure is approved only with a debtor and an IBAN on its SEPA mandate."""
+    return bool((holder_name or "").strip()) and bool((iban or "").strip())

@@ -17,7 +17,9 @@ from voipdesk.core.platform import Platform
 
 @dataclass
 class Todo:
-    kind: str  # order_not_paid, order_validation, order_delivering, invoice_unpaid, procedure, contact_request
+    # order_not_paid, order_validation, order_delivering, invoice_unpaid, procedure,
+    # contact_request
+    kind: str
     text_values: dict[str, Any]
     href: str
     action: str | None = None  # what the button does, as a code the template words
@@ -37,6 +39,7 @@ class Dashboard:
 
 
 def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
+    from voipdesk.accounts.actions import email_verified
     from voipdesk.catalogue import rules as catalogue_rules
     from voipdesk.invoices.models import INVOICE_UNPAID, Invoice
     from voipdesk.orders import actions as orders
@@ -49,6 +52,15 @@ def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
     board = Dashboard()
     today = platform.today()
     with platform.session() as session:
+        fresh = session.get(type(account), account.id)
+        if (
+            platform.settings.require_verified_email
+            and fresh is not None
+            and not email_verified(session, fresh)
+        ):
+            board.todos.append(
+                Todo("email_unverified", {"email": account.email}, "/", "email_unverified")
+            )
         waiting, _ = orders.list_orders(
             session,
             platform,
@@ -99,9 +111,26 @@ def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
                         {"reference": procedure.mandate_reference},
                         "/voip-procedure",
                         "procedure",
-                    )  # fmt: skip
+                    )
                 )
-        for request in subscriptions.incoming_contact_requests(session, account.id):
+        from voipdesk.subscriptions.models import PhoneLoan
+
+        returns = session.scalars(
+            select(PhoneLoan).where(
+                PhoneLoan.account_id == account.id,
+                PhoneLoan.state == subscription_rules.LOAN_RETURN_OPENED,
+            )
+        )
+        for loan in returns:
+            board.todos.append(
+                Todo(
+                    "hardware_return",
+                    {"due_on": loan.return_due_on, "deposit": Money(loan.deposit)},
+                    "/telephony",
+                    "hardware_return",
+                )
+            )
+        for _request in subscriptions.incoming_contact_requests(session, account.id):
             board.todos.append(Todo("contact_request", {}, "/telephony", "contact_request"))
         live = list(
             session.scalars(
@@ -151,6 +180,8 @@ def staff_queues(platform: Platform) -> list[Queue]:
     from voipdesk.invoices.models import INVOICE_UNPAID, Invoice
     from voipdesk.orders import rules as order_rules
     from voipdesk.orders.models import PurchaseOrder
+    from voipdesk.subscriptions import rules as subscription_rules
+    from voipdesk.subscriptions.models import PhoneLoan
     from voipdesk.validation import rules as validation_rules
     from voipdesk.validation.models import VoipProcedure
 
@@ -199,8 +230,15 @@ def staff_queues(platform: Platform) -> list[Queue]:
             PurchaseOrder.created_at,
             PurchaseOrder.state == order_rules.DELIVERING,
         )
-        queue("invoices_unpaid", "/backoffice/invoices", Invoice, Invoice.issued_on,
-              Invoice.status == INVOICE_UNPAID)  # fmt: skip
+        queue(
+            "invoices_unpaid",
+            "/backoffice/invoices",
+            Invoice,
+            Invoice.issued_on,
+            Invoice.status == INVOICE_UNPAID,
+        )
+        queue("hardware_returns", "/backoffice", PhoneLoan, PhoneLoan.return_opened_on,
+              PhoneLoan.state == subscription_rules.LOAN_RETURN_OPENED)  # fmt: skip
     return queues
 
 

@@ -73,6 +73,24 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "renewal_mode": {"automatic": N_("Automatic renewal"), "manual": N_("Manual renewal")},
     "contact_change": dict(subscription_rules.CONTACT_CHANGE_LABELS),
+    # Numbering areas by their E.164 prefix, as a reader names them (an operator's own area
+    # without a label here shows the name it was given).
+    "area": {
+        "+331": N_("Paris / Île-de-France (01)"),
+        "+332": N_("North-West (02)"),
+        "+333": N_("North-East (03)"),
+        "+334": N_("South-East (04)"),
+        "+335": N_("South-West (05)"),
+        "+339": N_("Non-geographic (09)"),
+        "+322": N_("Brussels (02)"),
+        "+323": N_("Antwerp (03)"),
+        "+324": N_("Liège (04)"),
+        "+4121": N_("Lausanne (021)"),
+        "+4122": N_("Geneva (022)"),
+        "+4144": N_("Zurich (044)"),
+        "+1514": N_("Montreal (514)"),
+        "+1418": N_("Quebec City (418)"),
+    },
 }
 
 # The tone of each code: how a badge looks (never the only carrier of meaning: the label says it).
@@ -119,7 +137,7 @@ TONES: dict[str, dict[str, str]] = {
         "issued": "action",
         "open": "action",
         "overdue": "danger",
-    },  # fmt: skip
+    },
     "change": {},
     "renewal_mode": {"automatic": "ok", "manual": "action"},
 }
@@ -169,6 +187,12 @@ class Labels:
 
 def translated_labels(language: str) -> Labels:
     return Labels(language)
+
+
+def label_or(language: str, family: str, code: str | None, default: str) -> str:
+    """The label of `code`, or `default` (data named by the operator) when the family has none."""
+    family_labels = LABELS.get(family, {})
+    return gettext(language, family_labels[code]) if code in family_labels else default
 
 
 def label(language: str, family: str, code: str | None) -> str:

@@ -174,14 +174,31 @@ def _tone(family: str, code: str | None) -> str:
 
 environment.globals.update(query_url=query_url, tone=_tone)
 
-# French typography: a narrow no-break space before the high punctuation and inside guillemets.
-_FRENCH_SPACE = re.compile(r"(?<=[^\s<>])[ \u00a0]([:;?!»])(?=[\s<&\"]|$)")
-_FRENCH_SPACE_GUILLEMET = re.compile(r"« ")
+# French typography: a narrow no-break space before the high punctuation and inside guillemets,
+# in the page's text only: never inside a tag (attribute values are data a form sends back) nor in
+# <textarea>, <pre>, <script> or <style>.
+_FRENCH_SPACE = re.compile(r"(?<=[^\s<>])[ \u00a0]([:;?!»])(?=\s|&|$)")
+_FRENCH_SPACE_GUILLEMET = re.compile(r"«[ \u00a0]")
+_TAG = re.compile(r"(<[^>]*>)")
+_RAW_TEXT = re.compile(r"<(/?)(textarea|pre|script|style)\b", re.IGNORECASE)
+
+
+def _typeset(text: str) -> str:
+    text = _FRENCH_SPACE.sub(lambda match: "\u202f" + match.group(1), text)
+    return _FRENCH_SPACE_GUILLEMET.sub("«\u202f", text)
 
 
 def french_typography(html: str) -> str:
-    html = _FRENCH_SPACE.sub(lambda match: "\u202f" + match.group(1), html)
-    return _FRENCH_SPACE_GUILLEMET.sub("«\u202f", html)
+    parts = _TAG.split(html)
+    raw_depth = 0
+    for index, part in enumerate(parts):
+        if index % 2:  # a tag
+            raw = _RAW_TEXT.match(part)
+            if raw:
+                raw_depth = max(0, raw_depth + (-1 if raw.group(1) else 1))
+        elif part and not raw_depth:
+            parts[index] = _typeset(part)
+    return "".join(parts)
 
 
 # --- flash messages (a signed cookie read by the next page) -------------------------------------

@@ -68,6 +68,13 @@ from voipdesk.accounts.actions.tokens import (
     list_api_tokens,
     revoke_api_token,
 )
+from voipdesk.accounts.actions.verification import (
+    email_verified,
+    is_email_verified,
+    send_verification_link,
+    verification_url,
+    verify_email,
+)
 
 __all__ = [
     "CLOSURE_LINK_VALID",
@@ -97,10 +104,12 @@ __all__ = [
     "create_api_token",
     "create_staff",
     "disable_totp",
+    "email_verified",
     "get_email_attachment",
     "get_profile",
     "get_service_email",
     "hash_secret",
+    "is_email_verified",
     "list_api_tokens",
     "list_security_events",
     "list_service_emails",
@@ -112,9 +121,12 @@ __all__ = [
     "request_password_reset",
     "reset_password",
     "revoke_api_token",
+    "send_verification_link",
     "sign_up",
     "start_totp",
     "update_profile",
+    "verification_url",
+    "verify_email",
     "verify_second_factor",
     "verify_secret",
 ]

@@ -199,8 +199,10 @@ def _password_inputs(values: dict[str, Any]) -> list[str | None]:
     ]
 
 
-def _clean_profile(values: dict[str, Any]) -> dict[str, Any]:
-    """Checks a whole profile; returns it normalised, or raises InvalidInput listing each field."""
+def _clean_profile(values: dict[str, Any], postal_address: bool = True) -> dict[str, Any]:
+    """Checks a whole profile; returns it normalised, or raises InvalidInput listing each field.
+    `postal_address=False` (staff accounts, which have no postal address of their own) skips the
+    postal code's country rule."""
     errors: dict[str, str] = {}
     clean = dict(values)
     for name in PROFILE_FIELDS:
@@ -244,6 +246,11 @@ def _clean_profile(values: dict[str, Any]) -> dict[str, Any]:
         clean["registration_number"] = None
 
     if country in rules.COUNTRIES:
+        if postal_address and clean.get("postal_code") and "postal_code" not in errors:
+            try:
+                clean["postal_code"] = rules.normalise_postal_code(clean["postal_code"], country)
+            except ValueError as error:
+                errors["postal_code"] = str(error)
         if clean.get("mobile"):
             try:
                 clean["mobile"] = rules.normalise_mobile(clean["mobile"], country)

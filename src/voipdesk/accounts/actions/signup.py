@@ -20,6 +20,7 @@ from voipdesk.accounts.actions.common import (
     check_password_policy,
     hash_secret,
 )
+from voipdesk.accounts.actions.verification import verification_url
 from voipdesk.accounts.emails import send_service_email
 from voipdesk.accounts.errors import (
     EmailAlreadyUsed,
@@ -48,16 +49,25 @@ def sign_up(
     ip: str | None = None,
     user_agent: str | None = None,
     device_id: str | None = None,
+    accepted: tuple[str, ...] = (),
 ) -> Account:
     """Creates a customer account with a generated handle and sends the welcome e-mail.
-    `device_id` (the browser's) is remembered so that logging in from it is not announced."""
+    `device_id` (the browser's) is remembered so that logging in from it is not announced;
+    `accepted` names the documents the person accepted ("terms", "privacy"), each recorded in
+    the security log with its time, address and browser."""
     values = _clean_profile(data.model_dump(exclude={"password"}))
     check_password_policy(data.password, values["language"], _password_inputs(values))
     password_hash = hash_secret(data.password)
     for _attempt in range(3):
         try:
             return _create_account(
-                platform, values, password_hash, ip=ip, user_agent=user_agent, device_id=device_id
+                platform,
+                values,
+                password_hash,
+                ip=ip,
+                user_agent=user_agent,
+                device_id=device_id,
+                accepted=accepted,
             )
         except IntegrityError:
             # Two sign-ups raced for one e-mail or one handle: the e-mail check says which.
@@ -77,6 +87,7 @@ def _create_account(
     device_id: str | None,
     is_staff: bool = False,
     welcome: bool = True,
+    accepted: tuple[str, ...] = (),
 ) -> Account:
     with platform.transaction() as session:
         if _email_used(session, values["email"]):
@@ -102,6 +113,16 @@ def _create_account(
                 )
             )
         _event(session, platform, account.id, "sign_up", ip=ip, user_agent=user_agent)
+        for document in accepted:
+            _event(
+                session,
+                platform,
+                account.id,
+                f"{document}_accepted",
+                ip=ip,
+                user_agent=user_agent,
+                version=platform.settings.terms_version,
+            )
         if welcome:
             send_service_email(
                 session,
@@ -109,6 +130,10 @@ def _create_account(
                 account=account,
                 kind="welcome",
                 template="accounts/welcome",
-                context={"handle": account.handle, "space_url": _customer_space_url(platform)},
+                context={
+                    "handle": account.handle,
+                    "space_url": _customer_space_url(platform),
+                    "verify_url": verification_url(platform, account),
+                },
             )
     return account

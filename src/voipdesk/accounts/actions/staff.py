@@ -35,7 +35,8 @@ def create_staff(
             "postal_code": "-",
             "city": "-",
             "email": email,
-        }
+        },
+        postal_address=False,
     )
     check_password_policy(password, "en", _password_inputs(values))
     return _create_account(

@@ -27,6 +27,9 @@ DATE_INVALID = N_("This is not a valid date.")
 
 SECURITY_EVENT_LABELS = {
     "sign_up": N_("Account created"),
+    "terms_accepted": N_("Terms of service accepted"),
+    "privacy_accepted": N_("Privacy notice accepted"),
+    "email_verified": N_("E-mail address confirmed"),
     "login": N_("Logged in"),
     "login_failed": N_("Failed login (wrong password)"),
     "second_factor_failed": N_("Failed login (wrong two-factor code)"),

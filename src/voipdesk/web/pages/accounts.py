@@ -35,6 +35,10 @@ from voipdesk.web.sessions import close_session, device_id, load_session, open_s
 router = APIRouter()
 
 PASSWORDS_DIFFER = N_("The two passwords are different.")
+ACCEPTANCE_RULES = {
+    "terms": N_("Accept the terms of service to create an account."),
+    "privacy": N_("Accept the privacy notice to create an account."),
+}
 CHOOSE_AN_OPTION = N_("Choose one of the options.")
 
 PROFILE_FORM_FIELDS = actions.PROFILE_FIELDS
@@ -107,20 +111,30 @@ async def signup(request: Request, platform: Platform = Depends(get_platform)) -
         name: (value if value != "" or name in _REQUIRED_SIGN_UP else None)
         for name, value in values.items()
     }
+    accepted = tuple(name for name in ("terms", "privacy") if form.get(f"accept_{name}"))
     try:
         try:
             data = actions.SignUpData(**data_values)
         except ValidationError as error:
             raise _pydantic_errors(error, language) from None
+        missing = {
+            f"accept_{name}": rule
+            for name, rule in ACCEPTANCE_RULES.items()
+            if name not in accepted
+        }
+        if missing:
+            raise InvalidInput(fields=missing)
         account = actions.sign_up(
             platform,
             data,
             ip=client_ip(request),
             user_agent=_user_agent(request),
             device_id=device_id(request),
+            accepted=accepted,
         )
     except DomainError as error:
         values.pop("password", None)
+        values.update({f"accept_{name}": "true" for name in accepted})
         return render(
             request,
             "accounts/signup.html",

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from voipdesk.accounts.actions import is_email_verified
+from voipdesk.accounts.errors import EmailNotVerified
 from voipdesk.accounts.models import Account
 from voipdesk.catalogue import queries, rules
 from voipdesk.catalogue.models import PRICE_DEPOSIT, PRICE_EXTRA_CALL, PRICE_MONTHLY
@@ -18,6 +20,7 @@ from voipdesk.core.money import Money, round_cents
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions
 from voipdesk.web.auth import require_account
+from voipdesk.web.labels import label_or
 from voipdesk.web.rendering import render
 
 router = APIRouter()
@@ -64,7 +67,12 @@ def catalogue_context(platform: Platform, account: Account, language: str) -> di
         "options": by_kind.get(rules.KIND_OPTION, []),
         "phones": by_kind.get(rules.KIND_PHONE, []),
         "areas": areas,
-        "area_options": [(area.prefix, area.name) for area in areas],
+        "area_options": [
+            (area.prefix, label_or(language, "area", area.prefix, area.name)) for area in areas
+        ],
+        "area_names": {
+            area.prefix: label_or(language, "area", area.prefix, area.name) for area in areas
+        },
         "alias_quantities": rules.ALIAS_ORDER_QUANTITIES,
         "quantities": MAX_QUANTITY_CHOICES,
         "quantity_options": [(q, q) for q in MAX_QUANTITY_CHOICES],
@@ -72,6 +80,8 @@ def catalogue_context(platform: Platform, account: Account, language: str) -> di
         "form_lists": {},
         "errors": {},
         "waiting_order": waiting_order(platform, account.id),
+        "email_unverified": platform.settings.require_verified_email
+        and not is_email_verified(platform, account.id),
     }
 
 
@@ -164,6 +174,8 @@ async def create_order_page(
     }
     cart = cart_from_form(form, offers)
     try:
+        if context["email_unverified"]:
+            raise EmailNotVerified()
         with platform.transaction() as session:
             owner = session.get(Account, account.id)
             assert owner is not None
@@ -186,7 +198,7 @@ async def create_order_page(
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
 
-# The action names a cart line's field ("lines.1.quantity"); the page shows it on that offer's field.
+# The action names a cart line's field ("lines.1.quantity"); the page shows it on the offer's field.
 _FORM_FIELD = {
     "quantity": "qty_",
     "simultaneous_calls": "calls_",

@@ -184,14 +184,14 @@ def pay_page(
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    if choice == "new-card":
-        card = _parse_card(card_number, card_exp, card_cvc)
-        payment_request = actions.PaymentRequest(card=card, save_card=save_card)
-    elif choice == "bank-transfer":
-        payment_request = actions.PaymentRequest(method="bank_transfer")
-    else:
-        payment_request = actions.PaymentRequest(payment_method_id=choice)
     try:
+        if choice == "new-card":
+            card = _parse_card(card_number, card_exp, card_cvc)
+            payment_request = actions.PaymentRequest(card=card, save_card=save_card)
+        elif choice == "bank-transfer":
+            payment_request = actions.PaymentRequest(method="bank_transfer")
+        else:
+            payment_request = actions.PaymentRequest(payment_method_id=choice)
         with platform.transaction() as session:
             owner = session.get(Account, account.id)
             assert owner is not None

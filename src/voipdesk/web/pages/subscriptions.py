@@ -85,7 +85,7 @@ def _service_row(
         "cancel_at_expiry": service.cancel_at_expiry,
         "section": section,
         "changes": [
-            _change_row(c, language)
+            {**_change_row(c, language), "number": service.number_e164 if c.service_id else None}
             for c in changes
             if c.service_id == service.id
             or (c.service_id is None and c.billing_group_id == service.billing_group_id)

@@ -126,3 +126,26 @@ def test_a_new_procedure_after_a_cancelled_one_still_releases_the_order(
     approve(seeded, staff, again.id)
     drain(seeded)
     assert load(seeded, order.id).state == order_rules.DELIVERED
+
+
+def test_a_mandate_without_debtor_or_iban_cannot_be_approved_until_the_customer_gives_it(
+    seeded: Platform, customer: Account, staff: Account
+) -> None:
+    import pytest
+
+    from voipdesk.validation.errors import MandateIncomplete
+
+    order = create(seeded, customer, ONE_LINE)
+    pay(seeded, customer, order.id)  # by card: the procedure opens with no bank account
+    drain(seeded)
+    with seeded.session() as session:
+        procedure = actions.open_procedure_of(session, customer.id)
+        assert procedure is not None and procedure.iban is None
+    record_all_valid(seeded, staff, procedure)
+    with pytest.raises(MandateIncomplete):
+        approve(seeded, staff, procedure.id)
+    assert load(seeded, order.id).state == order_rules.VALIDATION  # nothing changed
+    request(seeded, customer)  # the customer gives the bank account while staff review
+    approve(seeded, staff, procedure.id)
+    drain(seeded)
+    assert load(seeded, order.id).state == order_rules.DELIVERED

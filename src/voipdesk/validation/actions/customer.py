@@ -104,7 +104,8 @@ def request_procedure(
     existing = open_procedure_of(session, account.id)
     if existing is not None:
         procedure = _lock(session, existing.id)
-        if procedure.iban is None and procedure.status != rules.DOING:
+        # Completing the mandate is allowed under review too: staff cannot approve without it.
+        if procedure.iban is None:
             _fill(procedure, details)
             _record(session, procedure, now, actor, "details_completed")
             send_procedure(session, platform, procedure, actor)

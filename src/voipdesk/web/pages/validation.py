@@ -94,7 +94,6 @@ def _customer_page(
             # the customer gives here (staff cannot approve a mandate without it).
             "needs_bank_details": procedure is not None
             and procedure.status in rules.OPEN_STATES
-            and procedure.status != rules.DOING
             and not rules.mandate_complete(procedure.holder_name, procedure.iban),
             "required": actions.is_required(session, account.id),
             "orders_waiting": actions.orders_waiting(session, account.id),

@@ -42,6 +42,14 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
     now_bind = bindparam("now", type_=UTCDateTime())
     return_due = period_start + timedelta(days=sub_rules.RETURN_WITHIN_DAYS)
     live = "('active', 'to_renew', 'suspended')"
+    # A service's own change, looked up by its service id whatever the planner's statistics say
+    # (without them SQLite preferred the (state, effective_on) index: every lookup then read all
+    # due changes, quadratic in their number).
+    by_service = (
+        "pending_change pc"
+        if _is_postgres(session)
+        else "pending_change pc INDEXED BY ix_pending_change_service_id"
+    )
 
     if _is_postgres(session):
         # Two appliers of the same changes queue here; the second's next statements see them
@@ -93,7 +101,7 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
         session,
         f"""UPDATE service SET kind = 'alias_number', offer_code = :alias_offer, outgoing_calls = :no,
                    simultaneous_calls = 1, sip_username = NULL, sip_password = NULL,
-                   monthly_price_e4 = COALESCE((SELECT pc.new_monthly_price_e4 FROM pending_change pc
+                   monthly_price_e4 = COALESCE((SELECT pc.new_monthly_price_e4 FROM {by_service}
                         WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}),
                         monthly_price_e4)
             WHERE state IN {live} AND id IN (
@@ -112,12 +120,12 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
         _exec(
             session,
             f"""UPDATE service SET
-                   offer_code = COALESCE((SELECT pc.new_offer_code FROM pending_change pc
+                   offer_code = COALESCE((SELECT pc.new_offer_code FROM {by_service}
                         WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}), offer_code),
-                   simultaneous_calls = COALESCE((SELECT pc.new_simultaneous_calls FROM pending_change pc
+                   simultaneous_calls = COALESCE((SELECT pc.new_simultaneous_calls FROM {by_service}
                         WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}),
                         simultaneous_calls),
-                   monthly_price_e4 = COALESCE((SELECT pc.new_monthly_price_e4 FROM pending_change pc
+                   monthly_price_e4 = COALESCE((SELECT pc.new_monthly_price_e4 FROM {by_service}
                         WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}),
                         monthly_price_e4)
                 WHERE state IN {live} AND id IN (

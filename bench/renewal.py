@@ -591,6 +591,9 @@ def cycle(arguments: argparse.Namespace, seed: int) -> dict[str, Any]:
         counts = load(url, arguments.services, seed)
         counts.update(prepare_previous_month(url, seed))
         preparation = round(time.perf_counter() - mark, 1)
+        if server is not None:  # the run and the floor both start after a checkpoint
+            with server.connect() as connection:
+                connection.execute(text("CHECKPOINT"))
         first = run_child(url)
         second = run_child(url)
         floor = copy_floor(url) if server is not None else None

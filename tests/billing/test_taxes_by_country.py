@@ -44,3 +44,19 @@ def test_each_country_gets_its_own_taxes_on_the_invoice_total(platform, clock):
     assert by_country == expected_rates
     qc = [row for row in rows if row[0] == "CA-QC"]
     assert qc[0][2] == sum(row[6] for row in qc)  # the invoice's tax is the sum of its two taxes
+
+
+def test_invoice_numbers_past_the_millionth_of_a_year_keep_all_their_digits(platform, clock):
+    from voipdesk.invoices.models import InvoiceNumberCounter
+    from voipdesk.invoices.rules import invoice_number
+
+    for _ in range(2):
+        deliver(platform, make_account(platform).id, lines=[("sip-decouverte", 1)])
+    with platform.transaction() as session:
+        session.add(InvoiceNumberCounter(year=2026, last_value=999_999))
+    clock.move_to(datetime(2026, 4, 1, 0, 30, tzinfo=UTC))
+    run_renewal(platform, date(2026, 4, 1))
+    with platform.session() as session:
+        numbers = sorted(session.execute(text("SELECT number FROM invoice")).scalars())
+    assert numbers == [invoice_number(2026, 1_000_000), invoice_number(2026, 1_000_001)]
+    assert numbers[0] == "2026-1000000"

@@ -203,7 +203,11 @@ def invoice_batch(
     base = counter.last_value
     if postgres:
         new_id = "md5(g.id || :period_key)"
-        number = "CAST(:year AS TEXT) || '-' || lpad(CAST(:base + ROW_NUMBER() OVER (ORDER BY g.id) AS TEXT), 6, '0')"
+        # lpad cuts longer strings: the millionth invoice of a year keeps its seven digits.
+        sequence = "CAST(:base + ROW_NUMBER() OVER (ORDER BY g.id) AS TEXT)"
+        number = (
+            f"CAST(:year AS TEXT) || '-' || lpad({sequence}, GREATEST(6, length({sequence})), '0')"
+        )
     else:
         new_id = "lower(hex(randomblob(16)))"
         number = "CAST(:year AS TEXT) || '-' || printf('%06d', :base + ROW_NUMBER() OVER (ORDER BY g.id))"

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -495,9 +495,22 @@ def renew_once(url: str) -> dict[str, object]:
     return result
 
 
-def run_child(url: str) -> dict[str, Any]:
+def drain_once(url: str, count: int) -> dict[str, object]:
+    """The outbox worker's pace on invoice e-mails (PDF rendered, e-mail stored), in a child."""
+    from voipdesk.billing.actions import INVOICE_EMAIL
+    from voipdesk.core.outbox import OutboxMessage, drain
+
+    platform = make_platform(url, RUN_CLOCK + timedelta(minutes=5))
+    started = time.perf_counter()
+    sent = drain(platform, limit=count, where=OutboxMessage.topic == INVOICE_EMAIL)
+    seconds = time.perf_counter() - started
+    platform.engine.dispose()
+    return {"sent": sent, "seconds": round(seconds, 2), "per_second": round(sent / seconds, 1)}
+
+
+def run_child(url: str, drain: int = 0) -> dict[str, Any]:
     output = subprocess.run(
-        [sys.executable, __file__, "--child", url],
+        [sys.executable, __file__, "--child", url, "--drain", str(drain)],
         check=True,
         capture_output=True,
         text=True,
@@ -597,9 +610,13 @@ def cycle(arguments: argparse.Namespace, seed: int) -> dict[str, Any]:
         counts = load(url, arguments.services, seed)
         counts.update(prepare_previous_month(url, seed))
         preparation = round(time.perf_counter() - mark, 1)
+        if server is not None:  # the run and the floor both start after a checkpoint
+            with server.connect() as connection:
+                connection.execute(text("CHECKPOINT"))
         first = run_child(url)
         second = run_child(url)
         floor = copy_floor(url) if server is not None else None
+        emails = run_child(url, arguments.drain) if arguments.drain else None
     finally:
         if server is not None:
             with server.connect() as connection:
@@ -607,7 +624,7 @@ def cycle(arguments: argparse.Namespace, seed: int) -> dict[str, Any]:
             server.dispose()
         folder.cleanup()
     return {"counts": counts, "preparation_s": preparation, "first": first, "second": second,
-            "floor": floor}  # fmt: skip
+            "floor": floor, "emails": emails}  # fmt: skip
 
 
 def spread(values: list[float]) -> str:
@@ -627,11 +644,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--tmp", default=None, help="folder for the SQLite file")
     parser.add_argument("--json", help="also write the raw results to this file")
+    parser.add_argument(
+        "--drain", type=int, default=200, help="invoice e-mails to send afterwards (pace)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     os.environ.setdefault("VOIPDESK_LOG_LEVEL", "WARNING")
     if arguments.child:
-        print(json.dumps(renew_once(arguments.child)))
+        if arguments.drain:
+            print(json.dumps(drain_once(arguments.child, arguments.drain)))
+        else:
+            print(json.dumps(renew_once(arguments.child)))
         return
     results = []
     for index in range(arguments.repeat):
@@ -682,6 +705,14 @@ def main() -> None:
             f"PG backend peak RSS MB: {spread([float(r['first']['pg_backend_peak_rss_mb'] or 0) for r in results])}"
         )
         print(f"floor rows: {last['floor']['rows']}")
+    if last.get("emails"):
+        print(
+            "invoice e-mails sent by one outbox worker afterwards: "
+            + "; ".join(
+                f"{r['emails']['sent']} in {r['emails']['seconds']} s ({r['emails']['per_second']}/s)"
+                for r in results
+            )
+        )
     print(
         "steps of each first run: "
         + "; ".join(str(r["first"]["summary"]["step_seconds"]) for r in results)

@@ -43,161 +43,180 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
     now_bind = bindparam("now", type_=UTCDateTime())
     return_due = period_start + timedelta(days=sub_rules.RETURN_WITHIN_DAYS)
     live = "('active', 'to_renew', 'suspended')"
+    # A service's own change, looked up by its service id whatever the planner's statistics say
+    # (without them SQLite preferred the (state, effective_on) index: every lookup then read all
+    # due changes, quadratic in their number).
+    by_service = (
+        "pending_change pc"
+        if _is_postgres(session)
+        else "pending_change pc INDEXED BY ix_pending_change_service_id"
+    )
 
-    if _is_postgres(session):
-        # Two appliers of the same changes queue here; the second's next statements see them
-        # applied (read committed: each statement reads what is committed when it starts).
+    # Nothing due (a rerun, most days): none of the statements below, some of which scan every
+    # service, has anything to do.
+    has_due = (
         session.execute(
-            text(f"SELECT pc.id FROM pending_change pc WHERE {_DUE} FOR UPDATE"), params
-        ).all()
-    # The services these changes touch (and a terminated pool's or group's members): whoever
-    # compiles what a service does (telephony's routing records) rebuilds them after the updates.
-    touched = [
-        row[0]
-        for row in session.execute(
-            text(
-                f"""SELECT pc.service_id FROM pending_change pc
-                    WHERE {_DUE} AND pc.service_id IS NOT NULL
-                    UNION SELECT s.id FROM service s JOIN pending_change pc
-                        ON pc.billing_group_id = s.billing_group_id
-                    WHERE {_DUE} AND pc.kind = :group_termination AND s.state IN {live}
-                    UNION SELECT m.id FROM service m JOIN service s ON s.pool_id = m.pool_id
-                        JOIN pending_change pc ON pc.service_id = s.id
-                    WHERE {_DUE} AND pc.kind = :termination AND m.state IN {live}"""
-            ),
+            text(f"SELECT 1 FROM pending_change pc WHERE {_DUE} LIMIT 1"), params
+        ).first()
+        is not None
+    )
+    applied = 0
+    touched: list[str] = []
+    if has_due:
+        if _is_postgres(session):
+            # Two appliers of the same changes queue here; the second's next statements see them
+            # applied (read committed: each statement reads what is committed when it starts).
+            session.execute(
+                text(f"SELECT pc.id FROM pending_change pc WHERE {_DUE} FOR UPDATE"), params
+            ).all()
+        # The services these changes touch (and a terminated pool's or group's members): whoever
+        # compiles what a service does (telephony's routing records) rebuilds them after the updates.
+        touched = [
+            row[0]
+            for row in session.execute(
+                text(
+                    f"""SELECT pc.service_id FROM pending_change pc
+                        WHERE {_DUE} AND pc.service_id IS NOT NULL
+                        UNION SELECT s.id FROM service s JOIN pending_change pc
+                            ON pc.billing_group_id = s.billing_group_id
+                        WHERE {_DUE} AND pc.kind = :group_termination AND s.state IN {live}
+                        UNION SELECT m.id FROM service m JOIN service s ON s.pool_id = m.pool_id
+                            JOIN pending_change pc ON pc.service_id = s.id
+                        WHERE {_DUE} AND pc.kind = :termination AND m.state IN {live}"""
+                ),
+                {
+                    **params,
+                    "group_termination": sub_rules.CHANGE_GROUP_TERMINATION,
+                    "termination": sub_rules.CHANGE_TERMINATION,
+                },
+            )
+        ]
+        # Record what is applied (who, when, what) before the changes are marked applied.
+        _exec(
+            session,
+            f"""INSERT INTO service_event (billing_group_id, service_id, at, actor, what)
+                SELECT pc.billing_group_id, pc.service_id, :now, 'renewal', 'applied ' || pc.kind
+                FROM pending_change pc WHERE {_DUE}""",
+            params,
+            now_bind,
+        )
+        # Conversion of a line to an alias number: no more outgoing calls, no credentials, its options
+        # end and its lent phone gets a return.
+        _exec(
+            session,
+            f"""UPDATE phone_loan SET state = :opened, return_opened_on = :period_start,
+                       return_due_on = :return_due
+                WHERE state = :lent AND service_id IN (
+                    SELECT pc.service_id FROM pending_change pc
+                    WHERE {_DUE} AND pc.kind IN (:to_alias, :termination))""",
             {
                 **params,
-                "group_termination": sub_rules.CHANGE_GROUP_TERMINATION,
+                "opened": sub_rules.LOAN_RETURN_OPENED,
+                "lent": sub_rules.LOAN_LENT,
+                "return_due": return_due,
+                "to_alias": sub_rules.CHANGE_TO_ALIAS,
                 "termination": sub_rules.CHANGE_TERMINATION,
             },
         )
-    ]
-    # Record what is applied (who, when, what) before the changes are marked applied.
-    _exec(
-        session,
-        f"""INSERT INTO service_event (billing_group_id, service_id, at, actor, what)
-            SELECT pc.billing_group_id, pc.service_id, :now, 'renewal', 'applied ' || pc.kind
-            FROM pending_change pc WHERE {_DUE}""",
-        params,
-        now_bind,
-    )
-    # Conversion of a line to an alias number: no more outgoing calls, no credentials, its options
-    # end and its lent phone gets a return.
-    _exec(
-        session,
-        f"""UPDATE phone_loan SET state = :opened, return_opened_on = :period_start,
-                   return_due_on = :return_due
-            WHERE state = :lent AND service_id IN (
-                SELECT pc.service_id FROM pending_change pc
-                WHERE {_DUE} AND pc.kind IN (:to_alias, :termination))""",
-        {
-            **params,
-            "opened": sub_rules.LOAN_RETURN_OPENED,
-            "lent": sub_rules.LOAN_LENT,
-            "return_due": return_due,
-            "to_alias": sub_rules.CHANGE_TO_ALIAS,
-            "termination": sub_rules.CHANGE_TERMINATION,
-        },
-    )
-    _exec(
-        session,
-        f"""UPDATE service SET state = 'terminated', terminated_at = :now
-            WHERE state IN {live} AND parent_service_id IN (
-                SELECT pc.service_id FROM pending_change pc
-                WHERE {_DUE} AND pc.kind IN (:to_alias, :termination))""",
-        {
-            **params,
-            "to_alias": sub_rules.CHANGE_TO_ALIAS,
-            "termination": sub_rules.CHANGE_TERMINATION,
-        },
-        now_bind,
-    )
-    _exec(
-        session,
-        f"""UPDATE service SET kind = 'alias_number', offer_code = :alias_offer, outgoing_calls = :no,
-                   simultaneous_calls = 1, sip_username = NULL, sip_ha1 = NULL,
-                   monthly_price_e4 = COALESCE((SELECT pc.new_monthly_price_e4 FROM pending_change pc
-                        WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}),
-                        monthly_price_e4)
-            WHERE state IN {live} AND id IN (
-                SELECT pc.service_id FROM pending_change pc WHERE pc.kind = :kind AND {_DUE})""",
-        {
-            **params,
-            "kind": sub_rules.CHANGE_TO_ALIAS,
-            "alias_offer": catalogue_rules.ALIAS_NUMBER,
-            "no": False,
-        },
-    )
-    # Alias number to SIP line: new credentials are generated, so this one is per row (rare).
-    _apply_alias_to_line(session, period_start)
-    # Offer changes and simultaneous-call decreases: new columns from the change.
-    for kind in (sub_rules.CHANGE_OFFER, sub_rules.CHANGE_CALLS_DECREASE):
         _exec(
             session,
-            f"""UPDATE service SET
-                   offer_code = COALESCE((SELECT pc.new_offer_code FROM pending_change pc
-                        WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}), offer_code),
-                   simultaneous_calls = COALESCE((SELECT pc.new_simultaneous_calls FROM pending_change pc
-                        WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}),
-                        simultaneous_calls),
-                   monthly_price_e4 = COALESCE((SELECT pc.new_monthly_price_e4 FROM pending_change pc
-                        WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}),
-                        monthly_price_e4)
+            f"""UPDATE service SET state = 'terminated', terminated_at = :now
+                WHERE state IN {live} AND parent_service_id IN (
+                    SELECT pc.service_id FROM pending_change pc
+                    WHERE {_DUE} AND pc.kind IN (:to_alias, :termination))""",
+            {
+                **params,
+                "to_alias": sub_rules.CHANGE_TO_ALIAS,
+                "termination": sub_rules.CHANGE_TERMINATION,
+            },
+            now_bind,
+        )
+        _exec(
+            session,
+            f"""UPDATE service SET kind = 'alias_number', offer_code = :alias_offer, outgoing_calls = :no,
+                       simultaneous_calls = 1, sip_username = NULL, sip_ha1 = NULL,
+                       monthly_price_e4 = COALESCE((SELECT pc.new_monthly_price_e4 FROM {by_service}
+                            WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}),
+                            monthly_price_e4)
                 WHERE state IN {live} AND id IN (
                     SELECT pc.service_id FROM pending_change pc WHERE pc.kind = :kind AND {_DUE})""",
-            {**params, "kind": kind},
+            {
+                **params,
+                "kind": sub_rules.CHANGE_TO_ALIAS,
+                "alias_offer": catalogue_rules.ALIAS_NUMBER,
+                "no": False,
+            },
         )
-    # Terminations: the service, its options, and for a pool number the whole pool.
-    terminated_ids = f"""SELECT pc.service_id FROM pending_change pc
-                         WHERE {_DUE} AND pc.kind = :termination"""
-    _exec(
-        session,
-        f"""UPDATE service SET state = 'terminated', terminated_at = :now
-            WHERE state IN {live} AND (
-                id IN ({terminated_ids})
-                OR parent_service_id IN ({terminated_ids})
-                OR pool_id IN (SELECT s.pool_id FROM service s WHERE s.pool_id IS NOT NULL
-                               AND s.id IN ({terminated_ids})))""",
-        {**params, "termination": sub_rules.CHANGE_TERMINATION},
-        now_bind,
-    )
-    # A whole billing group: everything it holds, and its lent hardware comes back.
-    group_ids = f"""SELECT pc.billing_group_id FROM pending_change pc
-                    WHERE {_DUE} AND pc.kind = :group_termination"""
-    _exec(
-        session,
-        f"""UPDATE phone_loan SET state = :opened, return_opened_on = :period_start,
-                   return_due_on = :return_due
-            WHERE state = :lent AND billing_group_id IN ({group_ids})""",
-        {
-            **params,
-            "opened": sub_rules.LOAN_RETURN_OPENED,
-            "lent": sub_rules.LOAN_LENT,
-            "return_due": return_due,
-            "group_termination": sub_rules.CHANGE_GROUP_TERMINATION,
-        },
-    )
-    _exec(
-        session,
-        f"""UPDATE service SET state = 'terminated', terminated_at = :now
-            WHERE state IN {live} AND billing_group_id IN ({group_ids})""",
-        {**params, "group_termination": sub_rules.CHANGE_GROUP_TERMINATION},
-        now_bind,
-    )
-    _exec(
-        session,
-        f"""UPDATE billing_group SET state = 'terminated', terminated_at = :now
-            WHERE state = 'active' AND id IN ({group_ids})""",
-        {**params, "group_termination": sub_rules.CHANGE_GROUP_TERMINATION},
-        now_bind,
-    )
-    applied = _exec(
-        session,
-        f"""UPDATE pending_change SET state = 'applied', applied_at = :now
-            WHERE id IN (SELECT pc.id FROM pending_change pc WHERE {_DUE})""",
-        params,
-        now_bind,
-    )
+        # Alias number to SIP line: new credentials are generated, so this one is per row (rare).
+        _apply_alias_to_line(session, period_start)
+        # Offer changes and simultaneous-call decreases: new columns from the change.
+        for kind in (sub_rules.CHANGE_OFFER, sub_rules.CHANGE_CALLS_DECREASE):
+            _exec(
+                session,
+                f"""UPDATE service SET
+                       offer_code = COALESCE((SELECT pc.new_offer_code FROM {by_service}
+                            WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}), offer_code),
+                       simultaneous_calls = COALESCE((SELECT pc.new_simultaneous_calls FROM {by_service}
+                            WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}),
+                            simultaneous_calls),
+                       monthly_price_e4 = COALESCE((SELECT pc.new_monthly_price_e4 FROM {by_service}
+                            WHERE pc.service_id = service.id AND pc.kind = :kind AND {_DUE}),
+                            monthly_price_e4)
+                    WHERE state IN {live} AND id IN (
+                        SELECT pc.service_id FROM pending_change pc WHERE pc.kind = :kind AND {_DUE})""",
+                {**params, "kind": kind},
+            )
+        # Terminations: the service, its options, and for a pool number the whole pool.
+        terminated_ids = f"""SELECT pc.service_id FROM pending_change pc
+                             WHERE {_DUE} AND pc.kind = :termination"""
+        _exec(
+            session,
+            f"""UPDATE service SET state = 'terminated', terminated_at = :now
+                WHERE state IN {live} AND (
+                    id IN ({terminated_ids})
+                    OR parent_service_id IN ({terminated_ids})
+                    OR pool_id IN (SELECT s.pool_id FROM service s WHERE s.pool_id IS NOT NULL
+                                   AND s.id IN ({terminated_ids})))""",
+            {**params, "termination": sub_rules.CHANGE_TERMINATION},
+            now_bind,
+        )
+        # A whole billing group: everything it holds, and its lent hardware comes back.
+        group_ids = f"""SELECT pc.billing_group_id FROM pending_change pc
+                        WHERE {_DUE} AND pc.kind = :group_termination"""
+        _exec(
+            session,
+            f"""UPDATE phone_loan SET state = :opened, return_opened_on = :period_start,
+                       return_due_on = :return_due
+                WHERE state = :lent AND billing_group_id IN ({group_ids})""",
+            {
+                **params,
+                "opened": sub_rules.LOAN_RETURN_OPENED,
+                "lent": sub_rules.LOAN_LENT,
+                "return_due": return_due,
+                "group_termination": sub_rules.CHANGE_GROUP_TERMINATION,
+            },
+        )
+        _exec(
+            session,
+            f"""UPDATE service SET state = 'terminated', terminated_at = :now
+                WHERE state IN {live} AND billing_group_id IN ({group_ids})""",
+            {**params, "group_termination": sub_rules.CHANGE_GROUP_TERMINATION},
+            now_bind,
+        )
+        _exec(
+            session,
+            f"""UPDATE billing_group SET state = 'terminated', terminated_at = :now
+                WHERE state = 'active' AND id IN ({group_ids})""",
+            {**params, "group_termination": sub_rules.CHANGE_GROUP_TERMINATION},
+            now_bind,
+        )
+        applied = _exec(
+            session,
+            f"""UPDATE pending_change SET state = 'applied', applied_at = :now
+                WHERE id IN (SELECT pc.id FROM pending_change pc WHERE {_DUE})""",
+            params,
+            now_bind,
+        )
     # "Cancel at expiry": deleted for good when the paid period ends.
     touched += [
         row[0]

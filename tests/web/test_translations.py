@@ -31,6 +31,7 @@ SAME_IN_FRENCH = {
     "Québec (Canada)",
     "E-mail",
     "Actions",
+    "Webhooks",
 }
 
 

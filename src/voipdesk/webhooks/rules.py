@@ -73,9 +73,9 @@ PENDING = "pending"  # waiting for its next attempt
 SUCCEEDED = "succeeded"  # the receiver answered 2xx
 FAILED = "failed"  # every attempt of the schedule failed; staff may send it again
 STATE_LABELS = {
-    PENDING: N_("Pending"),
-    SUCCEEDED: N_("Delivered"),
-    FAILED: N_("Failed"),
+    PENDING: N_("Waiting to be sent"),
+    SUCCEEDED: N_("Accepted by the receiver"),
+    FAILED: N_("Given up"),
 }
 TRANSITIONS: dict[str, frozenset[str]] = {
     PENDING: frozenset({PENDING, SUCCEEDED, FAILED}),

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voipdesk.areas import api_routers, load_handlers
+from voipdesk.core.api_docs import install as install_docs
 from voipdesk.core.errors import DomainError
 from voipdesk.core.http import (
     domain_error_response,
@@ -31,7 +32,7 @@ def create_app(platform: Platform) -> FastAPI:
             "The voipdesk REST API: accounts, catalogue, orders, validation, services and billing."
         ),
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by core.api_docs, from local files
         redoc_url=None,
         generate_unique_id_function=operation_id,
     )
@@ -42,6 +43,7 @@ def create_app(platform: Platform) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     install_openapi(app)
+    install_docs(app, app.openapi_url or "")
 
     from voipdesk.web import install as install_web
 

@@ -126,6 +126,7 @@ def _seed_areas(platform: Platform, customers: list[Account]) -> None:
         ("voipdesk.catalogue.demo", "seed_catalogue"),
         ("voipdesk.validation.demo", "seed"),
         ("voipdesk.subscriptions.demo", "seed"),
+        ("voipdesk.webhooks.demo", "seed"),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -116,6 +116,16 @@ def serving(platform: Platform) -> Iterator[str]:
 
 
 @pytest.fixture
+def bare_platform(tmp_path: Path) -> Iterator[Platform]:
+    """A platform on an empty SQLite file: enough for what needs no table (the description,
+    the reference), run once rather than per database."""
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    platform = Platform(settings=test_settings(url), engine=make_engine(url))
+    yield platform
+    platform.engine.dispose()
+
+
+@pytest.fixture
 def live_server(platform: Platform) -> Iterator[str]:
     """The app on a free port with the demo catalogue; the URL, e.g. `http://127.0.0.1:45123`."""
     with platform.transaction() as session:

@@ -49,6 +49,7 @@ SAME_IN_FRENCH = {
     "Liège (04)",
     "Lausanne (021)",
     "Zurich (044)",
+    "Webhooks",
 }
 
 

@@ -263,3 +263,35 @@ def test_staff_rotate_the_secret_and_the_next_attempts_use_it(
     drain(seeded)
     assert receiver.signed(receiver.requests[1])
     assert not receiver.signed(receiver.requests[0])  # signed with the old secret
+
+
+def test_a_delivery_waiting_when_its_endpoint_is_disabled_is_given_up_then_sent_again(
+    seeded: Platform,
+    client: TestClient,
+    clock: MovableClock,
+    staff: Account,
+    customer: Account,
+    receiver: Receiver,
+) -> None:
+    endpoint = _register(client, staff, receiver, ["order.delivered"])
+    receiver.answers = [500]
+    order = create(seeded, customer, ONE_LINE)
+    pay(seeded, customer, order.id)
+    drain(seeded)
+    headers = _auth(client, staff)
+    client.patch(f"{BASE}/endpoints/{endpoint['id']}", json={"enabled": False}, headers=headers)
+    clock.advance(timedelta(seconds=5))
+    drain(seeded)
+    assert len(receiver.requests) == 1
+    (delivery,) = client.get(f"{BASE}/deliveries", headers=headers).json()["items"]
+    assert delivery["state"] == "failed" and delivery["next_attempt_at"] is None
+    refused = client.post(f"{BASE}/deliveries/{delivery['id']}/send-again", headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "webhook-endpoint-disabled"
+    client.patch(f"{BASE}/endpoints/{endpoint['id']}", json={"enabled": True}, headers=headers)
+    assert (
+        client.post(f"{BASE}/deliveries/{delivery['id']}/send-again", headers=headers).status_code
+        == 202
+    )
+    drain(seeded)
+    assert len(receiver.requests) == 2

@@ -73,9 +73,9 @@ PENDING = "pending"  # waiting for its next attempt
 SUCCEEDED = "succeeded"  # the receiver answered 2xx
 FAILED = "failed"  # every attempt of the schedule failed; staff may send it again
 STATE_LABELS = {
-    PENDING: N_("Pending"),
-    SUCCEEDED: N_("Delivered"),
-    FAILED: N_("Failed"),
+    PENDING: N_("Waiting to be sent"),
+    SUCCEEDED: N_("Accepted by the receiver"),
+    FAILED: N_("Given up"),
 }
 TRANSITIONS: dict[str, frozenset[str]] = {
     PENDING: frozenset({PENDING, SUCCEEDED, FAILED}),
@@ -196,3 +196,26 @@ def normalise_event_types(names: list[str]) -> list[str]:
 
 def kept_response(text: str) -> str:
     return text[:RESPONSE_KEPT]
+
+
+TOLERANCE_SECONDS = 300  # a receiver refuses a timestamp further than this from its clock
+
+
+def verify(secret: str, headers: dict[str, str], body: str, now_timestamp: int) -> str | None:
+    """What a receiver checks (as the Standard Webhooks libraries do): None when the message is
+    signed with `secret` and recent, else why not (an English msgid). Header names in lower case."""
+    message = headers.get("webhook-id")
+    stamp = headers.get("webhook-timestamp")
+    signatures = headers.get("webhook-signature")
+    if not (message and stamp and signatures):
+        return N_("The webhook-id, webhook-timestamp and webhook-signature headers are required.")
+    try:
+        timestamp = int(stamp)
+    except ValueError:
+        return N_("The timestamp is not a number of seconds.")
+    if abs(now_timestamp - timestamp) > TOLERANCE_SECONDS:
+        return N_("The timestamp is more than 5 minutes away from now.")
+    expected = signature(secret, message, timestamp, body)
+    if not any(hmac.compare_digest(expected, given) for given in signatures.split(" ")):
+        return N_("No signature matches the secret.")
+    return None

@@ -14,10 +14,33 @@ from voipdesk.core.http import (
     request_language,
     validation_error_response,
 )
-from voipdesk.core.i18n import gettext
+from voipdesk.core.i18n import N_, gettext
+from voipdesk.core.limits import RequestGuard, too_large_response
 from voipdesk.core.platform import Platform
 
 API_PREFIX = "/api/v1"
+
+REQUEST_REFUSED = N_("The request was refused.")
+# Framework refusals with a stable code, in the caller's language (never the framework's text,
+# which could echo what was sent).
+HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
+    400: (
+        "malformed-body",
+        N_("The request body could not be read"),
+        N_("Send a body in the format this operation expects (JSON unless it says otherwise)."),
+    ),
+    405: (
+        "method-not-allowed",
+        N_("Method not allowed"),
+        N_("This address does not accept this method."),
+    ),
+    406: ("not-acceptable", N_("Not acceptable"), N_("This format cannot be answered here.")),
+    415: (
+        "unsupported-media-type",
+        N_("Unsupported media type"),
+        N_("Send a body in the format this operation expects (JSON unless it says otherwise)."),
+    ),
+}
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -33,6 +56,7 @@ def create_app(platform: Platform) -> FastAPI:
         redoc_url=None,
     )
     app.state.platform = platform
+    app.add_middleware(RequestGuard)
 
     api = APIRouter(prefix=API_PREFIX)
     for router in api_routers():
@@ -65,6 +89,11 @@ def create_app(platform: Platform) -> FastAPI:
                 gettext(language, "Not found"),
                 gettext(language, "Nothing was found at this address."),
             )
-        return problem(error.status_code, "http-error", str(error.detail), str(error.detail))
+        if error.status_code == 413:
+            return too_large_response(request, platform.settings.max_body_bytes)
+        code, title, detail = HTTP_ERRORS.get(
+            error.status_code, ("http-error", REQUEST_REFUSED, REQUEST_REFUSED)
+        )
+        return problem(error.status_code, code, gettext(language, title), gettext(language, detail))
 
     return app

@@ -62,16 +62,18 @@ class AccountOut(BaseModel):
 
 
 class PasswordChange(BaseModel):
-    current_password: str
-    new_password: str
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(max_length=1000)
 
 
 class PasswordResetRequest(BaseModel):
-    login: str = Field(description="The handle or the e-mail address of the account.")
+    login: str = Field(
+        description="The handle or the e-mail address of the account.", max_length=320
+    )
 
 
 class PasswordResetConfirm(BaseModel):
-    new_password: str
+    new_password: str = Field(max_length=1000)
 
 
 class MessageOut(BaseModel):
@@ -79,11 +81,15 @@ class MessageOut(BaseModel):
 
 
 class TokenCreate(BaseModel):
-    login: str = Field(description="The handle or the e-mail address of the account.")
-    password: str
-    totp_code: str | None = Field(None, description="6 digits from the authenticator app.")
+    login: str = Field(
+        description="The handle or the e-mail address of the account.", max_length=320
+    )
+    password: str = Field(max_length=1000)
+    totp_code: str | None = Field(
+        None, description="6 digits from the authenticator app.", max_length=40
+    )
     recovery_code: str | None = Field(
-        None, description="One unused recovery code, like k7m2p-x9q4r."
+        None, description="One unused recovery code, like k7m2p-x9q4r.", max_length=40
     )
     name: str = Field("API", max_length=100, description="To recognise the token in the list.")
     expires_at: datetime | None = Field(None, description="Never expires when absent.")
@@ -115,7 +121,7 @@ class TotpEnrolmentOut(BaseModel):
 
 
 class TotpCode(BaseModel):
-    code: str = Field(description="6 digits from the authenticator app.")
+    code: str = Field(description="6 digits from the authenticator app.", max_length=40)
 
 
 class RecoveryCodesOut(BaseModel):
@@ -123,8 +129,10 @@ class RecoveryCodesOut(BaseModel):
 
 
 class TotpDisable(BaseModel):
-    password: str
-    code: str = Field(description="A current 6-digit code, or an unused recovery code.")
+    password: str = Field(max_length=1000)
+    code: str = Field(
+        description="A current 6-digit code, or an unused recovery code.", max_length=40
+    )
 
 
 class SecurityEventOut(BaseModel):
@@ -563,7 +571,7 @@ def download_attachment(
 
 # --- closure ----------------------------------------------------------------------------------
 class ClosureRequest(BaseModel):
-    password: str = Field(description="The account's password, to confirm.")
+    password: str = Field(description="The account's password, to confirm.", max_length=1000)
 
 
 @router.post(

@@ -31,6 +31,7 @@ from voipdesk.core.settings import get_settings
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_CURSOR_LENGTH = 500
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -62,7 +63,9 @@ def page_params(
     limit: int = Query(
         DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page (1 to {MAX_LIMIT})"
     ),
-    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    cursor: str | None = Query(
+        None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page"
+    ),
 ) -> PageParams:
     """FastAPI dependency: `page: PageParams = Depends(page_params)`."""
     return PageParams(limit=limit, cursor=cursor or None)

@@ -36,21 +36,31 @@ class MoneyOut(BaseModel):
 
 
 class CartLineIn(BaseModel):
-    offer: str = Field(description="offer code from GET /catalogue, e.g. sip-decouverte")
+    offer: str = Field(
+        description="offer code from GET /catalogue, e.g. sip-decouverte", max_length=60
+    )
     quantity: int = Field(
         1, description="SIP/fax lines and phones: 1 to 50; alias numbers: 1, 10, 50 or 100"
     )
-    numbers: list[str] | None = Field(None, description="chosen free numbers, one per unit")
-    area: str | None = Field(None, description='"any number in this area": prefix like +331 or 01')
+    numbers: list[str] | None = Field(
+        None, description="chosen free numbers, one per unit", max_length=100
+    )
+    area: str | None = Field(
+        None, description='"any number in this area": prefix like +331 or 01', max_length=40
+    )
     simultaneous_calls: int | None = None
-    options: list[str] = Field(default_factory=list, description="option codes, for SIP lines")
-    phone: str | None = Field(None, description="a Plug & Phone code lent with each SIP line")
+    options: list[str] = Field(
+        default_factory=list, description="option codes, for SIP lines", max_length=50
+    )
+    phone: str | None = Field(
+        None, description="a Plug & Phone code lent with each SIP line", max_length=60
+    )
 
 
 class OrderIn(BaseModel):
-    lines: list[CartLineIn]
-    promotion_code: str | None = None
-    billing_group_id: str | None = None
+    lines: list[CartLineIn] = Field(max_length=100)
+    promotion_code: str | None = Field(None, max_length=60)
+    billing_group_id: str | None = Field(None, max_length=64)
 
 
 class OrderLineOut(BaseModel):
@@ -132,7 +142,7 @@ class PaymentIn(BaseModel):
     method: Literal["card", "sepa_debit", "bank_transfer"] | None = Field(
         None, description="default: the account's default payment method"
     )
-    payment_method_id: str | None = None
+    payment_method_id: str | None = Field(None, max_length=64)
     card: CardIn | None = Field(
         None,
         description=(

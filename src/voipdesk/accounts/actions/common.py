@@ -61,18 +61,18 @@ class SignUpData(BaseModel):
     kind: Kind = "individual"
     country: Country = "FR"
     language: Language = "fr"
-    first_name: str
-    last_name: str
-    organisation_name: str | None = None
-    registration_number: str | None = None
-    address_line1: str
-    address_line2: str | None = None
-    postal_code: str
-    city: str
-    email: str
-    backup_email: str | None = None
-    mobile: str | None = None
-    password: str = Field(repr=False)
+    first_name: str = Field(max_length=1000)
+    last_name: str = Field(max_length=1000)
+    organisation_name: str | None = Field(None, max_length=1000)
+    registration_number: str | None = Field(None, max_length=1000)
+    address_line1: str = Field(max_length=1000)
+    address_line2: str | None = Field(None, max_length=1000)
+    postal_code: str = Field(max_length=1000)
+    city: str = Field(max_length=1000)
+    email: str = Field(max_length=1000)
+    backup_email: str | None = Field(None, max_length=1000)
+    mobile: str | None = Field(None, max_length=1000)
+    password: str = Field(repr=False, max_length=1000)
 
 
 class ProfileUpdate(BaseModel):
@@ -84,17 +84,17 @@ class ProfileUpdate(BaseModel):
     kind: Kind | None = None
     country: Country | None = None
     language: Language | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    organisation_name: str | None = None
-    registration_number: str | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    postal_code: str | None = None
-    city: str | None = None
-    email: str | None = None
-    backup_email: str | None = None
-    mobile: str | None = None
+    first_name: str | None = Field(None, max_length=1000)
+    last_name: str | None = Field(None, max_length=1000)
+    organisation_name: str | None = Field(None, max_length=1000)
+    registration_number: str | None = Field(None, max_length=1000)
+    address_line1: str | None = Field(None, max_length=1000)
+    address_line2: str | None = Field(None, max_length=1000)
+    postal_code: str | None = Field(None, max_length=1000)
+    city: str | None = Field(None, max_length=1000)
+    email: str | None = Field(None, max_length=1000)
+    backup_email: str | None = Field(None, max_length=1000)
+    mobile: str | None = Field(None, max_length=1000)
 
 
 PROFILE_FIELDS = tuple(ProfileUpdate.model_fields)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from voipdesk.accounts.api_auth import current_staff
@@ -192,21 +192,21 @@ def get_free_numbers(
 
 # --- Staff: the operator edits its catalogue ------------------------------------------------------
 class OfferPatch(BaseModel):
-    label_en: str | None = None
-    label_fr: str | None = None
-    description_en: str | None = None
-    description_fr: str | None = None
-    countries: list[str] | None = None
+    label_en: str | None = Field(None, max_length=200)
+    label_fr: str | None = Field(None, max_length=200)
+    description_en: str | None = Field(None, max_length=2000)
+    description_fr: str | None = Field(None, max_length=2000)
+    countries: list[str] | None = Field(None, max_length=20)
     active: bool | None = None
     sort_order: int | None = None
 
 
 class PriceIn(BaseModel):
-    offer: str
-    component: str = "monthly"
-    amount: Decimal
+    offer: str = Field(max_length=60)
+    component: str = Field("monthly", max_length=60)
+    amount: Decimal = Field(max_digits=14)
     valid_from: date
-    country: str = "*"
+    country: str = Field("*", max_length=10)
 
 
 class PriceRowOut(BaseModel):
@@ -219,20 +219,20 @@ class PriceRowOut(BaseModel):
 
 
 class PromotionIn(BaseModel):
-    code: str
-    description: str = ""
-    percent: Decimal | None = None
-    amount_excl_tax: Decimal | None = None
+    code: str = Field(max_length=60)
+    description: str = Field("", max_length=2000)
+    percent: Decimal | None = Field(None, max_digits=14)
+    amount_excl_tax: Decimal | None = Field(None, max_digits=14)
     valid_from: date
     valid_until: date | None = None
     max_uses: int | None = None
 
 
 class NumbersIn(BaseModel):
-    country: str
-    area_prefix: str
-    area_name: str
-    numbers: list[str]
+    country: str = Field(max_length=10)
+    area_prefix: str = Field(max_length=20)
+    area_name: str = Field(max_length=200)
+    numbers: list[str] = Field(max_length=1000)
 
 
 def _price_row(price: Price) -> dict[str, Any]:

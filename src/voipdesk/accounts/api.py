@@ -15,6 +15,7 @@ from voipdesk.accounts.actions import ProfileUpdate, SignUpData
 from voipdesk.accounts.api_auth import current_account
 from voipdesk.accounts.errors import SecondFactorRequired
 from voipdesk.accounts.models import Account, ApiToken, EmailAttachment, SecurityEvent, ServiceEmail
+from voipdesk.accounts.rules import sha256_hex
 from voipdesk.core.http import (
     client_ip,
     get_platform,
@@ -64,6 +65,10 @@ class AccountOut(BaseModel):
 class PasswordChange(BaseModel):
     current_password: str = Field(max_length=1000)
     new_password: str = Field(max_length=1000)
+    revoke_tokens: bool = Field(
+        False,
+        description="Also revoke every other API token (the one making the call stays valid).",
+    )
 
 
 class PasswordResetRequest(BaseModel):
@@ -298,7 +303,7 @@ def update_me(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={422: PROBLEM},
-    summary="Changes the password (the current one is required)",
+    summary="Changes the password (the current one is required); ends the web sessions",
 )
 def change_password(
     body: PasswordChange,
@@ -306,6 +311,7 @@ def change_password(
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
+    _scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     actions.change_password(
         platform,
         account.id,
@@ -313,6 +319,8 @@ def change_password(
         body.new_password,
         ip=client_ip(request),
         user_agent=_user_agent(request),
+        revoke_tokens=body.revoke_tokens,
+        keep_token_hash=sha256_hex(secret.strip()),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

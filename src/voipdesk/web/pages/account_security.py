@@ -94,6 +94,9 @@ async def security(
     return _security_page(request, platform, account)
 
 
+PASSWORD_CHANGED = N_("Your password was changed; your other sessions were logged out.")
+
+
 @router.post("/security/password")
 async def change_password(
     request: Request,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from voipdesk.accounts import actions
@@ -487,12 +487,11 @@ def disable_totp(
     summary="Logins, password and 2FA changes, tokens: newest first",
 )
 def list_security_events(
-    limit: int = Query(50, ge=1, le=100),
-    cursor: str | None = None,
+    page_in: PageParams = Depends(page_params),
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
 ) -> SecurityEventPage:
-    page = actions.list_security_events(platform, account.id, limit, cursor)
+    page = actions.list_security_events(platform, account.id, page_in.limit, page_in.cursor)
     return SecurityEventPage(
         items=[_event_out(e) for e in page.items], next_cursor=page.next_cursor
     )
@@ -504,12 +503,11 @@ def list_security_events(
     summary="Every e-mail the platform sent to the caller, newest first",
 )
 def list_service_emails(
-    limit: int = Query(50, ge=1, le=100),
-    cursor: str | None = None,
+    page_in: PageParams = Depends(page_params),
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
 ) -> ServiceEmailPage:
-    page = actions.list_service_emails(platform, account.id, limit, cursor)
+    page = actions.list_service_emails(platform, account.id, page_in.limit, page_in.cursor)
     items = [
         ServiceEmailSummary(
             **_email_summary(email),

@@ -18,7 +18,14 @@ from voipdesk.catalogue.models import PRICE_DEPOSIT, Price
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money, round_cents
-from voipdesk.core.pagination import Page, PageParams, page_params, paginate
+from voipdesk.core.pagination import (
+    Page,
+    PageParams,
+    cursor_key,
+    encode_cursor,
+    page_params,
+    paginate,
+)
 from voipdesk.core.platform import Platform
 
 router = APIRouter(tags=["catalogue"])
@@ -161,16 +168,19 @@ def get_catalogue(
 
 @router.get("/catalogue/numbers", response_model=NumberPage, summary="Numbers free to order")
 def get_free_numbers(
-    country: str = Query(..., description="FR, BE, CH or CA-QC"),
-    prefix: str | None = Query(None, description="area prefix, E.164 (+331) or national (01)"),
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    country: str = Query(..., max_length=10, description="FR, BE, CH or CA-QC"),
+    prefix: str | None = Query(
+        None, max_length=20, description="area prefix, E.164 (+331) or national (01)"
+    ),
+    page: PageParams = Depends(page_params),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:
     # An unencoded "+" in a query string arrives as a space: read it back as the "+" it was.
     if prefix and prefix.startswith(" "):
         prefix = "+" + prefix.strip()
-    after = "+" + cursor.strip().lstrip("+") if cursor else None
+    position = cursor_key(page.cursor, str)
+    after = position[0] if position else None
+    limit = page.limit
     with platform.session() as session:
         rows = queries.free_numbers(
             session, country, platform.now(), prefix, limit + 1, after=after
@@ -186,7 +196,7 @@ def get_free_numbers(
     ]
     return {
         "items": items,
-        "next_cursor": rows[limit - 1].number_e164.lstrip("+") if len(rows) > limit else None,
+        "next_cursor": encode_cursor(rows[limit - 1].number_e164) if len(rows) > limit else None,
     }
 
 

@@ -17,7 +17,7 @@ from voipdesk.core.errors import NotAuthenticated
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money
-from voipdesk.core.pagination import Page, PageParams, page_params, paginate
+from voipdesk.core.pagination import Page, PageParams, cursor_query, page_params, paginate
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions, rules
 from voipdesk.orders.documents import bank_transfer_instructions, render_purchase_order
@@ -332,7 +332,7 @@ def create_order(
 def list_orders(
     request: Request,
     limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    cursor: str | None = cursor_query(),
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:
@@ -474,7 +474,7 @@ def staff_orders(
         None, description="not_paid, validation, delivering, delivered, expired, cancelled"
     ),
     limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    cursor: str | None = cursor_query(),
     staff: Account = Depends(current_staff),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:

@@ -3,8 +3,6 @@ security-event record and the cursor helpers (the `_` ones are private to this p
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -24,6 +22,7 @@ from voipdesk.accounts.models import (
 )
 from voipdesk.core.errors import InvalidInput, NotFound
 from voipdesk.core.i18n import N_
+from voipdesk.core.pagination import MAX_LIMIT
 from voipdesk.core.platform import Platform
 
 # OWASP's recommended argon2id parameters (19 MiB, 2 passes): strong, and quick enough per login.
@@ -271,20 +270,5 @@ def _as_values(account: Account) -> dict[str, Any]:
     return {name: getattr(account, name) for name in (*PROFILE_FIELDS, "handle")}
 
 
-def _encode_cursor(*parts: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        parts = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except ValueError:
-        raise InvalidInput(fields={"cursor": CURSOR_INVALID}) from None
-    if not isinstance(parts, list):
-        raise InvalidInput(fields={"cursor": CURSOR_INVALID})
-    return parts
-
-
 def _limit(limit: int) -> int:
-    return max(1, min(int(limit), 100))
+    return max(1, min(int(limit), MAX_LIMIT))

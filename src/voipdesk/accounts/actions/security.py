@@ -17,13 +17,10 @@ from sqlalchemy.orm import Session
 
 from voipdesk.accounts import rules
 from voipdesk.accounts.actions.common import (
-    CURSOR_INVALID,
     Page,
     _account,
     _as_values,
     _customer_space_url,
-    _decode_cursor,
-    _encode_cursor,
     _event,
     _find_by_identifier,
     _limit,
@@ -58,8 +55,9 @@ from voipdesk.accounts.models import (
     SecurityEvent,
     WebSession,
 )
-from voipdesk.core.errors import DomainError, InvalidInput
+from voipdesk.core.errors import DomainError
 from voipdesk.core.i18n import format_datetime
+from voipdesk.core.pagination import cursor_key, encode_cursor
 from voipdesk.core.platform import Platform
 
 
@@ -673,13 +671,11 @@ def list_security_events(
     """Newest first."""
     limit = _limit(limit)
     query = select(SecurityEvent).where(SecurityEvent.account_id == account_id)
-    if cursor:
-        parts = _decode_cursor(cursor)
-        if len(parts) != 1 or not isinstance(parts[0], int):
-            raise InvalidInput(fields={"cursor": CURSOR_INVALID})
-        query = query.where(SecurityEvent.id < parts[0])
+    position = cursor_key(cursor, int)
+    if position is not None:
+        query = query.where(SecurityEvent.id < position[0])
     with platform.session() as session:
         rows = list(session.scalars(query.order_by(SecurityEvent.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, _encode_cursor(rows[-1].id) if more and rows else None)
+    return Page(rows, encode_cursor(rows[-1].id) if more and rows else None)

@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voipdesk.areas import api_routers, load_handlers
 from voipdesk.core.errors import DomainError
+from voipdesk.core.headers import SecurityHeaders
 from voipdesk.core.http import (
     domain_error_response,
     problem,
@@ -57,6 +58,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     app.add_middleware(RequestGuard)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers
 
     api = APIRouter(prefix=API_PREFIX)
     for router in api_routers():

@@ -17,6 +17,7 @@ from voipdesk.core.http import (
 )
 from voipdesk.core.i18n import N_, gettext
 from voipdesk.core.limits import RequestGuard, too_large_response
+from voipdesk.core.openapi_errors import document_errors
 from voipdesk.core.platform import Platform
 
 API_PREFIX = "/api/v1"
@@ -64,6 +65,8 @@ def create_app(platform: Platform) -> FastAPI:
     for router in api_routers():
         api.include_router(router)
     app.include_router(api)
+
+    document_errors(app)  # every operation's error answers, as problem+json
 
     from voipdesk.web import install as install_web
 

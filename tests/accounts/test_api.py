@@ -528,7 +528,9 @@ def test_a_reset_request_answers_the_same_whether_the_account_exists(client, pla
     assert count(platform, ServiceEmail, ServiceEmail.kind == "password-reset") == 1
 
 
-def test_a_reset_link_sets_a_new_password_once_ends_web_sessions_and_revokes_tokens(client, platform, clock):
+def test_a_reset_link_sets_a_new_password_once_ends_web_sessions_and_revokes_tokens(
+    client, platform, clock
+):
     account = make_account(platform)
     api_token = api_token_for(client, account)
     with platform.transaction() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voipdesk.areas import api_routers, load_handlers
@@ -16,7 +17,7 @@ from voipdesk.core.http import (
     validation_error_response,
 )
 from voipdesk.core.i18n import N_, gettext
-from voipdesk.core.limits import RequestGuard, too_large_response
+from voipdesk.core.limits import RequestGuard, database_unavailable, too_large_response
 from voipdesk.core.openapi_errors import document_errors
 from voipdesk.core.platform import Platform
 
@@ -79,6 +80,11 @@ def create_app(platform: Platform) -> FastAPI:
         from voipdesk.web.rendering import error_page
 
         return error_page(request, error)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_down(request: Request, error: Exception):  # type: ignore[no-untyped-def]
+        return database_unavailable(request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError):  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -95,6 +96,30 @@ def too_large_response(request: Request, limit: int) -> Any:
     )
 
 
+DATABASE_DOWN_TITLE = N_("The service is briefly unavailable")
+DATABASE_DOWN_DETAIL = N_("The database cannot be reached right now. Please try again in a moment.")
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request: Request) -> Any:
+    """503 problem+json while the database cannot be reached (a restart, a failover): never a
+    500 with a traceback, and nothing is looked up to say it (the language comes from the
+    request's own header)."""
+    from voipdesk.core.http import problem
+    from voipdesk.core.i18n import accepted_language, language_from_accept
+
+    header = request.headers.get("accept-language")
+    language = accepted_language(header) or language_from_accept(header)
+    response = problem(
+        503,
+        "database-unavailable",
+        gettext(language, DATABASE_DOWN_TITLE),
+        gettext(language, DATABASE_DOWN_DETAIL),
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 class RequestGuard:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -121,7 +146,11 @@ class RequestGuard:
             and _needs_bearer(application, scope)
         ):
             request = Request(scope)
-            account = await anyio.to_thread.run_sync(_bearer["authenticate"], request)
+            try:
+                account = await anyio.to_thread.run_sync(_bearer["authenticate"], request)
+            except (OperationalError, InterfaceError):
+                await database_unavailable(request)(scope, receive, send)
+                return
             if account is None:
                 # The route's own dependency answers (401 not-authenticated or invalid-token),
                 # with an empty body: what was sent is never read.

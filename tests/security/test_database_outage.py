@@ -6,6 +6,7 @@ PostgreSQL itself is left alone)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections import Counter
@@ -45,18 +46,14 @@ class FlakyProxy:
 
     def down(self) -> None:
         if self.listener is not None:
-            try:
-                self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):  # shutdown wakes the accepting thread
+                self.listener.shutdown(socket.SHUT_RDWR)
             self.listener.close()
             self.listener = None
         with self.lock:
             for connection in self.connections:
-                try:
+                with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 connection.close()
             self.connections.clear()
 
@@ -81,10 +78,8 @@ class FlakyProxy:
             pass
         finally:
             for end in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     end.close()
-                except OSError:
-                    pass
 
 
 def test_a_database_restart_fails_only_its_own_requests(postgres_database, clock) -> None:  # type: ignore[no-untyped-def]

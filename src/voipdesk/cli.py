@@ -46,7 +46,12 @@ def _platform(database_url: str | None) -> Platform:
 
 # uvicorn settings shared by `serve` and bench/api.py (which measures the framework's ceiling
 # with the same ones): no access log (one log line per request costs about a tenth of a request).
-SERVER_SETTINGS: dict[str, object] = {"log_level": "warning", "access_log": False}
+# No `server` header naming the software either.
+SERVER_SETTINGS: dict[str, object] = {
+    "log_level": "warning",
+    "access_log": False,
+    "server_header": False,
+}
 
 
 def refuse_unsafe_secrets(settings: Settings) -> None:

@@ -528,7 +528,9 @@ def test_a_reset_request_answers_the_same_whether_the_account_exists(client, pla
     assert count(platform, ServiceEmail, ServiceEmail.kind == "password-reset") == 1
 
 
-def test_a_reset_link_sets_a_new_password_once_and_ends_web_sessions(client, platform, clock):
+def test_a_reset_link_sets_a_new_password_once_ends_web_sessions_and_revokes_tokens(
+    client, platform, clock
+):
     account = make_account(platform)
     api_token = api_token_for(client, account)
     with platform.transaction() as session:
@@ -551,7 +553,7 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_web_sessions(client, pla
     assert done.status_code == 204
     assert login(client, account.handle, NEW_PASSWORD).status_code == 201
     assert count(platform, WebSession, WebSession.account_id == account.id) == 0
-    assert client.get(f"{API}/me", headers=bearer(api_token)).status_code == 200  # tokens stay
+    assert client.get(f"{API}/me", headers=bearer(api_token)).status_code == 401  # revoked
     again = client.post(f"{API}/auth/password-resets/{token}", json={"new_password": PASSWORD})
     assert again.status_code == 410 and again.json()["type"] == "reset-link-used"
     assert "password_reset" in event_kinds(platform, account.id)
@@ -589,7 +591,7 @@ def test_security_events_are_listed_newest_first_by_pages(client, platform):
             break
     assert seen == ["login_failed", "api_token_created", "sign_up"]
     bad = client.get(f"{API}/me/security-events", headers=bearer(token), params={"cursor": "!!"})
-    assert bad.status_code == 422 and field_names(bad) == {"cursor"}
+    assert bad.status_code == 422 and bad.json()["type"] == "invalid-cursor"
     assert (
         client.get(
             f"{API}/me/security-events", headers=bearer(token), params={"limit": 0}

@@ -55,8 +55,8 @@ def test_query_numbers_and_bounds_in_french(client, platform) -> None:  # type: 
     low = errors_by_field(client.get(f"{API}/me/security-events?limit=0", headers=headers))
     assert low["limit"]["type"] == "greater_than_equal"
     assert low["limit"]["message"] == "Ceci doit être au moins égal à 1."
-    high = errors_by_field(client.get(f"{API}/me/security-events?limit=101", headers=headers))
-    assert high["limit"]["message"] == "Ceci doit être au plus égal à 100."
+    high = errors_by_field(client.get(f"{API}/me/security-events?limit=201", headers=headers))
+    assert high["limit"]["message"] == "Ceci doit être au plus égal à 200."
     typo = errors_by_field(client.patch(f"{API}/me", json={"frist_name": "A"}, headers=headers))
     assert typo["frist_name"]["type"] == "extra_forbidden"
     assert typo["frist_name"]["message"] == "Ce champ n'est pas attendu ici."

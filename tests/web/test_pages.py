@@ -414,7 +414,7 @@ def test_change_password_checks_the_confirmation_and_the_current_one(client, pla
             "new_password_confirm": new,
         },
     )
-    assert "Your password was changed." in done.text
+    assert "Your password was changed; your other sessions were logged out." in done.text
     actions.check_credentials(platform, account.handle, new, ip="testclient", user_agent=None)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from voipdesk.accounts import actions
@@ -15,6 +15,7 @@ from voipdesk.accounts.actions import ProfileUpdate, SignUpData
 from voipdesk.accounts.api_auth import current_account
 from voipdesk.accounts.errors import SecondFactorRequired
 from voipdesk.accounts.models import Account, ApiToken, EmailAttachment, SecurityEvent, ServiceEmail
+from voipdesk.accounts.rules import sha256_hex
 from voipdesk.core.http import (
     client_ip,
     get_platform,
@@ -62,16 +63,22 @@ class AccountOut(BaseModel):
 
 
 class PasswordChange(BaseModel):
-    current_password: str
-    new_password: str
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(max_length=1000)
+    revoke_tokens: bool = Field(
+        False,
+        description="Also revoke every other API token (the one making the call stays valid).",
+    )
 
 
 class PasswordResetRequest(BaseModel):
-    login: str = Field(description="The handle or the e-mail address of the account.")
+    login: str = Field(
+        description="The handle or the e-mail address of the account.", max_length=320
+    )
 
 
 class PasswordResetConfirm(BaseModel):
-    new_password: str
+    new_password: str = Field(max_length=1000)
 
 
 class MessageOut(BaseModel):
@@ -79,11 +86,15 @@ class MessageOut(BaseModel):
 
 
 class TokenCreate(BaseModel):
-    login: str = Field(description="The handle or the e-mail address of the account.")
-    password: str
-    totp_code: str | None = Field(None, description="6 digits from the authenticator app.")
+    login: str = Field(
+        description="The handle or the e-mail address of the account.", max_length=320
+    )
+    password: str = Field(max_length=1000)
+    totp_code: str | None = Field(
+        None, description="6 digits from the authenticator app.", max_length=40
+    )
     recovery_code: str | None = Field(
-        None, description="One unused recovery code, like k7m2p-x9q4r."
+        None, description="One unused recovery code, like k7m2p-x9q4r.", max_length=40
     )
     name: str = Field("API", max_length=100, description="To recognise the token in the list.")
     expires_at: datetime | None = Field(None, description="Never expires when absent.")
@@ -115,7 +126,7 @@ class TotpEnrolmentOut(BaseModel):
 
 
 class TotpCode(BaseModel):
-    code: str = Field(description="6 digits from the authenticator app.")
+    code: str = Field(description="6 digits from the authenticator app.", max_length=40)
 
 
 class RecoveryCodesOut(BaseModel):
@@ -123,8 +134,10 @@ class RecoveryCodesOut(BaseModel):
 
 
 class TotpDisable(BaseModel):
-    password: str
-    code: str = Field(description="A current 6-digit code, or an unused recovery code.")
+    password: str = Field(max_length=1000)
+    code: str = Field(
+        description="A current 6-digit code, or an unused recovery code.", max_length=40
+    )
 
 
 class SecurityEventOut(BaseModel):
@@ -290,7 +303,7 @@ def update_me(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={422: PROBLEM},
-    summary="Changes the password (the current one is required)",
+    summary="Changes the password (the current one is required); ends the web sessions",
 )
 def change_password(
     body: PasswordChange,
@@ -298,6 +311,7 @@ def change_password(
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
+    _scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     actions.change_password(
         platform,
         account.id,
@@ -305,6 +319,8 @@ def change_password(
         body.new_password,
         ip=client_ip(request),
         user_agent=_user_agent(request),
+        revoke_tokens=body.revoke_tokens,
+        keep_token_hash=sha256_hex(secret.strip()),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -471,12 +487,11 @@ def disable_totp(
     summary="Logins, password and 2FA changes, tokens: newest first",
 )
 def list_security_events(
-    limit: int = Query(50, ge=1, le=100),
-    cursor: str | None = None,
+    page_in: PageParams = Depends(page_params),
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
 ) -> SecurityEventPage:
-    page = actions.list_security_events(platform, account.id, limit, cursor)
+    page = actions.list_security_events(platform, account.id, page_in.limit, page_in.cursor)
     return SecurityEventPage(
         items=[_event_out(e) for e in page.items], next_cursor=page.next_cursor
     )
@@ -488,12 +503,11 @@ def list_security_events(
     summary="Every e-mail the platform sent to the caller, newest first",
 )
 def list_service_emails(
-    limit: int = Query(50, ge=1, le=100),
-    cursor: str | None = None,
+    page_in: PageParams = Depends(page_params),
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
 ) -> ServiceEmailPage:
-    page = actions.list_service_emails(platform, account.id, limit, cursor)
+    page = actions.list_service_emails(platform, account.id, page_in.limit, page_in.cursor)
     items = [
         ServiceEmailSummary(
             **_email_summary(email),
@@ -563,7 +577,7 @@ def download_attachment(
 
 # --- closure ----------------------------------------------------------------------------------
 class ClosureRequest(BaseModel):
-    password: str = Field(description="The account's password, to confirm.")
+    password: str = Field(description="The account's password, to confirm.", max_length=1000)
 
 
 class ClosureRequestedOut(BaseModel):

@@ -9,7 +9,8 @@ from voipdesk.accounts.actions import authenticate_token
 from voipdesk.accounts.errors import InvalidToken
 from voipdesk.accounts.models import Account
 from voipdesk.core.errors import Forbidden, NotAuthenticated
-from voipdesk.core.http import get_platform
+from voipdesk.core.http import get_platform, platform_of
+from voipdesk.core.limits import authenticated_account, register_bearer_authentication
 from voipdesk.core.platform import Platform
 
 # auto_error=False: a missing header becomes our own problem+json, not FastAPI's 403.
@@ -24,11 +25,24 @@ def current_account(
     """The account whose bearer token came with the request; 401 problem otherwise."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated()
-    account = authenticate_token(platform, credentials.credentials)
+    # Routes with a body were authenticated before their body was read (core.limits).
+    account = authenticated_account(request) or authenticate_token(
+        platform, credentials.credentials
+    )
     if account is None:
         raise InvalidToken()
     request.state.account = account
     return account
+
+
+def _bearer_account(request: Request) -> Account | None:
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return authenticate_token(platform_of(request), secret.strip())
+
+
+register_bearer_authentication(_bearer_account)
 
 
 def current_staff(account: Account = Depends(current_account)) -> Account:

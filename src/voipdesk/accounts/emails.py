@@ -133,5 +133,6 @@ def send_service_email(
             {"email_id": email.id},
             platform.now(),
             dedup_key=f"email.send:{email.id}",
+            ordering_key=f"email:{account.id}",  # one customer's e-mails arrive in order
         )
     return email

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from voipdesk.catalogue.errors import (
@@ -101,6 +101,32 @@ def reserve_any(
             fields={"area": "Choose another area or fewer numbers."},
         )
     return reserved
+
+
+def hold_order_numbers_again(
+    session: Session, numbers: list[str], order_id: str, until: datetime, now: datetime
+) -> list[str]:
+    """At payment: each number of the order is held for it again until `until` (still its own,
+    or free again after its hold lapsed). Returns the numbers another order or customer took
+    meanwhile (nothing is held then: the caller's transaction rolls back)."""
+    gone: list[str] = []
+    for number in numbers:
+        result = session.execute(
+            update(InventoryNumber)
+            .where(
+                InventoryNumber.number_e164 == number,
+                or_(
+                    (InventoryNumber.status == NUMBER_RESERVED)
+                    & (InventoryNumber.reserved_order_id == order_id),
+                    free_numbers_condition(now),
+                ),
+            )
+            .values(status=NUMBER_RESERVED, reserved_order_id=order_id, reserved_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            gone.append(number)
+    return gone
 
 
 def release_order_numbers(session: Session, order_id: str) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from voipdesk.accounts.api_auth import current_staff
@@ -18,7 +18,14 @@ from voipdesk.catalogue.models import PRICE_DEPOSIT, Price
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money, round_cents
-from voipdesk.core.pagination import Page, PageParams, page_params, paginate
+from voipdesk.core.pagination import (
+    Page,
+    PageParams,
+    cursor_key,
+    encode_cursor,
+    page_params,
+    paginate,
+)
 from voipdesk.core.platform import Platform
 
 router = APIRouter(tags=["catalogue"])
@@ -161,16 +168,19 @@ def get_catalogue(
 
 @router.get("/catalogue/numbers", response_model=NumberPage, summary="Numbers free to order")
 def get_free_numbers(
-    country: str = Query(..., description="FR, BE, CH or CA-QC"),
-    prefix: str | None = Query(None, description="area prefix, E.164 (+331) or national (01)"),
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    country: str = Query(..., max_length=10, description="FR, BE, CH or CA-QC"),
+    prefix: str | None = Query(
+        None, max_length=20, description="area prefix, E.164 (+331) or national (01)"
+    ),
+    page: PageParams = Depends(page_params),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:
     # An unencoded "+" in a query string arrives as a space: read it back as the "+" it was.
     if prefix and prefix.startswith(" "):
         prefix = "+" + prefix.strip()
-    after = "+" + cursor.strip().lstrip("+") if cursor else None
+    position = cursor_key(page.cursor, str)
+    after = position[0] if position else None
+    limit = page.limit
     with platform.session() as session:
         rows = queries.free_numbers(
             session, country, platform.now(), prefix, limit + 1, after=after
@@ -186,27 +196,27 @@ def get_free_numbers(
     ]
     return {
         "items": items,
-        "next_cursor": rows[limit - 1].number_e164.lstrip("+") if len(rows) > limit else None,
+        "next_cursor": encode_cursor(rows[limit - 1].number_e164) if len(rows) > limit else None,
     }
 
 
 # --- Staff: the operator edits its catalogue ------------------------------------------------------
 class OfferPatch(BaseModel):
-    label_en: str | None = None
-    label_fr: str | None = None
-    description_en: str | None = None
-    description_fr: str | None = None
-    countries: list[str] | None = None
+    label_en: str | None = Field(None, max_length=200)
+    label_fr: str | None = Field(None, max_length=200)
+    description_en: str | None = Field(None, max_length=2000)
+    description_fr: str | None = Field(None, max_length=2000)
+    countries: list[str] | None = Field(None, max_length=20)
     active: bool | None = None
     sort_order: int | None = None
 
 
 class PriceIn(BaseModel):
-    offer: str
-    component: str = "monthly"
-    amount: Decimal
+    offer: str = Field(max_length=60)
+    component: str = Field("monthly", max_length=60)
+    amount: Decimal = Field(max_digits=14)
     valid_from: date
-    country: str = "*"
+    country: str = Field("*", max_length=10)
 
 
 class PriceRowOut(BaseModel):
@@ -219,20 +229,20 @@ class PriceRowOut(BaseModel):
 
 
 class PromotionIn(BaseModel):
-    code: str
-    description: str = ""
-    percent: Decimal | None = None
-    amount_excl_tax: Decimal | None = None
+    code: str = Field(max_length=60)
+    description: str = Field("", max_length=2000)
+    percent: Decimal | None = Field(None, max_digits=14)
+    amount_excl_tax: Decimal | None = Field(None, max_digits=14)
     valid_from: date
     valid_until: date | None = None
     max_uses: int | None = None
 
 
 class NumbersIn(BaseModel):
-    country: str
-    area_prefix: str
-    area_name: str
-    numbers: list[str]
+    country: str = Field(max_length=10)
+    area_prefix: str = Field(max_length=20)
+    area_name: str = Field(max_length=200)
+    numbers: list[str] = Field(max_length=1000)
 
 
 def _price_row(price: Price) -> dict[str, Any]:

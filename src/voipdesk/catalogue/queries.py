@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import phonenumbers
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from voipdesk.catalogue import rules
@@ -188,6 +188,24 @@ def free_numbers_condition(now: datetime):
     return or_(
         InventoryNumber.status == NUMBER_FREE,
         (InventoryNumber.status == NUMBER_RESERVED) & (InventoryNumber.reserved_until <= now),
+    )
+
+
+def count_held_numbers(session: Session, order_ids: list[str], now: datetime) -> int:
+    """Numbers these orders hold right now (reserved for them, hold not lapsed)."""
+    if not order_ids:
+        return 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(InventoryNumber)
+            .where(
+                InventoryNumber.reserved_order_id.in_(order_ids),
+                InventoryNumber.status == NUMBER_RESERVED,
+                InventoryNumber.reserved_until > now,
+            )
+        )
+        or 0
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from voipdesk.catalogue.actions import (
     assign_order_numbers,
+    hold_order_numbers_again,
     release_order_numbers,
     reserve_any,
     reserve_numbers,
@@ -21,6 +22,7 @@ from voipdesk.catalogue.models import (
     PRICE_SETUP,
     PromotionCode,
 )
+from voipdesk.catalogue.queries import count_held_numbers
 
 __all__ = [
     "PRICE_DEPOSIT",
@@ -29,7 +31,9 @@ __all__ = [
     "PRICE_SETUP",
     "PromotionCode",
     "assign_order_numbers",
+    "count_held_numbers",
     "count_promotion_use",
+    "hold_order_numbers_again",
     "release_order_numbers",
     "reserve_any",
     "reserve_numbers",

@@ -107,6 +107,8 @@ def make_engine(url: str, **options: Any) -> Engine:
     options.setdefault("max_overflow", POOL_SIZE)
     options.setdefault("pool_recycle", 1800)
     options.setdefault("pool_use_lifo", True)
+    # A database that does not answer fails the request after a few seconds (503), never a hang.
+    options.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, **options)
 
 

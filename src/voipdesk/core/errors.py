@@ -16,6 +16,15 @@ def label_of(language: str, table: Mapping[str, str], value: Any) -> str:
     return gettext(language, table[value]) if value in table else str(value)
 
 
+SHOWN_VALUE_MAX = 80
+
+
+def _shortened(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > SHOWN_VALUE_MAX:
+        return value[: SHOWN_VALUE_MAX - 1] + "…"
+    return value
+
+
 class DomainError(Exception):
     """A refusal that names its rule. `code` is stable; `message` is an English msgid."""
 
@@ -49,7 +58,8 @@ class DomainError(Exception):
         super().__init__(self.message % self._values("en") if values else self.message)
 
     def _values(self, language: str) -> dict[str, Any]:
-        values = dict(self.values)
+        # A value shown in a sentence is cut short: an answer never echoes a huge input.
+        values = {name: _shortened(value) for name, value in self.values.items()}
         for name, table in self.labels.items():
             if name in values:
                 values[name] = label_of(language, table, values[name])

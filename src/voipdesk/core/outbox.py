@@ -4,6 +4,8 @@ A worker claims one due message at a time with `FOR UPDATE SKIP LOCKED` (Postgre
 workers never run one message twice; on SQLite the single process's write lock does the same.
 A failed delivery is retried with exponential backoff; handlers must be idempotent because
 delivery is at least once (a crash after the side effect and before the commit repeats it).
+Messages that share an `ordering_key` (e.g. one customer's e-mails) are delivered in the order
+they were written: one waits while an earlier one with its key is neither delivered nor given up.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import JSON, ColumnElement, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, ColumnElement, Integer, String, Text, exists, or_, select
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from voipdesk.core.db import Base, UTCDateTime
 
@@ -43,6 +45,7 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ordering_key: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
 def handler(topic: str) -> Callable[[Handler], Handler]:
@@ -61,6 +64,7 @@ def enqueue(
     payload: dict[str, Any],
     now: datetime,
     dedup_key: str | None = None,
+    ordering_key: str | None = None,
 ) -> OutboxMessage:
     if dedup_key is not None:
         existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key))
@@ -70,6 +74,7 @@ def enqueue(
         topic=topic,
         payload=payload,
         dedup_key=dedup_key,
+        ordering_key=ordering_key,
         created_at=now,
         available_at=now,
         attempts=0,
@@ -81,6 +86,20 @@ def enqueue(
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff: 10 s, 20 s, 40 s ... capped at one hour."""
     return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _first_of_its_key() -> ColumnElement[bool]:
+    """No earlier message with the same ordering key is still waiting."""
+    earlier = aliased(OutboxMessage)
+    return or_(
+        OutboxMessage.ordering_key.is_(None),
+        ~exists().where(
+            earlier.ordering_key == OutboxMessage.ordering_key,
+            earlier.id < OutboxMessage.id,
+            earlier.delivered_at.is_(None),
+            earlier.failed_at.is_(None),
+        ),
+    )
 
 
 def deliver_one(platform: Platform, where: ColumnElement[bool] | None = None) -> bool:
@@ -96,6 +115,7 @@ def deliver_one(platform: Platform, where: ColumnElement[bool] | None = None) ->
                     OutboxMessage.delivered_at.is_(None),
                     OutboxMessage.failed_at.is_(None),
                     OutboxMessage.available_at <= now,
+                    _first_of_its_key(),
                     *([] if where is None else [where]),
                 )
                 .order_by(OutboxMessage.id)

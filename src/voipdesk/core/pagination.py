@@ -19,7 +19,7 @@ import hmac
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from fastapi import Query
@@ -31,6 +31,8 @@ from voipdesk.core.settings import get_settings
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_CURSOR_LENGTH = 500
+INT64 = 2**63 - 1  # a key part beyond a 64-bit integer is no key of ours (nor of the databases)
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -58,11 +60,20 @@ class PageParams:
     cursor: str | None = None
 
 
+def cursor_query() -> Any:
+    """The `cursor` query parameter, for routes that take `limit` and `cursor` themselves."""
+    return Query(
+        None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page"
+    )
+
+
 def page_params(
     limit: int = Query(
         DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page (1 to {MAX_LIMIT})"
     ),
-    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    cursor: str | None = Query(
+        None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page"
+    ),
 ) -> PageParams:
     """FastAPI dependency: `page: PageParams = Depends(page_params)`."""
     return PageParams(limit=limit, cursor=cursor or None)
@@ -100,9 +111,44 @@ def decode_cursor(cursor: str, length: int | None = None) -> list[KeyPart]:
         raise InvalidCursor()
     if length is not None and len(key) != length:
         raise InvalidCursor()
-    if not all(part is None or isinstance(part, str | int) for part in key):
+    if not all(
+        part is None or isinstance(part, str) or (isinstance(part, int) and abs(part) <= INT64)
+        for part in key
+    ):
         raise InvalidCursor()
     return key
+
+
+def cursor_key(cursor: str | None, *types: type) -> tuple[Any, ...] | None:
+    """For lists paged in SQL: the typed key of a cursor made by `encode_cursor(*key)` (None
+    without a cursor). `types` are datetime (given back in UTC), date, int (64-bit) or str; a
+    cursor that is not ours, or not of this shape, raises InvalidCursor (422), never a 500."""
+    if not cursor:
+        return None
+    parts = decode_cursor(cursor, len(types))
+    values: list[Any] = []
+    for part, kind in zip(parts, types, strict=True):
+        try:
+            if kind is datetime:
+                if not isinstance(part, str):
+                    raise InvalidCursor()
+                stamp = datetime.fromisoformat(part)
+                values.append(stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp)
+            elif kind is date:
+                if not isinstance(part, str):
+                    raise InvalidCursor()
+                values.append(date.fromisoformat(part))
+            elif kind is int:
+                if not isinstance(part, int) or isinstance(part, bool) or abs(part) > INT64:
+                    raise InvalidCursor()
+                values.append(part)
+            else:
+                if not isinstance(part, str):
+                    raise InvalidCursor()
+                values.append(part)
+        except ValueError:
+            raise InvalidCursor() from None
+    return tuple(values)
 
 
 def _comparable(key: Sequence[Any]) -> tuple[tuple[int, Any], ...]:

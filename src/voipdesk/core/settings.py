@@ -90,6 +90,15 @@ class Settings(BaseSettings):
     sip_port: int = 5060
     sip_transport: str = "udp"
 
+    # Orders (area orders): numbers an unpaid order holds are reserved for this many hours (they
+    # are reserved again when it is paid); an account holds at most this many reserved numbers
+    # across its unpaid orders.
+    number_hold_hours: int = 2
+    max_reserved_numbers_per_account: int = 100
+
+    # Requests: the largest body accepted (413 beyond it, before anything parses it).
+    max_body_bytes: int = 1_048_576
+
     # Billing (area billing): days a suspended, unpaid service is kept before its deletion.
     billing_grace_days: int = 15
 

@@ -12,7 +12,7 @@ from voipdesk.accounts.api_auth import current_account
 from voipdesk.accounts.models import Account
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.money import Money
-from voipdesk.core.pagination import Page
+from voipdesk.core.pagination import Page, cursor_query
 from voipdesk.core.platform import Platform
 from voipdesk.invoices import queries as actions
 from voipdesk.invoices.models import Invoice, InvoiceLine, InvoiceTax, cents_to_amount
@@ -83,7 +83,7 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
 @router.get("/me/invoices", response_model=InvoicePage, summary="Invoices, newest first")
 def list_invoices(
     limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    cursor: str | None = cursor_query(),
     platform: Platform = Depends(get_platform),
     account: Account = Depends(current_account),
 ) -> InvoicePage:

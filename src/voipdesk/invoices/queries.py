@@ -3,30 +3,16 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import date
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from voipdesk.core.pagination import InvalidCursor
+from voipdesk.core.pagination import cursor_key, encode_cursor
 from voipdesk.invoices.errors import InvoiceNotFound
 from voipdesk.invoices.models import INVOICE_PAID, INVOICE_UNPAID, Invoice
 
 __all__ = ["VISIBLE", "InvoiceNotFound", "get_invoice", "list_invoices", "unpaid_invoices"]
-
-
-def _encode_cursor(issued_on: date, number: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([issued_on.isoformat(), number]).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[date, str] | None:
-    try:
-        issued, number = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return date.fromisoformat(issued), str(number)
-    except Exception:
-        return None
 
 
 VISIBLE = (INVOICE_PAID, INVOICE_UNPAID)
@@ -45,9 +31,7 @@ def list_invoices(
         query = query.where(Invoice.status == INVOICE_PAID)
     elif paid is False:
         query = query.where(Invoice.status != INVOICE_PAID)
-    position = _decode_cursor(cursor) if cursor else None
-    if cursor and position is None:
-        raise InvalidCursor()
+    position = cursor_key(cursor, date, str)
     if position is not None:
         issued, number = position
         query = query.where(
@@ -62,7 +46,7 @@ def list_invoices(
         )
     )
     next_cursor = (
-        _encode_cursor(rows[limit - 1].issued_on, rows[limit - 1].number)
+        encode_cursor(rows[limit - 1].issued_on, rows[limit - 1].number)
         if len(rows) > limit
         else None
     )

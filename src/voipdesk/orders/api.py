@@ -17,7 +17,7 @@ from voipdesk.core.errors import NotAuthenticated
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money
-from voipdesk.core.pagination import Page, PageParams, page_params, paginate
+from voipdesk.core.pagination import Page, PageParams, cursor_query, page_params, paginate
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions, rules
 from voipdesk.orders.documents import bank_transfer_instructions, render_purchase_order
@@ -36,25 +36,36 @@ class MoneyOut(BaseModel):
 
 
 class CartLineIn(BaseModel):
-    offer: str = Field(description="offer code from GET /catalogue, e.g. sip-decouverte")
+    offer: str = Field(
+        description="offer code from GET /catalogue, e.g. sip-decouverte", max_length=60
+    )
     quantity: int = Field(
         1, description="SIP/fax lines and phones: 1 to 50; alias numbers: 1, 10, 50 or 100"
     )
-    numbers: list[str] | None = Field(None, description="chosen free numbers, one per unit")
-    area: str | None = Field(None, description='"any number in this area": prefix like +331 or 01')
+    numbers: list[str] | None = Field(
+        None, description="chosen free numbers, one per unit", max_length=100
+    )
+    area: str | None = Field(
+        None, description='"any number in this area": prefix like +331 or 01', max_length=40
+    )
     simultaneous_calls: int | None = None
-    options: list[str] = Field(default_factory=list, description="option codes, for SIP lines")
-    phone: str | None = Field(None, description="a Plug & Phone code lent with each SIP line")
+    options: list[str] = Field(
+        default_factory=list, description="option codes, for SIP lines", max_length=50
+    )
+    phone: str | None = Field(
+        None, description="a Plug & Phone code lent with each SIP line", max_length=60
+    )
     for_line: str | None = Field(
         None,
+        max_length=20,
         description="alias numbers: the SIP line (E.164) they are for; they redirect to it",
     )
 
 
 class OrderIn(BaseModel):
-    lines: list[CartLineIn]
-    promotion_code: str | None = None
-    billing_group_id: str | None = None
+    lines: list[CartLineIn] = Field(max_length=100)
+    promotion_code: str | None = Field(None, max_length=60)
+    billing_group_id: str | None = Field(None, max_length=64)
 
 
 class OrderLineOut(BaseModel):
@@ -136,7 +147,7 @@ class PaymentIn(BaseModel):
     method: Literal["card", "sepa_debit", "bank_transfer"] | None = Field(
         None, description="default: the account's default payment method"
     )
-    payment_method_id: str | None = None
+    payment_method_id: str | None = Field(None, max_length=64)
     card: CardIn | None = Field(
         None,
         description=(
@@ -326,7 +337,7 @@ def create_order(
 def list_orders(
     request: Request,
     limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    cursor: str | None = cursor_query(),
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:
@@ -468,7 +479,7 @@ def staff_orders(
         None, description="not_paid, validation, delivering, delivered, expired, cancelled"
     ),
     limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    cursor: str | None = cursor_query(),
     staff: Account = Depends(current_staff),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:

@@ -94,3 +94,13 @@ class IdempotencyKeyReused(InvalidInput):
 
 class BillingGroupNotFound(NotFound):
     pass
+
+
+class TooManyReservedNumbers(Conflict):
+    code = "too-many-reserved-numbers"
+    message = "Your unpaid orders already hold %(held)s numbers; at most %(maximum)s can be held at once. Pay or cancel an order first."  # noqa: E501
+
+
+class OrderNumbersGone(Conflict):
+    code = "order-numbers-gone"
+    message = "The hold on this order's numbers lapsed and these were taken meanwhile: %(numbers)s. Cancel this order and order again."  # noqa: E501

@@ -5,27 +5,27 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from voipdesk.payments.methods import CardInput
 from voipdesk.payments.models import PaymentMethod
 
 
 class CardIn(BaseModel):
-    number: str
+    number: str = Field(max_length=40)
     exp_month: int
     exp_year: int
-    cvc: str
+    cvc: str = Field(max_length=8)
 
 
 class PaymentMethodIn(BaseModel):
     type: Literal["card", "sepa_debit", "bank_transfer"]
     make_default: bool = False
     card: CardIn | None = None
-    iban: str | None = None
-    bic: str | None = None
-    holder_name: str | None = None
-    holder_address: str | None = None
+    iban: str | None = Field(None, max_length=64)
+    bic: str | None = Field(None, max_length=20)
+    holder_name: str | None = Field(None, max_length=200)
+    holder_address: str | None = Field(None, max_length=500)
     accept_mandate: bool = False
 
 

@@ -11,7 +11,7 @@ from voipdesk.accounts.models import Account
 from voipdesk.core.errors import NotAuthenticated
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
-from voipdesk.core.pagination import Page
+from voipdesk.core.pagination import Page, cursor_query
 from voipdesk.core.platform import Platform
 from voipdesk.validation import actions, rules
 from voipdesk.validation.models import VoipProcedure
@@ -359,7 +359,7 @@ def list_procedures(
         None, description="todo, waiting_for_customer, doing, done, cancelled (default: open ones)"
     ),
     limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    cursor: str | None = cursor_query(),
     staff: Account = Depends(current_staff),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:

@@ -3,8 +3,6 @@ security-event record and the cursor helpers (the `_` ones are private to this p
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -24,6 +22,7 @@ from voipdesk.accounts.models import (
 )
 from voipdesk.core.errors import InvalidInput, NotFound
 from voipdesk.core.i18n import N_
+from voipdesk.core.pagination import MAX_LIMIT
 from voipdesk.core.platform import Platform
 
 # OWASP's recommended argon2id parameters (19 MiB, 2 passes): strong, and quick enough per login.
@@ -61,18 +60,18 @@ class SignUpData(BaseModel):
     kind: Kind = "individual"
     country: Country = "FR"
     language: Language = "fr"
-    first_name: str
-    last_name: str
-    organisation_name: str | None = None
-    registration_number: str | None = None
-    address_line1: str
-    address_line2: str | None = None
-    postal_code: str
-    city: str
-    email: str
-    backup_email: str | None = None
-    mobile: str | None = None
-    password: str = Field(repr=False)
+    first_name: str = Field(max_length=1000)
+    last_name: str = Field(max_length=1000)
+    organisation_name: str | None = Field(None, max_length=1000)
+    registration_number: str | None = Field(None, max_length=1000)
+    address_line1: str = Field(max_length=1000)
+    address_line2: str | None = Field(None, max_length=1000)
+    postal_code: str = Field(max_length=1000)
+    city: str = Field(max_length=1000)
+    email: str = Field(max_length=1000)
+    backup_email: str | None = Field(None, max_length=1000)
+    mobile: str | None = Field(None, max_length=1000)
+    password: str = Field(repr=False, max_length=1000)
 
 
 class ProfileUpdate(BaseModel):
@@ -84,17 +83,17 @@ class ProfileUpdate(BaseModel):
     kind: Kind | None = None
     country: Country | None = None
     language: Language | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    organisation_name: str | None = None
-    registration_number: str | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    postal_code: str | None = None
-    city: str | None = None
-    email: str | None = None
-    backup_email: str | None = None
-    mobile: str | None = None
+    first_name: str | None = Field(None, max_length=1000)
+    last_name: str | None = Field(None, max_length=1000)
+    organisation_name: str | None = Field(None, max_length=1000)
+    registration_number: str | None = Field(None, max_length=1000)
+    address_line1: str | None = Field(None, max_length=1000)
+    address_line2: str | None = Field(None, max_length=1000)
+    postal_code: str | None = Field(None, max_length=1000)
+    city: str | None = Field(None, max_length=1000)
+    email: str | None = Field(None, max_length=1000)
+    backup_email: str | None = Field(None, max_length=1000)
+    mobile: str | None = Field(None, max_length=1000)
 
 
 PROFILE_FIELDS = tuple(ProfileUpdate.model_fields)
@@ -278,20 +277,5 @@ def _as_values(account: Account) -> dict[str, Any]:
     return {name: getattr(account, name) for name in (*PROFILE_FIELDS, "handle")}
 
 
-def _encode_cursor(*parts: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        parts = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except ValueError:
-        raise InvalidInput(fields={"cursor": CURSOR_INVALID}) from None
-    if not isinstance(parts, list):
-        raise InvalidInput(fields={"cursor": CURSOR_INVALID})
-    return parts
-
-
 def _limit(limit: int) -> int:
-    return max(1, min(int(limit), 100))
+    return max(1, min(int(limit), MAX_LIMIT))

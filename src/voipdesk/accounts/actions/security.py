@@ -17,13 +17,10 @@ from sqlalchemy.orm import Session
 
 from voipdesk.accounts import rules
 from voipdesk.accounts.actions.common import (
-    CURSOR_INVALID,
     Page,
     _account,
     _as_values,
     _customer_space_url,
-    _decode_cursor,
-    _encode_cursor,
     _event,
     _find_by_identifier,
     _limit,
@@ -50,6 +47,7 @@ from voipdesk.accounts.errors import (
 )
 from voipdesk.accounts.models import (
     Account,
+    ApiToken,
     KnownDevice,
     LoginAttempt,
     PasswordReset,
@@ -57,8 +55,9 @@ from voipdesk.accounts.models import (
     SecurityEvent,
     WebSession,
 )
-from voipdesk.core.errors import DomainError, InvalidInput
+from voipdesk.core.errors import DomainError
 from voipdesk.core.i18n import format_datetime
+from voipdesk.core.pagination import cursor_key, encode_cursor
 from voipdesk.core.platform import Platform
 
 
@@ -367,8 +366,16 @@ def change_password(
     *,
     ip: str | None = None,
     user_agent: str | None = None,
-) -> None:
+    keep_web_session: str | None = None,
+    revoke_tokens: bool = False,
+    keep_token_hash: str | None = None,
+) -> int:
+    """Changes the password. Every other web session ends (`keep_web_session`: the id of the one
+    making the change); with `revoke_tokens`, every API token is revoked too but the one making
+    the change (`keep_token_hash`). The account and its backup address are told by e-mail.
+    Returns how many API tokens were revoked."""
     reauthentication_wait(platform, account_id, ip)
+    revoked = 0
     with platform.transaction() as session:
         account = _account(session, account_id, lock=True)
         right = verify_secret(account.password_hash, current_password)
@@ -379,10 +386,62 @@ def change_password(
                 [*_password_inputs(_as_values(account)), current_password],
             )
             account.password_hash = hash_secret(new_password)
+            _end_sessions(session, account.id, keep=keep_web_session)
+            if revoke_tokens:
+                revoked = _revoke_tokens(session, platform, account.id, keep=keep_token_hash)
             _event(session, platform, account.id, "password_changed", ip=ip, user_agent=user_agent)
+            _tell_password_changed(session, platform, account, "changed", ip, revoked)
     if not right:
         record_reauthentication_failure(platform, account_id, ip, user_agent)
         raise WrongPassword(fields={"current_password": WrongPassword.message})
+    return revoked
+
+
+def _end_sessions(session: Session, account_id: str, keep: str | None = None) -> None:
+    query = delete(WebSession).where(WebSession.account_id == account_id)
+    if keep is not None:
+        query = query.where(WebSession.id != keep)
+    session.execute(query)
+
+
+def _revoke_tokens(
+    session: Session, platform: Platform, account_id: str, keep: str | None = None
+) -> int:
+    query = update(ApiToken).where(ApiToken.account_id == account_id, ApiToken.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(ApiToken.token_hash != keep)
+    result = session.execute(query.values(revoked_at=platform.now()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _tell_password_changed(
+    session: Session,
+    platform: Platform,
+    account: Account,
+    how: str,
+    ip: str | None,
+    revoked: int,
+) -> None:
+    """The e-mail "your password was changed", to the account and to its backup address (the
+    one an intruder who took the main mailbox does not read)."""
+    context = {
+        "how": how,
+        "when": format_datetime(platform.now(), account.language, platform.settings.timezone),
+        "ip": ip or "?",
+        "revoked": revoked,
+        "security_url": _customer_space_url(platform),
+        "reset_url": f"{platform.settings.base_url.rstrip('/')}/password-reset",
+    }
+    for address in dict.fromkeys(filter(None, (account.email, account.backup_email))):
+        send_service_email(
+            session,
+            platform,
+            account=account,
+            kind="password-changed",
+            template="accounts/password_changed",
+            context=context,
+            to_address=address,
+        )
 
 
 # --- password reset ---------------------------------------------------------------------------
@@ -456,7 +515,8 @@ def _usable_reset(session: Session, platform: Platform, token: str) -> PasswordR
 def reset_password(
     platform: Platform, token: str, new_password: str, *, ip: str | None = None
 ) -> Account:
-    """Sets a new password from a reset link; the link is used up and web sessions end."""
+    """Sets a new password from a reset link; the link is used up, web sessions end, API tokens
+    are revoked, the login lock is lifted and the account and backup address are told."""
     with platform.transaction() as session:
         reset = _usable_reset(session, platform, token)
         account = _account(session, reset.account_id, lock=True)
@@ -469,7 +529,10 @@ def reset_password(
             .where(PasswordReset.account_id == account.id, PasswordReset.used_at.is_(None))
             .values(used_at=now)
         )
-        session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+        # Whoever knew the old password is out: every web session ends, every token is revoked.
+        _end_sessions(session, account.id)
+        revoked = _revoke_tokens(session, platform, account.id)
+        _tell_password_changed(session, platform, account, "reset", ip, revoked)
         # The reset link came through the owner's mailbox: the login lock and waits are lifted.
         session.execute(
             delete(LoginAttempt).where(
@@ -608,13 +671,11 @@ def list_security_events(
     """Newest first."""
     limit = _limit(limit)
     query = select(SecurityEvent).where(SecurityEvent.account_id == account_id)
-    if cursor:
-        parts = _decode_cursor(cursor)
-        if len(parts) != 1 or not isinstance(parts[0], int):
-            raise InvalidInput(fields={"cursor": CURSOR_INVALID})
-        query = query.where(SecurityEvent.id < parts[0])
+    position = cursor_key(cursor, int)
+    if position is not None:
+        query = query.where(SecurityEvent.id < position[0])
     with platform.session() as session:
         rows = list(session.scalars(query.order_by(SecurityEvent.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, _encode_cursor(rows[-1].id) if more and rows else None)
+    return Page(rows, encode_cursor(rows[-1].id) if more and rows else None)

@@ -8,17 +8,15 @@ from sqlalchemy import or_, select, true
 from sqlalchemy.orm import selectinload
 
 from voipdesk.accounts.actions.common import (
-    CURSOR_INVALID,
     Page,
-    _decode_cursor,
-    _encode_cursor,
     _limit,
 )
 from voipdesk.accounts.models import (
     EmailAttachment,
     ServiceEmail,
 )
-from voipdesk.core.errors import InvalidInput, NotFound
+from voipdesk.core.errors import NotFound
+from voipdesk.core.pagination import cursor_key, encode_cursor
 from voipdesk.core.platform import Platform
 
 
@@ -46,15 +44,9 @@ def list_service_emails(
             )
         )
     )
-    if cursor:
-        parts = _decode_cursor(cursor)
-        try:
-            created_at = datetime.fromisoformat(parts[0])
-            email_id = str(parts[1])
-        except (IndexError, TypeError, ValueError):
-            raise InvalidInput(fields={"cursor": CURSOR_INVALID}) from None
-        if created_at.tzinfo is None:
-            raise InvalidInput(fields={"cursor": CURSOR_INVALID})
+    position = cursor_key(cursor, datetime, str)
+    if position is not None:
+        created_at, email_id = position
         query = query.where(
             or_(
                 ServiceEmail.created_at < created_at,
@@ -71,9 +63,7 @@ def list_service_emails(
         )
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = (
-        _encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id) if more and rows else None
-    )
+    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
     return Page(rows, next_cursor)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,7 @@ from voipdesk.catalogue.services import (
     PRICE_DEPOSIT,
     PRICE_EXTRA_CALL,
     PRICE_MONTHLY,
+    count_held_numbers,
     reserve_any,
     reserve_numbers,
 )
@@ -32,6 +35,7 @@ from voipdesk.orders.errors import (
     QuantityOutOfRange,
     SimultaneousCallsOutOfRange,
     TooManyAliasNumbers,
+    TooManyReservedNumbers,
 )
 from voipdesk.orders.models import OrderLine, OrderNumberSequence, PurchaseOrder
 
@@ -125,6 +129,7 @@ class _LineBuilder:
         self.period = rules.first_period(self.today)
         self.lines: list[OrderLine] = []
         self.alias_count = 0
+        self.held: int | None = None  # numbers the account's unpaid orders hold, once counted
 
     def _labels(self, offer_code: str) -> tuple[str, str]:
         offer = offer_for_country(self.session, offer_code, self.country)
@@ -165,7 +170,31 @@ class _LineBuilder:
     def _monthly_unit(self, monthly: Decimal) -> Decimal:
         return rules.prorated(monthly, *self.period)
 
+    def _hold(self, quantity: int) -> datetime:
+        """Until when this order may hold `quantity` more numbers: a short hold (setting
+        `number_hold_hours`, the numbers are held again at payment), within the account's cap."""
+        settings = self.platform.settings
+        if self.held is None:
+            unpaid = list(
+                self.session.scalars(
+                    select(PurchaseOrder.id).where(
+                        PurchaseOrder.account_id == self.account.id,
+                        PurchaseOrder.state == rules.NOT_PAID,
+                    )
+                )
+            )
+            self.held = count_held_numbers(self.session, unpaid, self.now)
+        if self.held + quantity > settings.max_reserved_numbers_per_account:
+            raise TooManyReservedNumbers(
+                held=self.held,
+                maximum=settings.max_reserved_numbers_per_account,
+                fields={"lines": "Fewer numbers, or pay an unpaid order first."},
+            )
+        self.held += quantity
+        return min(self.order.expires_at, self.now + timedelta(hours=settings.number_hold_hours))
+
     def _numbers(self, index: int, cart_line: CartLine, quantity: int) -> list[str]:
+        until = self._hold(quantity)
         if cart_line.numbers:
             numbers = [normalise_number(number, self.country) for number in cart_line.numbers]
             if len(numbers) != quantity or len(set(numbers)) != len(numbers):
@@ -174,16 +203,10 @@ class _LineBuilder:
                     quantity=quantity,
                     fields={f"lines.{index}.numbers": "Give one different number per unit."},
                 )
-            reserve_numbers(self.session, numbers, self.order.id, self.order.expires_at, self.now)
+            reserve_numbers(self.session, numbers, self.order.id, until, self.now)
             return numbers
         return reserve_any(
-            self.session,
-            self.country,
-            cart_line.area,
-            quantity,
-            self.order.id,
-            self.order.expires_at,
-            self.now,
+            self.session, self.country, cart_line.area, quantity, self.order.id, until, self.now
         )
 
     def _check_quantity(

@@ -3,7 +3,6 @@ area), reading them (one, a page of them, their follow-up)."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,9 +17,9 @@ from voipdesk.catalogue.queries import (
     find_promotion,
 )
 from voipdesk.catalogue.services import PromotionCode
+from voipdesk.core import pagination
 from voipdesk.core.db import new_id
 from voipdesk.core.money import round_cents
-from voipdesk.core.pagination import InvalidCursor
 from voipdesk.orders import rules
 from voipdesk.orders.actions.cart import (
     Cart,
@@ -233,16 +232,13 @@ def _lock_order(session: Session, order_id: str, account_id: str | None = None) 
 
 
 def encode_cursor(created_at: datetime, order_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{order_id}".encode()).decode()
+    return pagination.encode_cursor(created_at, order_id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        stamp, order_id = text.split("|", 1)
-        return datetime.fromisoformat(stamp), order_id
-    except (ValueError, UnicodeDecodeError):
-        return None
+    """The position a cursor of `list_orders` holds (InvalidCursor when it is not ours)."""
+    key = pagination.cursor_key(cursor, datetime, str)
+    return (key[0], key[1]) if key else None
 
 
 def list_orders(
@@ -268,8 +264,6 @@ def list_orders(
     if states:
         query = query.where(PurchaseOrder.state.in_(states))
     position = decode_cursor(cursor) if cursor else None
-    if cursor and position is None:
-        raise InvalidCursor()
     if position is not None:
         stamp, last_id = position
         query = query.where(

@@ -4,6 +4,7 @@ validation or delivery, the invoice, the e-mail). How the payment itself settles
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from voipdesk.catalogue.services import (
     assign_order_numbers,
     count_promotion_use,
+    hold_order_numbers_again,
 )
 from voipdesk.core.events import publish
 from voipdesk.core.outbox import enqueue
@@ -22,6 +24,7 @@ from voipdesk.orders.actions.transitions import transition
 from voipdesk.orders.errors import (
     OrderExpired,
     OrderNotPayable,
+    OrderNumbersGone,
     PaymentInProgress,
 )
 from voipdesk.orders.models import PurchaseOrder
@@ -64,7 +67,29 @@ def pay_order(
     _check_payable(order, platform)
     if payments.has_payment_in_flight(session, order.id):
         raise PaymentInProgress()
+    _hold_numbers_again(session, platform, order)
     return payments.start_payment(session, platform, account, _payable_order(order), request)
+
+
+def order_numbers(order: PurchaseOrder) -> list[str]:
+    """The numbers an order's lines name (reserved for it while it is unpaid)."""
+    numbers: list[str] = []
+    for line in order.lines:
+        numbers.extend(str(n) for n in (line.details or {}).get("numbers") or [])
+    return numbers
+
+
+def _hold_numbers_again(session: Session, platform: Platform, order: PurchaseOrder) -> None:
+    """The short hold of an unpaid order's numbers may have lapsed: they are held again for the
+    payment, or the payment is refused, naming the numbers taken meanwhile."""
+    numbers = order_numbers(order)
+    if not numbers:
+        return
+    now = platform.now()
+    until = min(order.expires_at, now + timedelta(hours=platform.settings.number_hold_hours))
+    gone = hold_order_numbers_again(session, numbers, order.id, until, now)
+    if gone:
+        raise OrderNumbersGone(numbers=", ".join(gone), extra={"numbers": gone})
 
 
 # --- the settlement target registered with the payments area (orders/handlers.py) --------------

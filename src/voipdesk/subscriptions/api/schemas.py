@@ -100,11 +100,11 @@ class TerminationIn(BaseModel):
 
 
 class OfferChangeIn(BaseModel):
-    offer: str
+    offer: str = Field(max_length=60)
 
 
 class OfferChangesIn(BaseModel):
-    offer: str
+    offer: str = Field(max_length=60)
     numbers: list[str] = Field(min_length=1, max_length=500)
 
 
@@ -126,7 +126,7 @@ class SimultaneousCallsOut(BaseModel):
 
 
 class AliasConversionIn(BaseModel):
-    offer: str
+    offer: str = Field(max_length=60)
     accept_contracts: bool = False
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from voipdesk.accounts.models import Account
+from voipdesk.core import pagination
 from voipdesk.core.clock import as_utc
 from voipdesk.core.errors import InvalidInput
 from voipdesk.core.events import publish
@@ -47,17 +47,15 @@ REJECTED = "validation.rejected"
 # Staff actions (back office)
 # =================================================================================================
 def encode_cursor(created_at: datetime, procedure_id: str) -> str:
-    raw = f"{as_utc(created_at).isoformat()}|{procedure_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return pagination.encode_cursor(as_utc(created_at), procedure_id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, procedure_id = raw.split("|", 1)
-        return as_utc(datetime.fromisoformat(stamp)), procedure_id
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput(fields={"cursor": "This cursor is not one we gave."}) from None
+    """The position a cursor of `list_procedures` holds (InvalidCursor when it is not ours)."""
+    key = pagination.cursor_key(cursor, datetime, str)
+    if key is None:
+        raise pagination.InvalidCursor()
+    return as_utc(key[0]), key[1]
 
 
 def list_procedures(

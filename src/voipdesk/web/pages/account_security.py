@@ -20,6 +20,7 @@ from voipdesk.core.platform import Platform
 from voipdesk.web.auth import require_account
 from voipdesk.web.pages.accounts import PASSWORDS_DIFFER, _error_context, _form, _user_agent
 from voipdesk.web.rendering import page_language, redirect, render
+from voipdesk.web.sessions import load_session
 
 router = APIRouter()
 
@@ -96,6 +97,9 @@ async def security(
     return _security_page(request, platform, account)
 
 
+PASSWORD_CHANGED = N_("Your password was changed; your other sessions were logged out.")
+
+
 @router.post("/security/password")
 async def change_password(
     request: Request,
@@ -103,6 +107,7 @@ async def change_password(
     platform: Platform = Depends(get_platform),
 ) -> Response:
     form = await _form(request)
+    current = load_session(request)
     try:
         if form.get("new_password", "") != form.get("new_password_confirm", ""):
             raise InvalidInput(fields={"new_password_confirm": PASSWORDS_DIFFER})
@@ -113,6 +118,8 @@ async def change_password(
             form.get("new_password", ""),
             ip=client_ip(request),
             user_agent=_user_agent(request),
+            keep_web_session=current.row.id if current is not None else None,
+            revoke_tokens=form.get("revoke_tokens") == "yes",
         )
     except WeakPassword as error:
         renamed = WeakPassword(
@@ -121,7 +128,13 @@ async def change_password(
         return _security_error(request, platform, account, renamed, "password")
     except DomainError as error:
         return _security_error(request, platform, account, error, "password")
-    return redirect(request, "/security", gettext(account.language, "Your password was changed."))
+    return redirect(
+        request,
+        "/security",
+        gettext(
+            account.language, "Your password was changed; your other sessions were logged out."
+        ),
+    )
 
 
 @router.post("/security/totp/start")

@@ -342,7 +342,7 @@ def build_sepa_file(session: Session, platform: Platform, collection_date: date)
     from voipdesk.core.db import new_id
 
     file_id = new_id()
-    xml = make_pain008(platform, collection_date, rows, file_id)
+    xml = make_pain008(platform, collection_date, rows, file_id, used_mandates(session))
     total = sum(int(row[1]) for row in rows)
     now = platform.now()
     _exec(
@@ -376,6 +376,21 @@ def build_sepa_file(session: Session, platform: Platform, collection_date: date)
         bindparam("now", type_=UTCDateTime()),
     )
     return len(rows)
+
+
+def used_mandates(session: Session) -> frozenset[str]:
+    """Mandates already debited in an earlier SEPA file (their next debit is recurrent)."""
+    return frozenset(
+        str(reference)
+        for (reference,) in session.execute(
+            text(
+                """SELECT DISTINCT pm.mandate_reference FROM billing_collection c
+                   JOIN payment_method pm ON pm.id = c.payment_method_id
+                   WHERE c.method_type = 'sepa_debit' AND c.sepa_file_id IS NOT NULL
+                     AND pm.mandate_reference IS NOT NULL"""
+            )
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -111,15 +111,22 @@ def _act(
     account: Account,
     group_id: str,
     action: Callable[[Any], Any],
-    success: str,
+    success: str | Callable[[Any, Any, str], tuple[str, str | None]],
     back: str,
     template: str = "subscriptions/group.html",
     extra: Callable[[], dict[str, Any]] | None = None,
 ) -> Response:
+    """Runs the action; `success` is the message, or gives (message, page) from what the action
+    returned, so that the message says what really happened and where to go on."""
     language = request_language(request)
     try:
         with platform.transaction() as session:
-            action(session)
+            result = action(session)
+            if callable(success):
+                message, target = success(result, session, language)
+                back = target or back
+            else:
+                message = gettext(language, success)
     except DomainError as error:
         if isinstance(error, NotFound):
             raise
@@ -128,7 +135,38 @@ def _act(
         context["error_fields"] = {k: gettext(language, v) for k, v in error.fields.items()}
         context["pool_numbers"] = error.extra.get("pool_numbers")
         return render(request, template, context, status=error.status)
-    return redirect(request, back, gettext(language, success))
+    return redirect(request, back, message)
+
+
+def _calls_message(result: Any, session: Any, language: str) -> tuple[str, str | None]:
+    """More calls: a purchase order to pay (shown); fewer: a change at the next renewal."""
+    from voipdesk.core.i18n import format_date
+    from voipdesk.core.money import Money
+    from voipdesk.orders.models import PurchaseOrder
+
+    order_id = getattr(result, "order_id", None)
+    if order_id:
+        order = session.get(PurchaseOrder, order_id)
+        amount = Money(order.total_incl_tax, order.currency).format(language)
+        message = gettext(
+            language,
+            "A purchase order %(number)s of %(amount)s incl. tax was created: pay it to add the "
+            "calls. Nothing changes until it is paid.",
+            number=order.number,
+            amount=amount,
+        )
+        return message, f"/orders/{order_id}"
+    effective_on = getattr(result, "effective_on", None)
+    if effective_on is not None:
+        message = gettext(
+            language,
+            "The line will have %(calls)s simultaneous call(s) from %(date)s (the next "
+            "renewal); you can cancel this change until then.",
+            calls=getattr(result, "new_simultaneous_calls", ""),
+            date=format_date(effective_on, language),
+        )
+        return message, None
+    return gettext(language, "The number of simultaneous calls is unchanged."), None
 
 
 def _groups_context(platform: Platform, account: Account) -> dict[str, Any]:
@@ -351,7 +389,7 @@ def service_action(
         raise NotFound()
     kinds = SECTIONS[section]
     me = account.id
-    operations: dict[str, tuple[Callable[[Any], Any], str]] = {
+    operations: dict[str, tuple[Callable[[Any], Any], Any]] = {
         "offer-change": (
             lambda s: actions.request_offer_change(
                 s, platform, me, group_id, [number, *also], offer
@@ -362,7 +400,7 @@ def service_action(
             lambda s: actions.set_simultaneous_calls(
                 s, platform, me, group_id, number, calls, accept
             ),
-            "The number of simultaneous calls was updated.",
+            _calls_message,
         ),
         "conversion": (
             (lambda s: actions.convert_line_to_alias(s, platform, me, group_id, number))

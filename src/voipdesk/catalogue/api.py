@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from voipdesk.accounts.api_auth import current_staff
@@ -71,7 +71,9 @@ class CatalogueOut(BaseModel):
     taxes: list[TaxOut]
     offers: list[OfferOut]
     areas: list[AreaOut]
-    alias_quantities: list[int]
+    alias_quantities: dict[str, int] = Field(
+        description="How many alias numbers one order may hold: any count from minimum to maximum."
+    )
     payment_methods: dict[str, list[str]]
 
 
@@ -154,7 +156,7 @@ def get_catalogue(
         "taxes": [{"label": gettext(language, c.label), "rate": str(c.rate)} for c in components],
         "offers": offers,
         "areas": areas,
-        "alias_quantities": list(rules.ALIAS_ORDER_QUANTITIES),
+        "alias_quantities": {"minimum": 1, "maximum": rules.MAX_ALIAS_NUMBERS_PER_ORDER},
         "payment_methods": payment_methods,
     }
 

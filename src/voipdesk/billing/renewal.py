@@ -266,7 +266,8 @@ def invoice_batch(
     _exec(
         session,
         f"""INSERT INTO invoice_party (invoice_id, customer, operator)
-            SELECT i.id, {json_object}('handle', a.handle, 'name',
+            SELECT i.id, {json_object}('handle', a.handle, 'kind', a.kind,
+                       'registration_number', a.registration_number, 'name',
                        COALESCE(a.organisation_name, a.first_name || ' ' || a.last_name),
                        'address_line1', a.address_line1, 'address_line2', a.address_line2,
                        'postal_code', a.postal_code, 'city', a.city, 'country', a.country,

@@ -11,12 +11,13 @@ from sqlalchemy import select
 from voipdesk.accounts.api_auth import current_account
 from voipdesk.accounts.models import Account
 from voipdesk.core.http import get_platform, request_language
+from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money
 from voipdesk.core.pagination import Page
 from voipdesk.core.platform import Platform
 from voipdesk.invoices import queries as actions
 from voipdesk.invoices.models import Invoice, InvoiceLine, InvoiceTax, cents_to_amount
-from voipdesk.invoices.pdf import render_invoice_pdf
+from voipdesk.invoices.pdf import invoice_filename, render_invoice_pdf
 
 router = APIRouter(tags=["invoices"])
 
@@ -95,6 +96,7 @@ def list_invoices(
 @router.get("/me/invoices/{invoice_id}", response_model=InvoiceOut)
 def get_invoice(
     invoice_id: str,
+    request: Request,
     platform: Platform = Depends(get_platform),
     account: Account = Depends(current_account),
 ) -> InvoiceOut:
@@ -119,7 +121,7 @@ def get_invoice(
         ]
         out.taxes = [
             TaxOut(
-                label=t.label,
+                label=gettext(request_language(request), t.label),
                 rate=f"{t.rate.normalize():f}",
                 base_excl_tax=_money(t.base_cents),
                 tax=_money(t.tax_cents),
@@ -146,9 +148,14 @@ def invoice_pdf(
 ) -> Response:
     with platform.session() as session:
         invoice = actions.get_invoice(session, account.id, invoice_id)
-        pdf = render_invoice_pdf(session, invoice, account.language or request_language(request))
+        language = account.language or request_language(request)
+        pdf = render_invoice_pdf(session, invoice, language)
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="invoice-{invoice.number}.pdf"'},
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{invoice_filename(invoice.number, language)}"'
+            )
+        },
     )

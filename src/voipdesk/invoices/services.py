@@ -3,6 +3,7 @@ order; billing's renewal takes numbers and the operator's snapshot, and marks in
 
 from __future__ import annotations
 
+from voipdesk.invoices.document import register_payment_source
 from voipdesk.invoices.issuing import (
     InvoiceLineInput,
     customer_snapshot,
@@ -22,5 +23,6 @@ __all__ = [
     "lock_counter",
     "next_invoice_number",
     "operator_snapshot",
+    "register_payment_source",
     "unpaid_invoices",
 ]

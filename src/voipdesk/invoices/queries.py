@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from voipdesk.core.pagination import InvalidCursor
 from voipdesk.invoices.errors import InvoiceNotFound
-from voipdesk.invoices.models import INVOICE_PAID, INVOICE_UNPAID, Invoice
+from voipdesk.invoices.models import INVOICE_CREDITED, INVOICE_PAID, INVOICE_UNPAID, Invoice
 
 __all__ = ["VISIBLE", "InvoiceNotFound", "get_invoice", "list_invoices", "unpaid_invoices"]
 
@@ -29,7 +29,7 @@ def _decode_cursor(cursor: str) -> tuple[date, str] | None:
         return None
 
 
-VISIBLE = (INVOICE_PAID, INVOICE_UNPAID)
+VISIBLE = (INVOICE_PAID, INVOICE_UNPAID, INVOICE_CREDITED)
 
 
 def list_invoices(

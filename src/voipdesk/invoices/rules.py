@@ -81,3 +81,21 @@ def creditor_reference(invoice_number: str) -> str:
     body = "".join(ch for ch in invoice_number.upper() if ch.isalnum())
     numeric = "".join(str(int(ch, 36)) for ch in body + "RF00")
     return f"RF{98 - int(numeric) % 97:02d}{body}"
+
+
+# --- Credit notes (refunds, re-rating): their own gap-free sequence ---------------------------
+def credit_note_number(year: int, sequence: int) -> str:
+    return f"AV-{year}-{sequence:06d}"
+
+
+def credit_tax_cents(base_credited_before: int, base_credited_now: int, rate_ppm: int) -> int:
+    """The tax a credit note gives back on one rate: the tax of everything credited so far
+    minus the tax already given back, so that crediting a whole invoice (in one credit note or
+    several) gives back exactly the invoice's tax, to the cent."""
+    before = tax_cents(base_credited_before, rate_ppm)
+    return tax_cents(base_credited_before + base_credited_now, rate_ppm) - before
+
+
+def creditable(invoiced_cents: int, credited_cents: int, asked_cents: int) -> bool:
+    """A credit note never gives back more than was invoiced (per rate), nor a negative sum."""
+    return asked_cents > 0 and credited_cents + asked_cents <= invoiced_cents

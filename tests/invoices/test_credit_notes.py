@@ -3,6 +3,7 @@ credited (at once or in parts) gives back exactly its amounts (rules and API).""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 from hypothesis import given
@@ -29,7 +30,7 @@ def test_credits_in_parts_add_up_to_the_invoice_exactly(base: int, ppm: int, cut
     """Whatever the parts, crediting a whole invoice base gives back exactly its tax, and
     each part's tax is within a cent of that part's own tax."""
     marks = sorted({int(base * cut) for cut in cuts} | {0, base})
-    parts = [b - a for a, b in zip(marks, marks[1:], strict=False) if b > a]
+    parts = [b - a for a, b in itertools.pairwise(marks) if b > a]
     credited, given_back = 0, 0
     for part in parts:
         assert rules.creditable(base, credited, part)

@@ -17,13 +17,13 @@ from voipdesk.accounts.models import Account
 from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.errors import DomainError, NotFound
 from voipdesk.core.http import get_platform, request_language
-from voipdesk.core.i18n import gettext
+from voipdesk.core.i18n import N_, format_date, gettext
 from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import actions, rules
 from voipdesk.subscriptions.models import BillingGroup, PhoneLoan
 from voipdesk.web.auth import require_account
-from voipdesk.web.rendering import redirect, render
+from voipdesk.web.rendering import phone, redirect, render
 
 router = APIRouter()
 
@@ -382,6 +382,7 @@ def service_action(
     reason: str = Form(""),
     details: str = Form(""),
     confirm_pool: bool = Form(False),
+    confirmed: str = Form(""),
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
@@ -389,6 +390,43 @@ def service_action(
         raise NotFound()
     kinds = SECTIONS[section]
     me = account.id
+    binding = operation == "conversion" or (operation == "termination" and not confirm_pool)
+    if binding and confirmed != "yes":  # say what it does before doing it
+        language = request_language(request)
+        effective = rules.effective_on(platform.now(), platform.settings.timezone)
+        values = {"number": phone(number), "date": format_date(effective, language)}
+        if operation == "conversion" and section == "lines":
+            consequence = N_(
+                "At the next renewal (%(date)s) the line %(number)s becomes an alias number: it "
+                "makes no outgoing calls any more and its Plug & Phone stops working. You can "
+                "cancel until then."
+            )
+        elif operation == "conversion":
+            consequence = N_(
+                "At the next renewal (%(date)s) the number %(number)s becomes a SIP line, billed "
+                "at its offer's monthly price. You can cancel until then."
+            )
+        else:
+            consequence = N_(
+                "At the next renewal (%(date)s) %(number)s is terminated and its number "
+                "released; lent hardware must then be returned. You can cancel until then."
+            )
+        fields: dict[str, Any] = {
+            "offer": offer, "calls": calls, "reason": reason, "details": details,
+            "accept": "true" if accept else "",
+        }  # fmt: skip
+        return render(
+            request,
+            "confirm.html",
+            {
+                "title": gettext(language, "Confirm"),
+                "consequence": gettext(language, consequence, **values),
+                "button": gettext(language, "Yes, I confirm"),
+                "action": f"/telephony/{group_id}/{section}/{number}/{operation}",
+                "fields": {k: v for k, v in fields.items() if v not in ("", 0)},
+                "back": f"/telephony/{group_id}/{section}/{number}",
+            },
+        )
     operations: dict[str, tuple[Callable[[Any], Any], Any]] = {
         "offer-change": (
             lambda s: actions.request_offer_change(
@@ -464,10 +502,50 @@ def services_action(
     mode: str = Form(""),
     reason: str = Form(""),
     details: str = Form(""),
+    confirmed: str = Form(""),
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
     me = account.id
+    consequences = {
+        "renewal": N_(
+            "%(service)s will no longer renew by itself: you will get e-mail reminders to pay "
+            "before %(expiry)s; unpaid, it is suspended, then deleted for good."
+        ),
+        "cancel": N_(
+            "%(service)s will be deleted for good at its expiry date, %(expiry)s. You can undo "
+            "this until then."
+        ),
+        "delete-now": N_(
+            "We will e-mail you a link: following it deletes %(service)s at once and for good, "
+            "without waiting for its expiry."
+        ),
+    }
+    binding = operation in consequences and not (operation == "renewal" and mode != "manual")
+    if binding and confirmed != "yes":  # say what it does before doing it
+        language = request_language(request)
+        with platform.session() as session:
+            service = actions.get_account_service(session, me, service_id)
+            values = {
+                "service": actions.describe(service),
+                "expiry": format_date(service.expiry_on, language),
+            }
+        return render(
+            request,
+            "confirm.html",
+            {
+                "title": gettext(language, "Confirm"),
+                "consequence": gettext(language, consequences[operation], **values),
+                "button": gettext(language, "Yes, I confirm"),
+                "action": f"/services/{service_id}/{operation}",
+                "fields": {
+                    k: v
+                    for k, v in {"mode": mode, "reason": reason, "details": details}.items()
+                    if v
+                },
+                "back": "/services",
+            },
+        )
     operations: dict[str, tuple[Callable[[Any], Any], str]] = {
         "renewal": (
             lambda s: actions.set_renewal_mode(s, platform, me, service_id, mode),

@@ -45,6 +45,7 @@ def invoices_page(
             }
             for invoice in invoices
         ]
+    rows.sort(key=lambda row: row["status"] != "unpaid")  # what is to pay comes first
     return render(request, "billing/invoices.html", {"invoices": rows, "next_cursor": next_cursor})
 
 

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from voipdesk.catalogue import rules
 from voipdesk.catalogue.rules import TaxComponent, tax_components
@@ -35,14 +37,24 @@ def test_decouverte_has_exactly_one_call_and_entreprise_up_to_100() -> None:
     assert entreprise.extra_calls(5) == 4
 
 
-@pytest.mark.parametrize("quantity", [1, 10, 50, 100])
-def test_alias_numbers_are_ordered_by_1_10_50_or_100(quantity: int) -> None:
+@given(st.integers(min_value=1, max_value=100))
+def test_alias_numbers_are_ordered_from_1_to_100(quantity: int) -> None:
     assert rules.is_alias_quantity_allowed(quantity)
 
 
-@pytest.mark.parametrize("quantity", [0, 2, 9, 11, 99, 101])
+@pytest.mark.parametrize("quantity", [-1, 0, 101, 1000])
 def test_other_alias_quantities_are_refused(quantity: int) -> None:
     assert not rules.is_alias_quantity_allowed(quantity)
+
+
+@pytest.mark.parametrize("prefix", ["01", "+331", "0033 1", "04.72", "+33-4"])
+def test_well_formed_prefixes(prefix: str) -> None:
+    assert rules.is_area_prefix_well_formed(prefix)
+
+
+@pytest.mark.parametrize("prefix", ["abc", "01x", "+", "", "++331", "0" * 18, "1;DROP"])
+def test_malformed_prefixes(prefix: str) -> None:
+    assert not rules.is_area_prefix_well_formed(prefix)
 
 
 def test_ten_alias_numbers_or_more_form_a_pool() -> None:

@@ -70,7 +70,7 @@ def test_catalogue_shows_prices_excl_and_incl_tax(api: ApiClient) -> None:
     assert offers["sip-entreprise"]["prices"]["extra_call_monthly"]["excl_tax"]["amount"] == "1.00"
     assert offers["phone-pnp-pro"]["prices"]["deposit"]["tax"]["amount"] == "0.00"
     assert offers["sip-decouverte"]["allowed_changes"] == ["sip-entreprise"]
-    assert body["alias_quantities"] == [1, 10, 50, 100]
+    assert body["alias_quantities"] == {"minimum": 1, "maximum": 100}
     assert body["payment_methods"]["individual"] == ["card", "sepa_debit"]
     assert {area["prefix"] for area in body["areas"]} == {"+331", "+334", "+339"}
 
@@ -142,7 +142,13 @@ def test_another_customers_order_answers_404(
     ("cart", "status", "code"),
     [
         ({"lines": [{"offer": "sip-gold", "quantity": 1}]}, 422, "unknown-offer"),
-        ({"lines": [{"offer": "alias-number", "quantity": 7}]}, 422, "quantity-out-of-range"),
+        ({"lines": [{"offer": "alias-number", "quantity": 101}]}, 422, "quantity-out-of-range"),
+        ({"lines": [{"offer": "alias-number", "quantity": 0}]}, 422, "quantity-out-of-range"),
+        (
+            {"lines": [{"offer": "alias-number", "quantity": 2, "area": "01x"}]},
+            422,
+            "invalid-prefix",
+        ),
         (
             {"lines": [{"offer": "sip-entreprise", "simultaneous_calls": 500}]},
             422,
@@ -501,3 +507,41 @@ def test_payment_methods_orders_and_tokens_lists_are_pages(
         assert bad.status_code == 422 and bad.json()["type"] == "invalid-input", path
     tokens = api.get("/auth/tokens", customer).json()
     assert set(tokens) == {"items", "next_cursor"}
+
+
+def test_any_count_of_alias_numbers_from_1_to_100_and_the_true_free_count(
+    api: ApiClient, customer: Account, customer_factory
+) -> None:  # type: ignore[no-untyped-def]
+    seven = api.post(
+        "/orders",
+        customer,
+        json={"lines": [{"offer": "alias-number", "quantity": 7, "area": "+331"}]},
+    )
+    assert seven.status_code == 201, seven.text
+    [line] = seven.json()["lines"]
+    assert line["quantity"] == 7 and len(line["details"]["numbers"]) == 7
+    assert line["details"]["pool"] is False
+    twelve = api.post(
+        "/orders",
+        customer,
+        json={"lines": [{"offer": "alias-number", "quantity": 12, "area": "+331"}]},
+    )
+    assert twelve.json()["lines"][0]["details"]["pool"] is True  # ten or more: a pool
+    # 100 numbers per area in the demo, 19 reserved above: the refusal says 81 are left.
+    other = customer_factory()
+    refused = api.post(
+        "/orders",
+        other,
+        json={"lines": [{"offer": "alias-number", "quantity": 100, "area": "+331"}]},
+    )
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["type"] == "not-enough-numbers"
+    assert "81" in body["detail"] and "100" in body["detail"]
+
+
+def test_a_malformed_number_prefix_is_refused_not_ignored(api: ApiClient) -> None:
+    good = api.get("/catalogue/numbers?country=FR&prefix=01")
+    assert good.status_code == 200 and good.json()["items"]
+    for prefix in ("abc", "01x", "+"):
+        problem(api.get(f"/catalogue/numbers?country=FR&prefix={prefix}"), 422, "invalid-prefix")

@@ -1,5 +1,7 @@
-"""The order tunnel in a real browser: two Découverte lines and ten alias numbers, paid with a
-sandbox card, delivered, and the lines on the dashboard."""
+"""The order tunnel in a real browser: two Découverte lines and ten alias numbers, a bad promotion
+code that keeps the other fields, the review page with the terms to read and accept (nothing is
+ordered before), then the purchase order paid with a sandbox card, delivered, and the lines on
+the dashboard."""
 
 from __future__ import annotations
 
@@ -36,18 +38,46 @@ def test_order_two_lines_and_ten_numbers_pay_by_card_and_see_them(
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(f"{live_server.url}/")
 
-    # choose
+    # choose; a bad promotion code is refused and keeps every other field
     page.goto("/catalogue")
     page.locator("#qty_sip-decouverte").select_option("2")
     page.locator("#qty_alias-number").select_option("10")
+    page.locator("#promotion_code").fill("NOPE")
     page.locator("#create-order").click()
+    assert page.locator("[role=alert]").count() == 1
+    assert page.locator("#qty_sip-decouverte").input_value() == "2"
+    assert page.locator("#qty_alias-number").input_value() == "10"
+    page.locator("#promotion_code").fill("")
+    page.locator("#create-order").click()
+
+    # review: every line, totals, the terms; nothing is ordered yet
+    page.wait_for_url(f"{live_server.url}/orders/review")
+    assert page.locator("#review-lines tbody tr").count() == 2
+    assert "TTC" in page.locator("#create-order-confirmed").inner_text()
+    with platform.session() as session:
+        assert actions.list_orders(session, platform, account_id=customer.id)[0] == []
+    terms_link = page.get_by_role("link", name="Conditions générales de vente")
+    assert terms_link.get_attribute("href") == "/terms/terms-of-sale"
+    terms = page.context.new_page()
+    terms.goto(f"{live_server.url}/terms/terms-of-sale")
+    assert "Version du 2026-01-01" in terms.locator("#terms-of-sale").inner_text()
+    terms.close()
+    page.locator("#create-order-confirmed").click()  # without accepting: refused, still nothing
+    assert page.locator("[role=alert]").count() == 1
+    with platform.session() as session:
+        assert actions.list_orders(session, platform, account_id=customer.id)[0] == []
+    page.locator("#accept_terms").check()
+    page.locator("#create-order-confirmed").click()
     page.wait_for_url(re.compile(r".*/orders/[0-9a-f]{32}$"))
     order_id = page.url.rsplit("/", 1)[1]
+    assert "a été créé : payez-le pour qu'il soit livré" in page.content()
 
     # review the purchase order
     with platform.session() as session:
         order = actions.get_order(session, customer.id, order_id)
         number = order.number
+        assert order.terms_accepted is not None
+        assert order.terms_accepted["terms_of_sale"] == rules.TERMS_OF_SALE.version
         assert [(line.offer_code, line.quantity) for line in order.lines] == [
             ("sip-decouverte", 2),
             ("alias-number", 10),

@@ -84,6 +84,12 @@ TUNNEL = {
     "qty_alias-number": "10",
     "area_alias-number": "+331",
 }
+# The same cart, with the terms accepted on the review page (what it posts to /orders/new).
+ACCEPTED = {
+    **TUNNEL,
+    "accept_terms": "yes",
+    **{f"terms_{code}": terms.version for code, terms in rules.TERMS.items()},
+}
 
 
 def test_pages_need_a_login(app) -> None:  # type: ignore[no-untyped-def]
@@ -98,7 +104,7 @@ def test_order_tunnel_choose_review_pay(browser_for, customer: Account, seeded: 
     page = browser.get("/catalogue")
     assert page.status_code == 200
     assert "Ligne SIP Découverte" in page.text or "SIP line Découverte" in page.text
-    order_id = order_id_from(browser.post("/orders/new", TUNNEL))
+    order_id = order_id_from(browser.post("/orders/new", ACCEPTED))
     review = browser.get(f"/orders/{order_id}")
     assert review.status_code == 200
     number = load(seeded, order_id).number
@@ -122,16 +128,57 @@ def test_order_tunnel_choose_review_pay(browser_for, customer: Account, seeded: 
     assert 'data-code="delivered"' in row and "Delivered" in row
 
 
+def test_the_review_page_shows_everything_and_creates_nothing(  # type: ignore[no-untyped-def]
+    browser_for, customer: Account, seeded: Platform
+) -> None:
+    from sqlalchemy import func, select
+
+    from voipdesk.accounts.models import ServiceEmail
+    from voipdesk.orders.models import PurchaseOrder
+
+    browser = browser_for(customer)
+    review = browser.post("/orders/review", TUNNEL)
+    assert review.status_code == 200
+    text = review.text
+    assert 'id="review-lines"' in text and 'name="accept_terms"' in text
+    assert 'href="/terms/terms-of-sale"' in text and 'href="/terms/telephony-terms"' in text
+    assert "Total" in text and 'id="total-incl"' in text
+    # Without the box ticked, nothing is created either: the review comes back with the rule.
+    refused = browser.post("/orders/new", TUNNEL)
+    assert refused.status_code == 422 and 'id="review-lines"' in refused.text
+    with seeded.session() as session:
+        assert session.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
+        kinds = session.scalars(select(ServiceEmail.kind)).all()
+    assert "order-created" not in kinds
+    for path in ("/terms/terms-of-sale", "/terms/telephony-terms"):
+        assert rules.TERMS_OF_SALE.version in browser.get(path).text
+    order_id = order_id_from(browser.post("/orders/new", ACCEPTED))
+    accepted = load(seeded, order_id).terms_accepted
+    assert accepted is not None
+    assert accepted["terms_of_sale"] == rules.TERMS_OF_SALE.version
+    assert accepted["telephony_terms"] == rules.TELEPHONY_TERMS.version
+    assert accepted["accepted_at"] == seeded.now().isoformat()
+
+
+def test_a_bad_promotion_code_keeps_every_other_field(browser_for, customer: Account) -> None:  # type: ignore[no-untyped-def]
+    browser = browser_for(customer)
+    response = browser.post("/orders/review", {**TUNNEL, "promotion_code": "NOPE"})
+    assert response.status_code == 422
+    assert re.search(r'<option value="2" selected>', response.text)  # 2 lines, still
+    assert re.search(r'<option value="10" selected>', response.text)  # 10 numbers, still
+    assert 'value="NOPE"' in response.text
+
+
 def test_a_form_without_its_token_is_refused(browser_for, customer: Account) -> None:  # type: ignore[no-untyped-def]
     browser = browser_for(customer)
-    response = browser.post("/orders/new", TUNNEL, csrf=False)
+    response = browser.post("/orders/new", ACCEPTED, csrf=False)
     assert response.status_code == 403
     assert browser.get("/orders").text.count("/orders/") <= 1  # nothing was created
 
 
 def test_a_bad_cart_shows_the_rule(browser_for, customer: Account) -> None:  # type: ignore[no-untyped-def]
     browser = browser_for(customer)
-    response = browser.post("/orders/new", {"qty_alias-number": "7"})
+    response = browser.post("/orders/review", {"qty_alias-number": "101"})
     assert response.status_code == 422
     assert 'role="alert"' in response.text
 
@@ -140,7 +187,7 @@ def test_a_card_needing_confirmation_goes_through_the_sandbox_page(
     browser_for, customer: Account, seeded: Platform
 ) -> None:  # type: ignore[no-untyped-def]
     browser = browser_for(customer)
-    order_id = order_id_from(browser.post("/orders/new", TUNNEL))
+    order_id = order_id_from(browser.post("/orders/new", ACCEPTED))
     paid = browser.post(
         f"/orders/{order_id}/pay",
         {
@@ -190,15 +237,30 @@ def test_payment_methods_page(browser_for, customer: Account) -> None:  # type: 
 def test_another_customers_order_page_is_not_found(
     browser_for, customer: Account, customer_factory
 ) -> None:  # type: ignore[no-untyped-def]
-    order_id = order_id_from(browser_for(customer).post("/orders/new", TUNNEL))
+    order_id = order_id_from(browser_for(customer).post("/orders/new", ACCEPTED))
     stranger = browser_for(customer_factory())
     assert stranger.get(f"/orders/{order_id}").status_code == 404
     assert stranger.post(f"/orders/{order_id}/cancel").status_code == 404
 
 
 def test_staff_orders_by_state(browser_for, customer: Account, customer_factory) -> None:  # type: ignore[no-untyped-def]
-    browser_for(customer).post("/orders/new", TUNNEL)
+    browser_for(customer).post("/orders/new", ACCEPTED)
     staff = browser_for(customer_factory(is_staff=True))
     page = staff.get("/backoffice/orders?state=not_paid")
     assert page.status_code == 200 and customer.handle in page.text
     assert browser_for(customer).get("/backoffice/orders").status_code == 403
+
+
+def test_cancelling_an_order_asks_first_naming_the_consequence(  # type: ignore[no-untyped-def]
+    browser_for, customer: Account, seeded: Platform
+) -> None:
+    browser = browser_for(customer)
+    order_id = order_id_from(browser.post("/orders/new", ACCEPTED))
+    number = load(seeded, order_id).number
+    asked = browser.post(f"/orders/{order_id}/cancel")
+    assert asked.status_code == 200 and 'id="consequence"' in asked.text
+    assert number in asked.text
+    assert load(seeded, order_id).state == rules.NOT_PAID  # nothing happened yet
+    done = browser.post(f"/orders/{order_id}/cancel", {"confirmed": "yes"})
+    assert done.status_code == 303
+    assert load(seeded, order_id).state == rules.CANCELLED

@@ -55,3 +55,37 @@ def test_increase_answers_an_order_whose_payment_adds_the_calls(client):
     assert line["simultaneous_calls"] == 3
     order = client.get(f"/api/v1/orders/{order_id}", headers=headers).json()
     assert order["state"] == "delivered"
+
+
+def test_the_page_says_a_purchase_order_was_made_and_shows_it(client):
+    import html
+
+    from tests.accounts.factories import PASSWORD
+    from tests.web.conftest import csrf_from, login
+
+    platform = client.app.state.platform
+    with platform.transaction() as session:
+        seed_catalogue(session, platform)
+    account = make_account(platform, language="fr")
+    result = deliver(platform, account.id, lines=[("sip-entreprise", 2)])
+    group, number = result.billing_group_id, result.sip_credentials[0].number_e164
+    assert login(client, account.email, PASSWORD).status_code == 303
+    page = client.get(f"/telephony/{group}/lines/{quote(number)}")
+    url = f"/telephony/{group}/lines/{quote(number)}/simultaneous-calls"
+    more = client.post(
+        url,
+        data={"csrf_token": csrf_from(page.text), "calls": "4", "accept": "true"},
+        follow_redirects=False,
+    )
+    assert more.status_code == 303
+    target = more.headers["location"]
+    assert target.startswith("/orders/")
+    shown = html.unescape(client.get(target).text)
+    assert "Un bon de commande" in shown and "TTC a été créé : payez-le pour ajouter" in shown
+    assert "2,33\u00a0€" in shown or "2,33 €" in shown  # 2 calls, 30 of 31 days, VAT 20 %
+    fewer = client.post(
+        url, data={"csrf_token": csrf_from(page.text), "calls": "1"}, follow_redirects=False
+    )
+    assert fewer.status_code == 303
+    shown = html.unescape(client.get(fewer.headers["location"]).text)
+    assert "1 appel(s) simultané(s) à partir du 1 avril 2026" in shown

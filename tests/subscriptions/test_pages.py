@@ -100,3 +100,43 @@ def test_group_page_changes_the_billing_contact_and_cancels_the_waiting_change(c
     after = client.get(f"/telephony/{group}")
     assert "en attente de la validation VoIP" not in after.text
     assert "Changer le contact facturation" in after.text
+
+
+def test_binding_service_actions_ask_first_naming_the_consequence(client):
+    from voipdesk.subscriptions.models import Service
+
+    platform = client.app.state.platform
+    account = make_account(platform, language="en")
+    result = deliver(platform, account.id, lines=[("sip-entreprise", 1)])
+    group, number = result.billing_group_id, result.sip_credentials[0].number_e164
+    assert login(client, account.email, PASSWORD).status_code == 303
+    services = client.get("/services")
+    with platform.session() as session:
+        service = session.query(Service).filter_by(account_id=account.id).one()
+    token = csrf_from(services.text)
+    for operation, data, expected in (
+        ("renewal", {"mode": "manual"}, "will no longer renew by itself"),
+        ("cancel", {"reason": "move"}, "will be deleted for good at its expiry date"),
+        ("delete-now", {}, "deletes"),
+    ):
+        asked = client.post(
+            f"/services/{service.id}/{operation}", data={"csrf_token": token, **data}
+        )
+        assert asked.status_code == 200 and expected in html.unescape(asked.text), operation
+        assert 'name="confirmed" value="yes"' in asked.text
+    with platform.session() as session:
+        unchanged = session.get(Service, service.id)
+        assert unchanged.renewal_mode == "automatic" and not unchanged.cancel_at_expiry
+    done = client.post(
+        f"/services/{service.id}/renewal",
+        data={"csrf_token": token, "mode": "manual", "confirmed": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    line = client.get(f"/telephony/{group}/lines/{quote(number)}")
+    asked = client.post(
+        f"/telephony/{group}/lines/{quote(number)}/conversion",
+        data={"csrf_token": csrf_from(line.text)},
+    )
+    assert "becomes an alias number" in html.unescape(asked.text)
+    assert client.get(f"/telephony/{group}").text.count('data-change="conversion"') == 0

@@ -46,6 +46,8 @@ def test_belgian_company_first_order_validation_approval_delivery(
     page.goto("/catalogue")
     page.locator("#qty_sip-decouverte").select_option("1")
     page.locator("#create-order").click()
+    page.locator("#accept_terms").check()  # the review page: the terms are accepted
+    page.locator("#create-order-confirmed").click()
     page.wait_for_url(re.compile(r".*/orders/[0-9a-f]{32}$"))
     order_url = page.url
     page.locator("#choice-new-card").check()

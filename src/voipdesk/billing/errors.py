@@ -39,3 +39,8 @@ class NoDirectDebitMandate(InvalidInput):
 class NothingToReturn(Conflict):
     code = "no-direct-debit-to-return"
     message = "Invoice %(number)s was not paid by a direct debit that could be returned."
+
+
+class NothingDue(Conflict):
+    code = "invoice-credited"
+    message = "Invoice %(number)s was cancelled by credit notes: nothing is due."

@@ -16,7 +16,7 @@ from voipdesk.billing.renewal import run_renewal
 from voipdesk.core.i18n import N_
 from voipdesk.core.jobs import periodic
 from voipdesk.core.outbox import handler
-from voipdesk.invoices.services import unpaid_invoices
+from voipdesk.invoices.services import register_payment_source, unpaid_invoices
 from voipdesk.payments.services import register_provider_event_listener
 
 if TYPE_CHECKING:
@@ -106,3 +106,21 @@ def manual_renewal_fallback(platform: Platform) -> None:
 @handler(dunning.DUNNING_MARK)
 def dunning_step_taken(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
     """Only a once-only marker: the step's e-mail went through the service e-mails."""
+
+
+@register_payment_source
+def renewal_invoice_paid_by(session: Session, invoice: Any) -> str | None:
+    """How a renewal invoice was paid (the invoice PDF says it)."""
+    from voipdesk.billing.models import (
+        COLLECTION_SUBMITTED,
+        COLLECTION_SUCCEEDED,
+        PAYMENT_SUCCEEDED,
+    )
+
+    for payment in invoice_payments.payments_of_invoice(session, invoice.id):
+        if payment.state == PAYMENT_SUCCEEDED:
+            return payment.method_type
+    collection = invoice_payments.collection_of(session, invoice.id)
+    if collection is not None and collection.state in (COLLECTION_SUCCEEDED, COLLECTION_SUBMITTED):
+        return collection.method_type
+    return None

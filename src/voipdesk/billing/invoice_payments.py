@@ -25,6 +25,7 @@ from voipdesk.billing.errors import (
     InvoiceAlreadyPaid,
     InvoicePaymentInProgress,
     NoDirectDebitMandate,
+    NothingDue,
     NothingToReturn,
 )
 from voipdesk.billing.models import (
@@ -46,7 +47,13 @@ from voipdesk.billing.models import (
 from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.db import new_id
 from voipdesk.core.money import Money
-from voipdesk.invoices.models import INVOICE_PAID, INVOICE_UNPAID, Invoice, cents_to_amount
+from voipdesk.invoices.models import (
+    INVOICE_CREDITED,
+    INVOICE_PAID,
+    INVOICE_UNPAID,
+    Invoice,
+    cents_to_amount,
+)
 from voipdesk.invoices.services import announce_paid
 
 if TYPE_CHECKING:
@@ -76,7 +83,7 @@ def _lock_invoice(session: Session, account_id: str | None, invoice_id: str) -> 
     invoice = session.get(Invoice, invoice_id, with_for_update=True)
     if invoice is None or (account_id is not None and invoice.account_id != account_id):
         raise InvoiceNotFound()
-    if invoice.status not in (INVOICE_PAID, INVOICE_UNPAID):
+    if invoice.status not in (INVOICE_PAID, INVOICE_UNPAID, INVOICE_CREDITED):
         raise InvoiceNotFound()
     return invoice
 
@@ -120,6 +127,8 @@ def pay_invoice(
     invoice = _lock_invoice(session, account.id, invoice_id)
     if invoice.status == INVOICE_PAID:
         raise InvoiceAlreadyPaid(number=invoice.number)
+    if invoice.status == INVOICE_CREDITED:
+        raise NothingDue(number=invoice.number)
     if payment_in_flight(session, invoice.id):
         raise InvoicePaymentInProgress(number=invoice.number)
     if request.method not in catalogue_rules.PAYMENT_METHOD_TYPES:
@@ -364,6 +373,8 @@ def record_invoice_transfer(
     invoice = _lock_invoice(session, None, invoice_id)
     if invoice.status == INVOICE_PAID:
         raise InvoiceAlreadyPaid(number=invoice.number)
+    if invoice.status == INVOICE_CREDITED:
+        raise NothingDue(number=invoice.number)
     payment = next(
         (
             p

@@ -350,7 +350,8 @@ def invoice_batch(
     _exec(
         session,
         f"""INSERT INTO invoice_party (invoice_id, customer, operator)
-            SELECT i.id, {json_object}('handle', a.handle, 'name',
+            SELECT i.id, {json_object}('handle', a.handle, 'kind', a.kind,
+                       'registration_number', a.registration_number, 'name',
                        COALESCE(a.organisation_name, a.first_name || ' ' || a.last_name),
                        'address_line1', a.address_line1, 'address_line2', a.address_line2,
                        'postal_code', a.postal_code, 'city', a.city, 'country', a.country,
@@ -479,7 +480,7 @@ def build_sepa_file(
         ),
         {"file_id": file_id},
     ).all()
-    xml = make_pain008(platform, collection_date, rows, file_id)
+    xml = make_pain008(platform, collection_date, rows, file_id, used_mandates(session, file_id))
     _exec(
         session,
         "UPDATE billing_sepa_file SET debits = :debits, total_cents = :total, xml = :xml WHERE id = :id",
@@ -494,6 +495,23 @@ def build_sepa_file(
         now_bind,
     )
     return len(rows)
+
+
+def used_mandates(session: Session, current_file_id: str = "") -> frozenset[str]:
+    """Mandates already debited in an earlier SEPA file than `current_file_id` (their next debit
+    is recurrent)."""
+    return frozenset(
+        str(reference)
+        for (reference,) in session.execute(
+            text(
+                """SELECT DISTINCT pm.mandate_reference FROM billing_collection c
+                   JOIN payment_method pm ON pm.id = c.payment_method_id
+                   WHERE c.method_type = 'sepa_debit' AND c.sepa_file_id IS NOT NULL
+                     AND c.sepa_file_id <> :current AND pm.mandate_reference IS NOT NULL"""
+            ),
+            {"current": current_file_id},
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------------

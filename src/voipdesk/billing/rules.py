@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from voipdesk.invoices.rules import PAYMENT_TERM_DAYS, due_on  # noqa: F401 (billing's callers)
+
 # --- Manual renewal ------------------------------------------------------------------------------
 REMINDER_DAYS_BEFORE_EXPIRY = (7, 1, 0)  # and on the expiry day itself
 DEFAULT_GRACE_DAYS = 15  # suspended services are deleted this many days after expiry
@@ -57,7 +59,7 @@ def cumulative_cents_sql(price: str, days: str, days_in_month: str) -> str:
 
 
 # --- Unpaid invoices: due date, dunning, retries -------------------------------------------------
-PAYMENT_TERM_DAYS = 0  # a monthly invoice is payable on receipt (collected on its day)
+# The due date is the invoices area's rule (printed on the invoice); dunning counts from it.
 
 REMINDER = "reminder"
 SUSPENSION_NOTICE = "suspension_notice"
@@ -84,10 +86,6 @@ SUSPENSION_DAY = next(step.day for step in DUNNING_STEPS if step.action == SUSPE
 
 # A failed card charge or direct debit is tried again this many days after each failure.
 RETRY_DAYS_AFTER_FAILURE: tuple[int, ...] = (3, 7)
-
-
-def due_on(issued_on: date, term_days: int = PAYMENT_TERM_DAYS) -> date:
-    return issued_on + timedelta(days=term_days)
 
 
 def days_late(due: date, today: date) -> int:

@@ -11,11 +11,20 @@ from sepaxml import SepaDD
 from voipdesk.core.platform import Platform
 
 
+def sequence_type(mandate_reference: str | None, used_mandates: frozenset[str]) -> str:
+    """SEPA sequence type: FRST for the first debit on a mandate, RCUR for the next ones."""
+    return "RCUR" if mandate_reference in used_mandates else "FRST"
+
+
 def make_pain008(
-    platform: Platform, collection_date: date, rows: Sequence[Any], file_id: str
+    platform: Platform,
+    collection_date: date,
+    rows: Sequence[Any],
+    file_id: str,
+    used_mandates: frozenset[str] = frozenset(),
 ) -> str:
     """rows: (collection id, amount in cents, invoice number, IBAN, BIC, holder, mandate reference,
-    mandate date)."""
+    mandate date); `used_mandates`: the mandates already debited in an earlier file."""
     settings = platform.settings
     debit = SepaDD(
         {
@@ -38,7 +47,7 @@ def make_pain008(
                 "IBAN": iban,
                 "BIC": bic or "NOTPROVIDED",
                 "amount": int(amount),
-                "type": "RCUR",
+                "type": sequence_type(mandate, used_mandates),
                 "collection_date": collection_date,
                 "mandate_id": mandate or f"VD-{collection_id}",
                 "mandate_date": signed_on or collection_date,

@@ -26,6 +26,7 @@ from voipdesk.catalogue.models import (
     PromotionCode,
 )
 from voipdesk.catalogue.queries import (
+    count_free_numbers,
     free_numbers_condition,
     get_offer,
     normalise_area_prefix,
@@ -77,7 +78,7 @@ def reserve_any(
     ).all()
     if len(candidates) < count:
         raise NotEnoughNumbers(
-            available=len(candidates),
+            available=count_free_numbers(session, country, now, prefix),
             wanted=count,
             area=prefix or country,
             fields={"area": "Choose another area or fewer numbers."},
@@ -95,7 +96,7 @@ def reserve_any(
             reserved.append(number)
     if len(reserved) < count:  # others took some meanwhile; the caller's transaction rolls back
         raise NotEnoughNumbers(
-            available=len(reserved),
+            available=count_free_numbers(session, country, now, prefix),
             wanted=count,
             area=prefix or country,
             fields={"area": "Choose another area or fewer numbers."},

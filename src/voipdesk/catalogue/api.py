@@ -78,7 +78,9 @@ class CatalogueOut(BaseModel):
     taxes: list[TaxOut]
     offers: list[OfferOut]
     areas: list[AreaOut]
-    alias_quantities: list[int]
+    alias_quantities: dict[str, int] = Field(
+        description="How many alias numbers one order may hold: any count from minimum to maximum."
+    )
     payment_methods: dict[str, list[str]]
 
 
@@ -161,7 +163,7 @@ def get_catalogue(
         "taxes": [{"label": gettext(language, c.label), "rate": str(c.rate)} for c in components],
         "offers": offers,
         "areas": areas,
-        "alias_quantities": list(rules.ALIAS_ORDER_QUANTITIES),
+        "alias_quantities": {"minimum": 1, "maximum": rules.MAX_ALIAS_NUMBERS_PER_ORDER},
         "payment_methods": payment_methods,
     }
 

@@ -38,6 +38,14 @@ class NumberNotAvailable(Conflict):
     message = "The number %(number)s is not free to order."
 
 
+class InvalidAreaPrefix(InvalidInput):
+    code = "invalid-prefix"
+    message = (
+        "The number prefix %(prefix)s is not valid: give digits, in E.164 (+331) or national "
+        "(01) form."
+    )
+
+
 class NotEnoughNumbers(Conflict):
     code = "not-enough-numbers"
     message = (

@@ -151,7 +151,12 @@ def normalise_number(number: str, country: str) -> str:
 
 
 def normalise_area_prefix(prefix: str, country: str) -> str:
-    """An area prefix as E.164 digits: "+331", "01" and "1" all mean Paris for FR."""
+    """An area prefix as E.164 digits: "+331", "01" and "1" all mean Paris for FR. A prefix
+    that is not digits is refused (422), never ignored."""
+    if not rules.is_area_prefix_well_formed(prefix):
+        from voipdesk.catalogue.errors import InvalidAreaPrefix
+
+        raise InvalidAreaPrefix(prefix=prefix, fields={"prefix": "Give digits only."})
     region = numbering_region(country)
     digits = prefix.strip().replace(" ", "")
     if digits.startswith("+"):
@@ -209,6 +214,18 @@ def count_held_numbers(session: Session, order_ids: list[str], now: datetime) ->
     )
 
 
+def count_free_numbers(session: Session, country: str, now: datetime, prefix: str | None) -> int:
+    """How many numbers are free in an area (the count a refusal tells)."""
+    query = (
+        select(func.count())
+        .select_from(InventoryNumber)
+        .where(InventoryNumber.region == numbering_region(country), free_numbers_condition(now))
+    )
+    if prefix:
+        query = query.where(InventoryNumber.number_e164.startswith(prefix))
+    return int(session.scalar(query) or 0)
+
+
 def free_numbers(
     session: Session,
     country: str,
@@ -237,8 +254,6 @@ class Area:
 
 
 def areas(session: Session, country: str, now: datetime) -> list[Area]:
-    from sqlalchemy import func
-
     rows = session.execute(
         select(InventoryNumber.area_prefix, InventoryNumber.area_name, func.count())
         .where(InventoryNumber.region == numbering_region(country), free_numbers_condition(now))

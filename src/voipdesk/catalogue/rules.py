@@ -101,13 +101,23 @@ def simultaneous_calls_range(offer_code: str) -> CallRange | None:
 
 
 # --- Alias numbers -------------------------------------------------------------------------------
-ALIAS_ORDER_QUANTITIES = (1, 10, 50, 100)
+MAX_ALIAS_NUMBERS_PER_ORDER = 100  # the guide: up to 100 alias numbers per order
+ALIAS_ORDER_QUANTITIES = tuple(range(1, MAX_ALIAS_NUMBERS_PER_ORDER + 1))  # any count 1 to 100
 ALIAS_POOL_MINIMUM = 10  # ten numbers or more ordered together form a pool
-MAX_ALIAS_NUMBERS_PER_ORDER = 100
+PREFIX_MAX_DIGITS = 17  # a whole E.164 number (15 digits) after "00": longer is not a prefix
 
 
 def is_alias_quantity_allowed(quantity: int) -> bool:
-    return quantity in ALIAS_ORDER_QUANTITIES
+    return 1 <= quantity <= MAX_ALIAS_NUMBERS_PER_ORDER
+
+
+def is_area_prefix_well_formed(prefix: str) -> bool:
+    """Digits only (after an optional "+" or "00"), spaces, dots and dashes as separators."""
+    text = prefix.strip()
+    if text.startswith("+"):
+        text = text[1:]
+    body = text.replace(" ", "").replace(".", "").replace("-", "")
+    return body.isdigit() and len(body) <= PREFIX_MAX_DIGITS
 
 
 def forms_alias_pool(quantity: int) -> bool:

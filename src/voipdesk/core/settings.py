@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     operator_iban: str = "FR7630006000011234567890189"
     operator_bic: str = "AGRIFRPP"
     operator_vat_number: str = "FR40303265045"
+    # The seller's legal identity printed on invoices (French mentions: form, capital, SIREN, RCS).
+    operator_legal_name: str = "VoIPdesk Telecom SAS"
+    operator_legal_form: str = "SAS"
+    operator_share_capital: str = "10 000 €"
+    operator_registration_number: str = "303265045"  # SIREN
+    operator_registry: str = "RCS Paris"
+    operator_postal_code: str = "75002"
+    operator_city: str = "Paris"
+    operator_street: str = "1 rue de la Paix"
+    # Swiss QR-bills need a Swiss (or Liechtenstein) account of the operator.
+    operator_iban_ch: str = "CH9300762011623852957"
 
     base_url: str = "http://127.0.0.1:8000"
     database_url: str = "sqlite:///voipdesk.sqlite3"

@@ -77,6 +77,8 @@ def customer_snapshot(session: Session, account_id: str) -> dict[str, Any]:
     return {
         "handle": account.handle,
         "name": account.display_name,
+        "kind": account.kind,
+        "registration_number": account.registration_number,
         "address_line1": account.address_line1,
         "address_line2": account.address_line2,
         "postal_code": account.postal_code,
@@ -95,6 +97,17 @@ def operator_snapshot(platform: Platform) -> dict[str, Any]:
         "email": settings.operator_email,
         "vat_number": settings.operator_vat_number,
         "country": settings.operator_country,
+        "legal_name": settings.operator_legal_name,
+        "legal_form": settings.operator_legal_form,
+        "share_capital": settings.operator_share_capital,
+        "registration_number": settings.operator_registration_number,
+        "registry": settings.operator_registry,
+        "street": settings.operator_street,
+        "postal_code": settings.operator_postal_code,
+        "city": settings.operator_city,
+        "iban": settings.operator_iban,
+        "bic": settings.operator_bic,
+        "iban_ch": settings.operator_iban_ch,
     }
 
 
@@ -108,6 +121,7 @@ def issue_invoice(
     billing_group_id: str | None = None,
     issued_on: date,
     paid: bool,
+    order_reference: str | None = None,
 ) -> Invoice:
     """Numbers and stores an invoice in the caller's transaction. The PDF is rendered when it is
     downloaded (`render_invoice_pdf`), from what is stored here, so it never changes."""
@@ -116,6 +130,8 @@ def issue_invoice(
         if existing is not None:
             return existing  # one invoice per order, even if asked twice
     customer = customer_snapshot(session, account_id)
+    if order_reference:
+        customer["order_reference"] = order_reference  # the buyer's order the invoice bills
     amounts = [amount_to_cents(line.amount_excl_tax) for line in lines]
     breakdown = rules.tax_breakdown(
         (amount, [(c.label, c.rate) for c in line.tax_components])

@@ -131,3 +131,36 @@ class InvoiceParty(Base):
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoice.id"), primary_key=True)
     customer: Mapped[dict[str, Any]] = mapped_column(JSON)
     operator: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+INVOICE_CREDITED = "credited"  # an unpaid invoice cancelled in full by credit notes: nothing due
+
+
+class CreditNoteNumberCounter(Base):
+    """Gap-free credit-note numbers per year, apart from the invoices' (locked while taken)."""
+
+    __tablename__ = "credit_note_number_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CreditNote(Base):
+    """A refund or re-rating of (part of) one invoice: its lines and tax per rate."""
+
+    __tablename__ = "credit_note"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoice.id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(32), index=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # description, cents, label, ppm
+    taxes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # label, ppm, base, tax (cents)
+    total_excl_tax_cents: Mapped[int] = mapped_column(Integer)
+    total_tax_cents: Mapped[int] = mapped_column(Integer)
+    total_incl_tax_cents: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(60))

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from voipdesk.core.pagination import cursor_key, encode_cursor
 from voipdesk.invoices.errors import InvoiceNotFound
-from voipdesk.invoices.models import INVOICE_PAID, INVOICE_UNPAID, Invoice
+from voipdesk.invoices.models import INVOICE_CREDITED, INVOICE_PAID, INVOICE_UNPAID, Invoice
 
 __all__ = ["VISIBLE", "InvoiceNotFound", "get_invoice", "list_invoices", "unpaid_invoices"]
 
 
-VISIBLE = (INVOICE_PAID, INVOICE_UNPAID)
+VISIBLE = (INVOICE_PAID, INVOICE_UNPAID, INVOICE_CREDITED)
 
 
 def list_invoices(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from voipdesk.invoices.document import register_payment_source
 from voipdesk.invoices.issuing import (
     InvoiceLineInput,
     announce_paid,
@@ -37,5 +38,6 @@ __all__ = [
     "lock_counter",
     "next_invoice_number",
     "operator_snapshot",
+    "register_payment_source",
     "unpaid_invoices",
 ]

@@ -66,6 +66,12 @@ class OrderIn(BaseModel):
     lines: list[CartLineIn] = Field(max_length=100)
     promotion_code: str | None = Field(None, max_length=60)
     billing_group_id: str | None = Field(None, max_length=64)
+    accepted_terms: dict[str, str] | None = Field(
+        None,
+        description="The terms read and accepted, document code -> version: "
+        '`{"terms_of_sale": "2026-01-01", "telephony_terms": "2026-01-01"}` (the current '
+        "versions are in `GET /api/v1/terms`). Kept on the order with the time of acceptance.",
+    )
 
 
 class OrderLineOut(BaseModel):
@@ -120,6 +126,7 @@ class OrderOut(OrderSummaryOut):
     paid_at: str | None
     invoice_id: str | None
     delivery: dict[str, Any] | None
+    terms_accepted: dict[str, str] | None = None
 
 
 class OrderPage(Page[OrderSummaryOut]):
@@ -199,6 +206,7 @@ def order_json(order: PurchaseOrder, language: str) -> dict[str, Any]:
             "allowed_payment_methods": order.allowed_payment_methods,
             "billing_group_id": order.billing_group_id,
             "promotion_code": order.promotion_code,
+            "terms_accepted": order.terms_accepted,
             "lines": [
                 {
                     "position": line.position,
@@ -304,6 +312,29 @@ def _owner(session: Any, account: Account) -> Account:
     return owner
 
 
+# --- Terms ---------------------------------------------------------------------------------------
+class TermsOut(BaseModel):
+    code: str
+    title: str
+    version: str
+    url: str
+
+
+@router.get("/terms", response_model=list[TermsOut], summary="The terms accepted with an order")
+def current_terms(request: Request, platform: Platform = Depends(get_platform)) -> list[TermsOut]:
+    language = request_language(request)
+    base = platform.settings.base_url.rstrip("/")
+    return [
+        TermsOut(
+            code=terms.code,
+            title=gettext(language, terms.title),
+            version=terms.version,
+            url=f"{base}/terms/{terms.code.replace('_', '-')}",
+        )
+        for terms in rules.TERMS.values()
+    ]
+
+
 # --- Orders --------------------------------------------------------------------------------------
 @router.post(
     "/orders",
@@ -322,7 +353,9 @@ def create_order(
 
     def act(session: Any) -> tuple[int, dict[str, Any]]:
         owner = _owner(session, account)
-        order = actions.create_order(session, platform, owner, _cart(body))
+        order = actions.create_order(
+            session, platform, owner, _cart(body), accepted_terms=body.accepted_terms
+        )
         return 201, order_json(order, language)
 
     status, answer = run_idempotent(

@@ -24,6 +24,14 @@ class OrderNotFound(NotFound):
     pass
 
 
+class TermsNotAccepted(InvalidInput):
+    code = "terms-not-accepted"
+    message = (
+        "Read and accept the current terms of sale and telephony terms of service before the "
+        "purchase order is made."
+    )
+
+
 class EmptyCart(InvalidInput):
     code = "empty-cart"
     message = "The order has no lines."

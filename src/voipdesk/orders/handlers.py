@@ -13,9 +13,10 @@ from voipdesk.core.events import publish, subscribe
 from voipdesk.core.i18n import N_
 from voipdesk.core.jobs import periodic
 from voipdesk.core.outbox import handler
+from voipdesk.invoices.services import register_payment_source
 from voipdesk.orders import actions, rules
 from voipdesk.orders.models import PurchaseOrder
-from voipdesk.payments.services import register_settlement_target
+from voipdesk.payments.services import SUCCEEDED, payments_of, register_settlement_target
 from voipdesk.validation.services import APPROVED, register_waiting_orders
 
 if TYPE_CHECKING:
@@ -102,3 +103,12 @@ def orders_in_progress_block_closure(session: Session, account: Any) -> list[Blo
         )
         for order in orders
     ]
+
+
+@register_payment_source
+def order_invoice_paid_by(session: Session, invoice: Any) -> str | None:
+    """How the order an invoice bills was paid (the invoice PDF says it)."""
+    if not invoice.order_id:
+        return None
+    paid = [p for p in payments_of(session, invoice.order_id) if p.status == SUCCEEDED]
+    return paid[-1].method_type if paid else None

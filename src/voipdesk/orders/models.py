@@ -65,6 +65,9 @@ class PurchaseOrder(Base):
     expiry_reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set at delivery: what was created (billing group, line numbers), never secrets.
     delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The terms accepted on the review page: {terms_of_sale: version, telephony_terms: version,
+    # accepted_at: ISO instant}; None for orders made by another area (calls, renewal).
+    terms_accepted: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.position"

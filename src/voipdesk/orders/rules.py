@@ -305,3 +305,26 @@ QUANTITY_RANGE_TEXT = "1 to 50"
 
 # Idempotency keys are replayed for this long, then forgotten.
 IDEMPOTENCY_KEY_LIFETIME = timedelta(days=30)
+
+
+# --- Terms the customer accepts before a purchase order exists ---------------------------------
+@dataclass(frozen=True)
+class TermsDocument:
+    code: str
+    title: str  # English msgid
+    version: str  # the date it took effect: a new text gets a new version
+
+
+TERMS_OF_SALE = TermsDocument("terms_of_sale", N_("Terms of sale"), "2026-01-01")
+TELEPHONY_TERMS = TermsDocument("telephony_terms", N_("Telephony terms of service"), "2026-01-01")
+TERMS = {t.code: t for t in (TERMS_OF_SALE, TELEPHONY_TERMS)}
+
+
+def terms_acceptance(accepted: dict[str, str], at: str) -> dict[str, str]:
+    """What is kept on the order: each document's accepted version, and when."""
+    return {**{code: accepted[code] for code in TERMS}, "accepted_at": at}
+
+
+def outdated_terms(accepted: dict[str, str]) -> list[str]:
+    """The documents whose accepted version is missing or not the current one."""
+    return [code for code, terms in TERMS.items() if accepted.get(code) != terms.version]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -195,6 +196,59 @@ def add_sepa_debit(
         label=f"IBAN {iban[:4]} •••• {iban[-4:]}",
     )
     return _store_method(session, platform, account, method, make_default)
+
+
+def adopt_signed_mandate(
+    session: Session,
+    platform: Platform,
+    account: Account,
+    *,
+    mandate_reference: str,
+    iban: str,
+    bic: str | None,
+    holder_name: str,
+    holder_address: str,
+    signed_on: date,
+    replaces_method_id: str | None = None,
+) -> PaymentMethod:
+    """The SEPA mandate the customer signed on paper (the VoIP validation procedure) becomes
+    the account's direct-debit payment method, with that mandate's unique reference, signature
+    date and bank details: a method the procedure was made from takes them over (the signed
+    mandate supersedes the one ticked online), else a new method is added. It becomes the
+    default unless a card or direct debit already is. Idempotent (same reference: unchanged)."""
+    existing = session.scalar(
+        select(PaymentMethod).where(PaymentMethod.mandate_reference == mandate_reference)
+    )
+    if existing is not None:
+        return existing
+    replaced = (
+        session.get(PaymentMethod, replaces_method_id) if replaces_method_id is not None else None
+    )
+    if (
+        replaced is not None
+        and replaced.account_id == account.id
+        and replaced.removed_at is None
+        and replaced.method_type == catalogue_rules.PAYMENT_SEPA_DEBIT
+    ):
+        method = replaced
+    else:
+        method = PaymentMethod(id=new_id(), method_type=catalogue_rules.PAYMENT_SEPA_DEBIT)
+    method.iban = iban
+    method.bic = bic
+    method.holder_name = holder_name
+    method.holder_address = holder_address
+    method.mandate_reference = mandate_reference
+    method.mandate_signed_on = signed_on
+    method.label = f"IBAN {iban[:4]} •••• {iban[-4:]}"
+    if method is replaced:
+        session.flush()
+        return method
+    current = default_payment_method(session, account.id)
+    chargeable = current is not None and current.method_type in (
+        catalogue_rules.PAYMENT_CARD,
+        catalogue_rules.PAYMENT_SEPA_DEBIT,
+    )
+    return _store_method(session, platform, account, method, make_default=not chargeable)
 
 
 def add_bank_transfer(

@@ -241,12 +241,11 @@ class _LineBuilder:
         if kind == catalogue_rules.KIND_SIP_LINE:
             self._sip_lines(index, cart_line, offer.code, offer.label_en, offer.label_fr)
         elif kind == catalogue_rules.KIND_ALIAS_NUMBER:
-            allowed = catalogue_rules.ALIAS_ORDER_QUANTITIES
             self._check_quantity(
                 index,
                 offer.code,
                 quantity,
-                ", ".join(map(str, allowed)),
+                f"1-{catalogue_rules.MAX_ALIAS_NUMBERS_PER_ORDER}",
                 catalogue_rules.is_alias_quantity_allowed(quantity),
             )
             self.alias_count += quantity

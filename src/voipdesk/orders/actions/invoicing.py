@@ -65,5 +65,6 @@ def issue_order_invoice(platform: Platform, session: Session, order_id: str) -> 
         billing_group_id=order.billing_group_id,
         issued_on=platform.today(),
         paid=True,
+        order_reference=order.number,
     )
     order.invoice_id = invoice.id

@@ -34,6 +34,7 @@ from voipdesk.orders.actions.mail import _email
 from voipdesk.orders.errors import (
     EmptyCart,
     OrderNotFound,
+    TermsNotAccepted,
 )
 from voipdesk.orders.models import OrderEvent, OrderLine, PurchaseOrder
 from voipdesk.payments import services as payments
@@ -45,12 +46,22 @@ if TYPE_CHECKING:
 
 
 def create_order(
-    session: Session, platform: Platform, account: Account, cart: Cart
+    session: Session,
+    platform: Platform,
+    account: Account,
+    cart: Cart,
+    accepted_terms: dict[str, str] | None = None,
 ) -> PurchaseOrder:
-    """Builds a purchase order from a cart, reserving its numbers until the order expires."""
+    """Builds a purchase order from a cart, reserving its numbers until the order expires.
+    `accepted_terms` (document code -> version, as ticked on the review page) must name the
+    current versions; they are kept on the order with the time of acceptance."""
     if not cart.lines:
         raise EmptyCart(fields={"lines": "Add at least one product."})
     now = platform.now()
+    if accepted_terms is not None and rules.outdated_terms(accepted_terms):
+        raise TermsNotAccepted(
+            fields={"accept_terms": "Accept the terms of sale and the telephony terms."}
+        )
     if cart.billing_group_id:
         _check_billing_group(session, account.id, cart.billing_group_id)
     promotion: PromotionCode | None = None
@@ -82,6 +93,9 @@ def create_order(
         total_tax=Decimal("0"),
         total_incl_tax=Decimal("0"),
         tax_breakdown=[],
+        terms_accepted=rules.terms_acceptance(accepted_terms, now.isoformat())
+        if accepted_terms is not None
+        else None,
     )
     builder = _LineBuilder(session, platform, account, order)
     for index, cart_line in enumerate(cart.lines):

@@ -164,6 +164,7 @@ def approve(
             )
         )
         session.flush()
+    _adopt_mandate(session, platform, procedure)
     # The orders waiting for this account are released by the orders area, and its waiting
     # billing-contact changes applied by subscriptions, both on this event (same transaction).
     released = orders_waiting(session, procedure.account_id)
@@ -189,6 +190,34 @@ def approve(
         context=_email_context(session, platform, procedure, account) | {"released": len(released)},
     )
     return procedure
+
+
+def _adopt_mandate(session: Session, platform: Platform, procedure: VoipProcedure) -> None:
+    """The signed SEPA mandate of the procedure becomes the account's direct-debit payment
+    method (same reference, bank details, and the day staff received it signed as its date)."""
+    from zoneinfo import ZoneInfo
+
+    from voipdesk.payments.services import adopt_signed_mandate
+
+    if not procedure.iban or not procedure.holder_name:
+        return  # no bank account given: nothing to debit
+    account = session.get(Account, procedure.account_id)
+    assert account is not None
+    signed = recorded_documents(procedure).get(rules.SIGNED_MANDATE.code)
+    when = signed.recorded_at if signed is not None else platform.now()
+    method = adopt_signed_mandate(
+        session,
+        platform,
+        account,
+        mandate_reference=procedure.mandate_reference,
+        iban=procedure.iban,
+        bic=procedure.bic,
+        holder_name=procedure.holder_name,
+        holder_address=procedure.holder_address or "",
+        signed_on=when.astimezone(ZoneInfo(platform.settings.timezone)).date(),
+        replaces_method_id=procedure.payment_method_id,
+    )
+    procedure.payment_method_id = method.id
 
 
 def reject(

@@ -17,7 +17,7 @@ from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.invoices import queries as actions
-from voipdesk.invoices.pdf import render_invoice_pdf
+from voipdesk.invoices.pdf import invoice_filename, render_invoice_pdf
 from voipdesk.payments.services import CardInput, list_payment_methods
 from voipdesk.web.auth import require_account
 from voipdesk.web.rendering import render
@@ -47,6 +47,7 @@ def invoices_page(
             }
             for invoice in invoices
         ]
+    rows.sort(key=lambda row: row["status"] != "unpaid")  # what is to pay comes first
     return render(request, "billing/invoices.html", {"invoices": rows, "next_cursor": next_cursor})
 
 
@@ -59,11 +60,16 @@ def invoice_pdf_page(
 ) -> Response:
     with platform.session() as session:
         invoice = actions.get_invoice(session, account.id, invoice_id)
-        pdf = render_invoice_pdf(session, invoice, request_language(request))
+        language = account.language or request_language(request)
+        pdf = render_invoice_pdf(session, invoice, language)
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="invoice-{invoice.number}.pdf"'},
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{invoice_filename(invoice.number, language)}"'
+            )
+        },
     )
 
 

@@ -1,27 +1,30 @@
-"""The catalogue page and the first step of the order tunnel (choose, then review and pay on the
-order's page). It calls the same actions as the API."""
+"""The catalogue page and the order tunnel: choose (catalogue), review (every line and total,
+the terms to read and accept), and only then the purchase order is made (paid on its page).
+It calls the same actions as the API."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from voipdesk.accounts.actions import is_email_verified
 from voipdesk.accounts.errors import EmailNotVerified
 from voipdesk.accounts.models import Account
 from voipdesk.catalogue import queries, rules
 from voipdesk.catalogue.models import PRICE_DEPOSIT, PRICE_EXTRA_CALL, PRICE_MONTHLY
-from voipdesk.core.errors import DomainError
+from voipdesk.core.errors import DomainError, NotFound
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money, round_cents
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions
+from voipdesk.orders import rules as order_rules
 from voipdesk.web.auth import require_account
 from voipdesk.web.labels import label_or
-from voipdesk.web.rendering import render
+from voipdesk.web.rendering import redirect, render
 
 router = APIRouter()
 
@@ -153,16 +156,8 @@ def cart_from_form(form: Any, offers: dict[str, str]) -> actions.Cart:
     )
 
 
-@router.post("/orders/new")
-async def create_order_page(
-    request: Request,
-    account: Account = Depends(require_account),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    form = await request.form()
-    language = request_language(request)
-    context = catalogue_context(platform, account, language)
-    offers = {
+def _offers(context: dict[str, Any]) -> dict[str, str]:
+    return {
         offer["code"]: kind
         for kind, group in (
             (rules.KIND_SIP_LINE, context["lines"]),
@@ -172,30 +167,210 @@ async def create_order_page(
         )
         for offer in group
     }
-    cart = cart_from_form(form, offers)
+
+
+# What the form carries from the catalogue to the review page and back (never the CSRF token).
+def _kept(form: Any) -> dict[str, list[str]]:
+    return {
+        key: [str(value) for value in form.getlist(key)]
+        for key in form
+        if key != "csrf_token" and not key.startswith("terms_") and key != "accept_terms"
+    }
+
+
+class _Preview(Exception):
+    """Rolls back the transaction in which the order was priced for the review page."""
+
+
+def _review(platform: Platform, account: Account, cart: actions.Cart, language: str) -> Any:
+    """The order exactly as it would be made (same action, same prices and numbers), inside a
+    transaction that is rolled back: nothing is reserved, numbered or e-mailed yet."""
+    seen: dict[str, Any] = {}
     try:
-        if context["email_unverified"]:
-            raise EmailNotVerified()
         with platform.transaction() as session:
             owner = session.get(Account, account.id)
             assert owner is not None
             order = actions.create_order(session, platform, owner, cart)
-            order_id = order.id
-    except DomainError as error:
-        context.update(
-            {
-                "error": error.detail(language),
-                "errors": _form_field_errors(error, cart, language),
-                "form": {key: str(value) for key, value in form.items()},
-                "form_lists": {
-                    key: [str(v) for v in form.getlist(key)]
-                    for key in form
-                    if key.startswith("options_")
-                },
+            currency = order.currency
+            seen["lines"] = [
+                {
+                    "description": line.description(language),
+                    "quantity": line.quantity,
+                    "unit_price": Money(line.unit_price_excl_tax, currency),
+                    "monthly": Money(line.monthly_price_excl_tax, currency)
+                    if line.monthly_price_excl_tax is not None
+                    else None,
+                    "period_start": line.period_start,
+                    "period_end": line.period_end,
+                    "amount": Money(line.amount_excl_tax, currency),
+                }
+                for line in order.lines
+            ]
+            seen["totals"] = {
+                "subtotal": Money(order.subtotal_excl_tax, currency),
+                "discount": Money(order.discount_excl_tax, currency),
+                "excl_tax": Money(order.total_excl_tax, currency),
+                "tax": Money(order.total_tax, currency),
+                "incl_tax": Money(order.total_incl_tax, currency),
+                "taxes": [
+                    {
+                        "label": gettext(language, item["label"]),
+                        "rate": Decimal(item["rate"]) * 100,
+                        "amount": Money(Decimal(item["amount"]), currency),
+                    }
+                    for item in order.tax_breakdown
+                ],
             }
+            seen["promotion_code"] = order.promotion_code
+            raise _Preview()
+    except _Preview:
+        pass
+    return seen
+
+
+def _terms(language: str) -> list[dict[str, str]]:
+    return [
+        {
+            "code": terms.code,
+            "title": gettext(language, terms.title),
+            "version": terms.version,
+            "url": f"/terms/{terms.code.replace('_', '-')}",
+        }
+        for terms in order_rules.TERMS.values()
+    ]
+
+
+@router.post("/catalogue/edit")
+async def edit_cart_page(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    """Back from the review page to the catalogue, every field as it was chosen."""
+    form = await request.form()
+    context = catalogue_context(platform, account, request_language(request))
+    context.update(_form_context(_kept(form)))
+    return render(request, "catalogue/catalogue.html", context)
+
+
+@router.post("/orders/review")
+async def review_order_page(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    """Step 2 of the tunnel: every line, price, period and total, and the terms to accept. No
+    purchase order exists yet."""
+    form = await request.form()
+    language = request_language(request)
+    context = catalogue_context(platform, account, language)
+    cart = cart_from_form(form, _offers(context))
+    kept = _kept(form)
+    try:
+        if context["email_unverified"]:  # ordering waits for the confirmed address
+            raise EmailNotVerified()
+        review = _review(platform, account, cart, language)
+    except DomainError as error:
+        return _catalogue_error(request, context, error, language, kept, cart)
+    return render(
+        request,
+        "orders/review.html",
+        {**review, "kept": kept, "terms": _terms(language), "errors": {}},
+    )
+
+
+def _catalogue_error(
+    request: Request,
+    context: dict[str, Any],
+    error: DomainError,
+    language: str,
+    kept: dict[str, list[str]],
+    cart: actions.Cart,
+) -> Response:
+    """A refused field is named under its own field; every other field stays as typed."""
+    context.update(_form_context(kept))
+    context.update(
+        {"error": error.detail(language), "errors": _form_field_errors(error, cart, language)}
+    )
+    return render(request, "catalogue/catalogue.html", context, status=error.status)
+
+
+def _form_context(kept: dict[str, list[str]]) -> dict[str, Any]:
+    """The catalogue's fields as the form had them: one value each, the options as lists."""
+    return {
+        "form": {key: values[0] for key, values in kept.items() if values},
+        "form_lists": {key: values for key, values in kept.items() if key.startswith("options_")},
+    }
+
+
+@router.post("/orders/new")
+async def create_order_page(
+    request: Request,
+    account: Account = Depends(require_account),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    """Step 3: the terms were accepted on the review page; only now is the order made."""
+    form = await request.form()
+    language = request_language(request)
+    context = catalogue_context(platform, account, language)
+    cart = cart_from_form(form, _offers(context))
+    kept = _kept(form)
+    accepted = (
+        {code: str(form.get(f"terms_{code}") or "") for code in order_rules.TERMS}
+        if form.get("accept_terms") == "yes"
+        else None
+    )
+    try:
+        if context["email_unverified"]:
+            raise EmailNotVerified()
+        if accepted is None:
+            from voipdesk.orders.errors import TermsNotAccepted
+
+            raise TermsNotAccepted(
+                fields={"accept_terms": "Accept the terms of sale and the telephony terms."}
+            )
+        with platform.transaction() as session:
+            owner = session.get(Account, account.id)
+            assert owner is not None
+            order = actions.create_order(session, platform, owner, cart, accepted_terms=accepted)
+            order_id, number, total = order.id, order.number, order.total_incl_tax
+            currency = order.currency
+    except DomainError as error:
+        if error.code != "terms-not-accepted":
+            return _catalogue_error(request, context, error, language, kept, cart)
+        review = _review(platform, account, cart, language)
+        return render(
+            request,
+            "orders/review.html",
+            {
+                **review,
+                "kept": kept,
+                "terms": _terms(language),
+                "error": error.detail(language),
+                "errors": {"accept_terms": error.detail(language)},
+            },
+            status=error.status,
         )
-        return render(request, "catalogue/catalogue.html", context, status=error.status)
-    return RedirectResponse(f"/orders/{order_id}", status_code=303)
+    return redirect(
+        request,
+        f"/orders/{order_id}",
+        gettext(
+            language,
+            "Purchase order %(number)s of %(amount)s incl. tax was created: pay it to have "
+            "it delivered. Nothing is charged until you pay.",
+            number=number,
+            amount=Money(total, currency).format(language),
+        ),
+    )
+
+
+@router.get("/terms/{document}", response_class=HTMLResponse)
+def terms_page(document: str, request: Request) -> Response:
+    code = document.replace("-", "_")
+    if code not in order_rules.TERMS:
+        raise NotFound()
+    terms = order_rules.TERMS[code]
+    return render(request, f"orders/{code}.html", {"terms": terms})
 
 
 # The action names a cart line's field ("lines.1.quantity"); the page shows it on the offer's field.

@@ -20,7 +20,7 @@ from voipdesk.orders import actions, rules
 from voipdesk.orders.documents import order_context, payment_method_label, render_purchase_order
 from voipdesk.payments.provider import get_sandbox
 from voipdesk.web.auth import require_account, require_staff
-from voipdesk.web.rendering import render
+from voipdesk.web.rendering import redirect, render
 
 router = APIRouter()
 
@@ -262,12 +262,41 @@ def _parse_card(number: str, expiry: str, cvc: str) -> actions.CardInput:
 @router.post("/orders/{order_id}/cancel")
 def cancel_page(
     order_id: str,
+    request: Request,
+    confirmed: str = Form(""),
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
+    language = request_language(request)
+    if confirmed != "yes":  # a binding action: first say what it does
+        with platform.session() as session:
+            order = actions.get_order(session, account.id, order_id)
+            number = order.number
+        return render(
+            request,
+            "confirm.html",
+            {
+                "title": gettext(language, "Cancel order %(number)s?", number=number),
+                "consequence": gettext(
+                    language,
+                    "Order %(number)s will be cancelled for good: its reserved numbers are "
+                    "released and it can no longer be paid. To order again, start a new order.",
+                    number=number,
+                ),
+                "button": gettext(language, "Cancel order %(number)s", number=number),
+                "action": f"/orders/{order_id}/cancel",
+                "fields": {},
+                "back": f"/orders/{order_id}",
+            },
+        )
     with platform.transaction() as session:
         actions.cancel_order(session, platform, account, order_id)
-    return _see(f"/orders/{order_id}")
+        number = actions.get_order(session, account.id, order_id).number
+    return redirect(
+        request,
+        f"/orders/{order_id}",
+        gettext(language, "Order %(number)s is cancelled.", number=number),
+    )
 
 
 # --- the sandbox provider's confirmation page (3-D Secure) ---------------------------------------

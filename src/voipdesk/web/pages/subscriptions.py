@@ -17,13 +17,13 @@ from voipdesk.accounts.models import Account
 from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.errors import DomainError, NotFound
 from voipdesk.core.http import get_platform, request_language
-from voipdesk.core.i18n import gettext, ngettext
+from voipdesk.core.i18n import N_, format_date, gettext, ngettext
 from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import actions, rules
 from voipdesk.subscriptions.models import BillingGroup, PhoneLoan
 from voipdesk.web.auth import require_account
-from voipdesk.web.rendering import redirect, render
+from voipdesk.web.rendering import phone, redirect, render
 
 router = APIRouter()
 
@@ -144,15 +144,22 @@ def _act(
     account: Account,
     group_id: str,
     action: Callable[[Any], Any],
-    success: str,
+    success: str | Callable[[Any, Any, str], tuple[str, str | None]],
     back: str,
     template: str = "subscriptions/group.html",
     extra: Callable[[], dict[str, Any]] | None = None,
 ) -> Response:
+    """Runs the action; `success` is the message, or gives (message, page) from what the action
+    returned, so that the message says what really happened and where to go on."""
     language = request_language(request)
     try:
         with platform.transaction() as session:
-            action(session)
+            result = action(session)
+            if callable(success):
+                message, target = success(result, session, language)
+                back = target or back
+            else:
+                message = gettext(language, success)
     except DomainError as error:
         if isinstance(error, NotFound):
             raise
@@ -161,7 +168,38 @@ def _act(
         context["error_fields"] = {k: gettext(language, v) for k, v in error.fields.items()}
         context["pool_numbers"] = error.extra.get("pool_numbers")
         return render(request, template, context, status=error.status)
-    return redirect(request, back, gettext(language, success))
+    return redirect(request, back, message)
+
+
+def _calls_message(result: Any, session: Any, language: str) -> tuple[str, str | None]:
+    """More calls: a purchase order to pay (shown); fewer: a change at the next renewal."""
+    from voipdesk.core.i18n import format_date
+    from voipdesk.core.money import Money
+    from voipdesk.orders.models import PurchaseOrder
+
+    order_id = getattr(result, "order_id", None)
+    if order_id:
+        order = session.get(PurchaseOrder, order_id)
+        amount = Money(order.total_incl_tax, order.currency).format(language)
+        message = gettext(
+            language,
+            "A purchase order %(number)s of %(amount)s incl. tax was created: pay it to add the "
+            "calls. Nothing changes until it is paid.",
+            number=order.number,
+            amount=amount,
+        )
+        return message, f"/orders/{order_id}"
+    effective_on = getattr(result, "effective_on", None)
+    if effective_on is not None:
+        message = gettext(
+            language,
+            "The line will have %(calls)s simultaneous call(s) from %(date)s (the next "
+            "renewal); you can cancel this change until then.",
+            calls=getattr(result, "new_simultaneous_calls", ""),
+            date=format_date(effective_on, language),
+        )
+        return message, None
+    return gettext(language, "The number of simultaneous calls is unchanged."), None
 
 
 def _groups_context(platform: Platform, account: Account) -> dict[str, Any]:
@@ -377,6 +415,7 @@ def service_action(
     reason: str = Form(""),
     details: str = Form(""),
     confirm_pool: bool = Form(False),
+    confirmed: str = Form(""),
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
@@ -384,7 +423,44 @@ def service_action(
         raise NotFound()
     kinds = SECTIONS[section]
     me = account.id
-    operations: dict[str, tuple[Callable[[Any], Any], str]] = {
+    binding = operation == "conversion" or (operation == "termination" and not confirm_pool)
+    if binding and confirmed != "yes":  # say what it does before doing it
+        language = request_language(request)
+        effective = rules.effective_on(platform.now(), platform.settings.timezone)
+        values = {"number": phone(number), "date": format_date(effective, language)}
+        if operation == "conversion" and section == "lines":
+            consequence = N_(
+                "At the next renewal (%(date)s) the line %(number)s becomes an alias number: it "
+                "makes no outgoing calls any more and its Plug & Phone stops working. You can "
+                "cancel until then."
+            )
+        elif operation == "conversion":
+            consequence = N_(
+                "At the next renewal (%(date)s) the number %(number)s becomes a SIP line, billed "
+                "at its offer's monthly price. You can cancel until then."
+            )
+        else:
+            consequence = N_(
+                "At the next renewal (%(date)s) %(number)s is terminated and its number "
+                "released; lent hardware must then be returned. You can cancel until then."
+            )
+        fields: dict[str, Any] = {
+            "offer": offer, "calls": calls, "reason": reason, "details": details,
+            "accept": "true" if accept else "",
+        }  # fmt: skip
+        return render(
+            request,
+            "confirm.html",
+            {
+                "title": gettext(language, "Confirm"),
+                "consequence": gettext(language, consequence, **values),
+                "button": gettext(language, "Yes, I confirm"),
+                "action": f"/telephony/{group_id}/{section}/{number}/{operation}",
+                "fields": {k: v for k, v in fields.items() if v not in ("", 0)},
+                "back": f"/telephony/{group_id}/{section}/{number}",
+            },
+        )
+    operations: dict[str, tuple[Callable[[Any], Any], Any]] = {
         "offer-change": (
             lambda s: actions.request_offer_change(
                 s, platform, me, group_id, [number, *also], offer
@@ -395,7 +471,7 @@ def service_action(
             lambda s: actions.set_simultaneous_calls(
                 s, platform, me, group_id, number, calls, accept
             ),
-            "The number of simultaneous calls was updated.",
+            _calls_message,
         ),
         "conversion": (
             (lambda s: actions.convert_line_to_alias(s, platform, me, group_id, number))
@@ -503,10 +579,50 @@ def services_action(
     mode: str = Form(""),
     reason: str = Form(""),
     details: str = Form(""),
+    confirmed: str = Form(""),
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
     me = account.id
+    consequences = {
+        "renewal": N_(
+            "%(service)s will no longer renew by itself: you will get e-mail reminders to pay "
+            "before %(expiry)s; unpaid, it is suspended, then deleted for good."
+        ),
+        "cancel": N_(
+            "%(service)s will be deleted for good at its expiry date, %(expiry)s. You can undo "
+            "this until then."
+        ),
+        "delete-now": N_(
+            "We will e-mail you a link: following it deletes %(service)s at once and for good, "
+            "without waiting for its expiry."
+        ),
+    }
+    binding = operation in consequences and not (operation == "renewal" and mode != "manual")
+    if binding and confirmed != "yes":  # say what it does before doing it
+        language = request_language(request)
+        with platform.session() as session:
+            service = actions.get_account_service(session, me, service_id)
+            values = {
+                "service": actions.describe(service),
+                "expiry": format_date(service.expiry_on, language),
+            }
+        return render(
+            request,
+            "confirm.html",
+            {
+                "title": gettext(language, "Confirm"),
+                "consequence": gettext(language, consequences[operation], **values),
+                "button": gettext(language, "Yes, I confirm"),
+                "action": f"/services/{service_id}/{operation}",
+                "fields": {
+                    k: v
+                    for k, v in {"mode": mode, "reason": reason, "details": details}.items()
+                    if v
+                },
+                "back": "/services",
+            },
+        )
     operations: dict[str, tuple[Callable[[Any], Any], str]] = {
         "renewal": (
             lambda s: actions.set_renewal_mode(s, platform, me, service_id, mode),

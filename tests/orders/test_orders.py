@@ -87,7 +87,7 @@ def test_promotion_code_discounts_the_order(seeded: Platform, customer: Account)
     [
         (Cart(lines=[]), EmptyCart),
         (Cart(lines=[CartLine("sip-platinum", 1)]), UnknownOffer),
-        (Cart(lines=[CartLine("alias-number", 11)]), QuantityOutOfRange),
+        (Cart(lines=[CartLine("alias-number", 101)]), QuantityOutOfRange),
         (Cart(lines=[CartLine("sip-decouverte", 51)]), QuantityOutOfRange),
         (
             Cart(lines=[CartLine("sip-decouverte", 1, simultaneous_calls=2)]),

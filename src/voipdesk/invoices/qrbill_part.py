@@ -76,8 +76,10 @@ def draw(pdf: Any, doc: InvoiceDocument, language: str) -> None:
     pdf.set_auto_page_break(False)
     pdf.set_draw_color(0, 0, 0)
     pdf.set_line_width(0.2)
-    pdf.dashed_line(0, PART_TOP, 210, PART_TOP, 1, 1)
-    pdf.dashed_line(62, PART_TOP, 62, 297, 1, 1)
+    pdf.set_dash_pattern(dash=1, gap=1)
+    pdf.line(0, PART_TOP, 210, PART_TOP)
+    pdf.line(62, PART_TOP, 62, 297)
+    pdf.set_dash_pattern()
     seller = doc.seller
     amount = f"{doc.total_incl_tax:.2f}" if not doc.paid else ""
     creditor = [

@@ -93,8 +93,9 @@ def make_engine(url: str, **options: Any) -> Engine:
     if url.startswith("sqlite"):
         # As many pooled connections as PostgreSQL gets: with SQLAlchemy's default of 5, every
         # request above five at once opened a new connection (and ran its PRAGMAs) and closed it.
-        options.setdefault("pool_size", POOL_SIZE)
-        options.setdefault("max_overflow", POOL_SIZE)
+        if _sqlite_file(url):  # an in-memory database has one connection per thread instead
+            options.setdefault("pool_size", POOL_SIZE)
+            options.setdefault("max_overflow", POOL_SIZE)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **options
         )
@@ -110,6 +111,11 @@ def make_engine(url: str, **options: Any) -> Engine:
     # A database that does not answer fails the request after a few seconds (503), never a hang.
     options.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, **options)
+
+
+def _sqlite_file(url: str) -> bool:
+    database = url.split("://", 1)[1].lstrip("/") if "://" in url else ""
+    return bool(database) and ":memory:" not in database and "mode=memory" not in database
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -1,7 +1,7 @@
 """credit notes and their own number counter
 
-Revision ID: billing_0003_credit_notes
-Revises: billing_0002_invoice_payments
+Revision ID: billing_0004
+Revises: billing_0003 (invoice payments)
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import voipdesk.core.db
 
-revision = "billing_0003_credit_notes"
-down_revision = "billing_0002_invoice_payments"
+revision = "billing_0004"
+down_revision = "billing_0003"
 branch_labels = None
 depends_on = None
 

@@ -80,7 +80,9 @@ def _statements_of_a_run(sqlite_template, tmp_path, clock) -> list[tuple[str, tu
     @event.listens_for(platform.engine, "before_cursor_execute")
     def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "SELECT", "DELETE")):
-            captured.append((statement, tuple(parameters or ())))
+            # executemany (the routing records' bulk updates): one parameter set tells the plan.
+            first = parameters[0] if executemany and parameters else parameters
+            captured.append((statement, tuple(first or ())))
 
     clock.move_to(datetime(2026, 4, 1, 0, 30, tzinfo=UTC))
     run_renewal(platform, date(2026, 4, 1), batch_size=2)

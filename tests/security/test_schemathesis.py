@@ -19,6 +19,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.transport.asgi import ASGI_TRANSPORT
+from schemathesis.transport.requests import binary_serializer
 
 from tests.accounts.factories import make_account
 from tests.conftest import POSTGRES_URL, _truncate_all, require
@@ -51,6 +53,9 @@ APP = _application()
 # The fuzzing phase only (EXAMPLES per operation, seeded): the coverage phase, which tries every
 # boundary case the description defines, takes several minutes on two shared cores.
 CONFIG = schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": False}}})
+# Audio uploads (voicemail greetings) are sent as the file's bytes, like application/octet-stream.
+ASGI_TRANSPORT.serializer("audio/wav", "audio/mpeg")(binary_serializer)
+
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP, config=CONFIG)
 
 

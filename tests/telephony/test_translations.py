@@ -18,7 +18,9 @@ FILES = [
     SRC / "web" / "pages" / "telephony.py",
     *sorted((SRC / "telephony").rglob("*.py")),
 ]
-STRING = r'("(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')'
+# One literal, or several side by side (Python joins them: a long message split over lines).
+_LITERAL = r'(?:"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')'
+STRING = "(" + _LITERAL + r"(?:\s*" + _LITERAL + ")*)"
 CALLS = [
     re.compile(r"(?<![\w.])(?:_|N_)\(\s*" + STRING),
     re.compile(r"gettext\(\s*[\w.]+,\s*" + STRING),
@@ -33,7 +35,7 @@ def msgids() -> set[str]:
     for path in FILES:
         text = path.read_text(encoding="utf-8")
         for pattern in CALLS:
-            found.update(ast.literal_eval(m.group(1)) for m in pattern.finditer(text))
+            found.update(ast.literal_eval("(" + m.group(1) + ")") for m in pattern.finditer(text))
     for _name, cls in inspect.getmembers(errors, inspect.isclass):
         if issubclass(cls, DomainError) and cls.__module__ == errors.__name__:
             found.add(cls.message)

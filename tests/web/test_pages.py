@@ -539,7 +539,15 @@ def test_ordering_waits_until_the_email_address_is_confirmed_by_its_link(client,
     client.post("/signup", data={**SIGN_UP_FORM, "csrf_token": token})
     catalogue = client.get("/catalogue")
     assert 'id="email-unverified"' in catalogue.text
-    order = {"csrf_token": csrf_from(catalogue.text), "qty_sip-decouverte": "1"}
+    from voipdesk.orders.rules import TERMS
+
+    # What the review page posts: the cart, the terms' versions and their acceptance.
+    order = {
+        "csrf_token": csrf_from(catalogue.text),
+        "qty_sip-decouverte": "1",
+        "accept_terms": "yes",
+        **{f"terms_{code}": terms.version for code, terms in TERMS.items()},
+    }
     refused = client.post("/orders/new", data=order, follow_redirects=False)
     assert refused.status_code == 403
     with platform.session() as session:

@@ -14,7 +14,9 @@ FILES = [
     *sorted(WEB.glob("pages/*.py")),
     *sorted(WEB.glob("*.py")),
 ]
-STRING = r'("(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')'
+# One literal, or several side by side (Python joins them: a long message split over lines).
+_LITERAL = r'(?:"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')'
+STRING = "(" + _LITERAL + r"(?:\s*" + _LITERAL + ")*)"
 CALLS = [
     re.compile(r"(?<![\w.])(?:_|N_)\(\s*" + STRING),
     re.compile(r"gettext\(\s*[\w.]+,\s*" + STRING),
@@ -50,6 +52,17 @@ SAME_IN_FRENCH = {
     "Lausanne (021)",
     "Zurich (044)",
     "Webhooks",
+    # Telephony words that French spells the same.
+    "2. Validation",
+    "Agent",
+    "Agents",
+    "Destination",
+    "Menu %(name)s",
+    "Menus",
+    "Messages",
+    "Port",
+    "Restrictions",
+    "Transport",
 }
 
 
@@ -58,7 +71,9 @@ def msgids() -> list[str]:
     for path in FILES:
         text = path.read_text(encoding="utf-8")
         for pattern in CALLS:
-            found.extend(ast.literal_eval(match.group(1)) for match in pattern.finditer(text))
+            found.extend(
+                ast.literal_eval("(" + match.group(1) + ")") for match in pattern.finditer(text)
+            )
     return sorted(set(found))
 
 

@@ -14,6 +14,7 @@ from tests.subscriptions.factories import deliver
 from tests.validation.helpers import approve, record_all_valid, request
 from tests.webhooks.conftest import Receiver
 from voipdesk.accounts.models import Account
+from voipdesk.core.clock import MovableClock
 from voipdesk.core.events import drain_events, publish
 from voipdesk.core.outbox import drain
 from voipdesk.core.platform import Platform
@@ -59,9 +60,12 @@ def test_procedures_approved_and_rejected_are_sent(
 
 
 def test_a_renewal_not_paid_by_card_sends_invoice_issued_and_service_suspended(
-    platform: Platform, staff: Account, receiver: Receiver
+    platform: Platform, staff: Account, receiver: Receiver, clock: MovableClock
 ) -> None:
+    from datetime import UTC, datetime
+
     from voipdesk.billing.actions import collect_pending_cards
+    from voipdesk.billing.dunning import run_dunning
     from voipdesk.billing.renewal import run_renewal
 
     _endpoint(platform, staff, receiver, ["service.suspended", "invoice.paid"])
@@ -73,8 +77,13 @@ def test_a_renewal_not_paid_by_card_sends_invoice_issued_and_service_suspended(
     run_renewal(platform, date(2026, 4, 1))
     collect_pending_cards(platform)
     drain(platform)
+    # A declined card suspends nothing at once: the dunning does, on its day (billing.rules).
+    assert _received(receiver, "service.suspended") == []
+    clock.move_to(datetime(2026, 4, 29, 9, 0, tzinfo=UTC))  # 28 days after the due date
+    run_dunning(platform)
+    drain(platform)
     (suspended,) = _received(receiver, "service.suspended")
-    assert suspended["account_id"] == bad.id and suspended["reason"] == "renewal_unpaid"
+    assert suspended["account_id"] == bad.id and suspended["reason"] == "invoice_unpaid"
     (paid,) = _received(receiver, "invoice.paid")
     assert paid["account_id"] == good.id
 

@@ -129,8 +129,13 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         application = scope["app"]
-        limit: int = application.state.platform.settings.max_body_bytes
+        settings = application.state.platform.settings
         headers = Headers(scope=scope)
+        # Uploads (audio greetings and prompts, multipart or the file itself) get the larger
+        # limit, and the route's own rule then names its maximum.
+        content_type = headers.get("content-type", "")
+        upload = content_type.startswith(("multipart/form-data", "audio/"))
+        limit: int = settings.max_upload_bytes if upload else settings.max_body_bytes
         declared = headers.get("content-length")
         if declared is not None:
             try:

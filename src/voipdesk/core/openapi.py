@@ -50,6 +50,8 @@ AREA_TAGS: dict[str, tuple[str, str]] = {
 # Route function name -> operation id, where the function's name does not read as a verb.
 OPERATION_IDS: dict[str, str] = {
     "invoice_pdf": "download_invoice_pdf",
+    "credit_note_pdf": "download_credit_note_pdf",
+    "current_terms": "get_current_terms",
     "download_procedure_pdf": "download_procedure_pdf",
     "staff_prices": "list_prices",
     "staff_set_price": "set_price",

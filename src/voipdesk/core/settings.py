@@ -109,6 +109,9 @@ class Settings(BaseSettings):
 
     # Requests: the largest body accepted (413 beyond it, before anything parses it).
     max_body_bytes: int = 1_048_576
+    # Uploaded files (multipart: voicemail greetings, IVR prompts): their routes check their own
+    # maximum (5 and 10 MB) below this.
+    max_upload_bytes: int = 12 * 1_048_576
 
     # Billing (area billing): days a suspended, unpaid service is kept before its deletion.
     billing_grace_days: int = 15

@@ -47,6 +47,15 @@
         dialog.removeEventListener("close", onClose);
         if (dialog.returnValue === "confirm") {
           form.dataset.confirmed = "yes";
+          // Confirmed here: the server's own confirmation page (for pages without script) is
+          // not shown a second time.
+          if (!form.querySelector("input[name=confirmed]")) {
+            var confirmed = document.createElement("input");
+            confirmed.type = "hidden";
+            confirmed.name = "confirmed";
+            confirmed.value = "yes";
+            form.appendChild(confirmed);
+          }
           if (typeof form.requestSubmit === "function") form.requestSubmit(submitter);
           else form.submit();
         }

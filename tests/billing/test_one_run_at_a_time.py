@@ -79,14 +79,13 @@ def _assert_charged_once(platform: Platform, period: date) -> None:
     assert counts["applied_events"] == counts["applied_changes"]
 
 
-def _postgres_only(platform: Platform) -> None:
-    if platform.engine.dialect.name != "postgresql":
-        pytest.skip("concurrent runs on PostgreSQL (SQLite: see the lock tests below)")
+# Concurrent runs are played on PostgreSQL only (SQLite: see the lock tests below).
+POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
+@POSTGRESQL_ONLY
 @pytest.mark.parametrize("round_", range(4))
 def test_two_runs_at_once_refuse_or_wait_and_debit_once(platform, clock, round_):
-    _postgres_only(platform)
     _populate(platform, GROUPS)
     on = date(2026, 4, 1)
     clock.move_to(datetime(2026, 4, 1, 0, 30, tzinfo=UTC))
@@ -102,11 +101,11 @@ def test_two_runs_at_once_refuse_or_wait_and_debit_once(platform, clock, round_)
     _assert_charged_once(platform, on)
 
 
+@POSTGRESQL_ONLY
 @pytest.mark.parametrize("round_", range(3))
 def test_without_the_lock_the_database_still_debits_once(platform, clock, round_):
     """The lock bypassed: the constraints alone (one file per period and date, debits claimed
     from `pending`, changes locked while applied) keep every debit and change single."""
-    _postgres_only(platform)
     _populate(platform, GROUPS)
     on = date(2026, 4, 1)
     clock.move_to(datetime(2026, 4, 1, 0, 30, tzinfo=UTC))

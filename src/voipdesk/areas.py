@@ -19,6 +19,8 @@ AREAS = (
     # telephony, number side (its own subpackages, each with the usual rooms)
     "telephony.aliases",
     "telephony.abbreviated",
+    "switch",
+    "consumption",
     "billing",
     "webhooks",
 )

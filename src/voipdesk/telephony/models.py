@@ -64,6 +64,26 @@ class VoicemailMessage(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class Registration(Base):
+    """A phone's registration of a line, as the switch reports it (a row per REGISTER that
+    succeeded; an unregistration has `expires_at` equal to `registered_at`). The diagnostics read
+    the last ones; the switch keeps the live bindings in its own memory."""
+
+    __tablename__ = "telephony_registration"
+    __table_args__ = (Index("ix_telephony_registration_line", "number", "registered_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(20))  # the line's E.164 number
+    sip_username: Mapped[str] = mapped_column(String(60))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ip: Mapped[str] = mapped_column(String(45))
+    port: Mapped[int] = mapped_column(Integer)
+    transport: Mapped[str] = mapped_column(String(5))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    contact: Mapped[str | None] = mapped_column(String(300))
+
+
 class RoutingRecord(Base):
     """What the switch needs for one call to or from a line or number, compiled from every table
     that affects it, in the same transaction as the change. `version` grows at each change."""

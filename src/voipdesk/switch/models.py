@@ -39,3 +39,19 @@ class CallRecord(Base):
     sip_code: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(10), default="switch")  # switch | import
+
+
+class ActiveCall(Base):
+    """A call in progress, as the switch reports it (added when it starts ringing, updated when
+    answered, removed when it ends); the line page shows them live."""
+
+    __tablename__ = "switch_active_call"
+    __table_args__ = (Index("ix_switch_active_call_line", "line_number"),)
+
+    call_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    caller: Mapped[str] = mapped_column(String(64))
+    callee: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(10))
+    line_number: Mapped[str | None] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

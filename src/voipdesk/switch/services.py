@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voipdesk.switch.models import CallRecord
+from voipdesk.switch.models import ActiveCall, CallRecord
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,33 @@ def _call(row: CallRecord) -> Call:
         reason=row.reason,
         source=row.source,
     )
+
+
+@dataclass(frozen=True)
+class CallInProgress:
+    call_key: str
+    caller: str
+    callee: str
+    direction: str
+    started_at: datetime
+    answered_at: datetime | None
+
+
+def calls_in_progress(session: Session, line_number: str) -> list[CallInProgress]:
+    """The line's calls ringing or answered now, oldest first."""
+    rows = session.scalars(
+        select(ActiveCall)
+        .where(ActiveCall.line_number == line_number)
+        .order_by(ActiveCall.started_at)
+    )
+    return [
+        CallInProgress(
+            call_key=row.call_key,
+            caller=row.caller,
+            callee=row.callee,
+            direction=row.direction,
+            started_at=row.started_at,
+            answered_at=row.answered_at,
+        )
+        for row in rows
+    ]

@@ -100,6 +100,25 @@ class Settings(BaseSettings):
     sip_domain: str = "sip.voipdesk.example"
     sip_port: int = 5060
     sip_transport: str = "udp"
+    # The switch (Kamailio, `voipdesk switch run`): the address it listens on (port: sip_port),
+    # the carrier trunk ("host:port", calls to the outside; None: none) and its call limit, the
+    # SIP worker processes and shared memory (MB; about 140 KB per call per second), the port of
+    # its records writer (default sip_port + 1), after how many failed authentications an address
+    # is banned and for how long, the flood limit (requests per address per 2 s), the media
+    # service ("host:port"; None: calls to voicemail, IVR and conferences get 480), the voipdesk
+    # URL and token the switch uses for star codes (default: base_url; token from secret_key).
+    switch_address: str = "127.0.0.1"
+    switch_trunk: str | None = None
+    switch_trunk_calls: int | None = None
+    switch_workers: int = 4
+    switch_memory_mb: int = 512
+    switch_reporter_port: int | None = None
+    switch_ban_failures: int = 10
+    switch_ban_seconds: int = 300
+    switch_flood_requests: int = 200
+    switch_media_uri: str | None = None
+    switch_api_url: str | None = None
+    switch_token: str | None = None
 
     # Orders (area orders): numbers an unpaid order holds are reserved for this many hours (they
     # are reserved again when it is paid); an account holds at most this many reserved numbers

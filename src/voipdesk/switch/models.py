@@ -55,3 +55,17 @@ class ActiveCall(Base):
     line_number: Mapped[str | None] = mapped_column(String(20))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SecurityEvent(Base):
+    """What the switch did against an address: failed authentications, a ban, a flood."""
+
+    __tablename__ = "switch_security_event"
+    __table_args__ = (Index("ix_switch_security_event_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(20))  # rules.SECURITY_*
+    ip: Mapped[str] = mapped_column(String(45))
+    sip_username: Mapped[str | None] = mapped_column(String(60))
+    detail: Mapped[str | None] = mapped_column(String(200))

@@ -130,7 +130,11 @@ User-Agent: SIPp test phone
 Content-Length: 0
 
 ]]></send>
-  <recv response="401" auth="true" next="auth"/>
+  <recv response="401" auth="true" optional="true" next="auth"/>
+  <recv response="[expected]" next="done">
+    <action><ereg regexp="Reason: .*" search_in="msg" check_it="false" assign_to="reason"/>
+    <log message="REASON [$reason]"/></action>
+  </recv>
   <label id="auth"/>
   <send retrans="500"><![CDATA[
 REGISTER sip:[domain] SIP/2.0
@@ -147,15 +151,20 @@ User-Agent: SIPp test phone
 Content-Length: 0
 
 ]]></send>
-  <recv response="[expected]"/>
+  <recv response="[expected]">
+    <action><ereg regexp="Reason: .*" search_in="msg" check_it="false" assign_to="reason"/>
+    <log message="REASON [$reason]"/></action>
+  </recv>
+  <label id="done"/>
 </scenario>
 """
 
 # A caller: INVITE, authenticated after the 407, then the expected final answer; an answered
 # call is held for [hold] ms and hung up. Transaction-based (a late 180 is not a failure).
-CALL = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+CALL_HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="call">
-  <send retrans="500" start_txn="invite1"><![CDATA[
+"""
+CHALLENGE = """  <send retrans="500" start_txn="invite1"><![CDATA[
 INVITE sip:[dialled]@[domain] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:[user]@[domain]>;tag=[pid]SIPpTag[call_number]
@@ -189,7 +198,8 @@ Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>
-  <send retrans="500" start_txn="invite2"><![CDATA[
+"""
+CALL_BODY = """  <send retrans="500" start_txn="invite2"><![CDATA[
 INVITE sip:[dialled]@[domain] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:[user]@[domain]>;tag=[pid]SIPpTag[call_number]
@@ -420,6 +430,9 @@ class Phone:
             "-trace_logs",
             "-log_file",
             str(scenario.with_suffix(".log")),
+            "-trace_err",
+            "-error_file",
+            str(scenario.with_suffix(".err")),
         ]
         if self.password is not None:
             command += ["-au", self.user, "-ap", self.password]
@@ -435,6 +448,9 @@ class Phone:
         result = subprocess.run(command, capture_output=True, timeout=timeout + 10, check=False)
         log = scenario.with_suffix(".log")
         text = log.read_text(errors="replace") if log.exists() else ""
+        errors = scenario.with_suffix(".err")
+        if errors.exists():
+            text += errors.read_text(errors="replace")
         reason = ""
         for line in text.splitlines():
             if line.startswith("REASON "):
@@ -452,18 +468,21 @@ class Phone:
     def call(
         self, dialled: str, expected: int = 200, hold_ms: int = 300, timeout: float = 20
     ) -> Outcome:
+        """Calls `dialled`; succeeds when the final answer is `expected` (an answered call is
+        held, then hung up). A phone without a password (the trunk) is not challenged."""
         tail = ANSWERED_TAIL if expected == 200 else REFUSED_TAIL
-        scenario = self._scenario(
-            "call",
-            _fill(CALL, {"after": tail}),
-            {
-                "user": self.user,
-                "dialled": dialled,
-                "expected": str(expected),
-                "hold": str(hold_ms),
-            },
-        )
-        return self._run(scenario, timeout)
+        challenge = CHALLENGE if self.password is not None else ""
+        body = CALL_BODY
+        if self.password is None:
+            body = body.replace("[authentication]\n", "").replace("CSeq: 2", "CSeq: 1")
+        template = CALL_HEAD + challenge + _fill(body, {"after": tail})
+        values = {
+            "user": self.user,
+            "dialled": dialled,
+            "expected": str(expected),
+            "hold": str(hold_ms),
+        }
+        return self._run(self._scenario("call", template, values), timeout)
 
     def answer(
         self, how: str = "200", ring_ms: int = 100, calls: int = 1

@@ -1,25 +1,64 @@
-"""Registrations and calls through a real Kamailio routing with voipdesk's module."""
+"""Registrations and calls through a real Kamailio routing with voipdesk's module: each test
+places calls with SIPp phones and reads the call records the switch wrote."""
 
 from __future__ import annotations
 
+import threading
 import time
+from datetime import UTC, date, datetime
+from urllib.parse import quote
 
 from sqlalchemy import select
 
-from tests.accounts.factories import make_account
+from tests.accounts.factories import PASSWORD, api_token_for, make_account
 from tests.subscriptions.factories import deliver
 from tests.switch.harness import Phone
-from voipdesk.switch.models import CallRecord
+from tests.web.conftest import login
+from voipdesk.billing.renewal import run_renewal
+from voipdesk.subscriptions.actions.conversions import convert_line_to_alias
+from voipdesk.switch.models import CallRecord, SecurityEvent
 from voipdesk.telephony.models import Registration
 
 
-def _lines(platform, *offers):
-    account = make_account(platform)
-    result = deliver(platform, account.id, lines=list(offers))
-    return result.sip_credentials
+class Customer:
+    def __init__(self, client, platform, switch, folder, offers, aliases=0):  # type: ignore[no-untyped-def]
+        self.account = make_account(platform)
+        result = deliver(platform, self.account.id, lines=list(offers), aliases=aliases)
+        self.group = result.billing_group_id
+        self.lines = result.sip_credentials
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {api_token_for(client, self.account)}"}
+        self.phones = [Phone(switch, c.sip_username, c.sip_password, folder) for c in self.lines]
+        with platform.session() as session:
+            from voipdesk.subscriptions import queries
+
+            services = queries.group_services(session, self.group)
+        self.aliases = [s.number for s in services if s.kind == "alias_number"]
+
+    def line_url(self, index: int, tail: str) -> str:
+        return f"/api/v1/telephony/{self.group}/lines/{quote(self.lines[index].number_e164)}/{tail}"
+
+    def api(self, method: str, url: str, **body) -> dict:  # type: ignore[no-untyped-def]
+        response = self.client.request(method, url, headers=self.headers, **body)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    def calls_page(self, index: int) -> str:
+        """The line's calls-management page, as the customer sees it (signed in)."""
+        login(self.client, self.account.email, PASSWORD)
+        page = self.client.get(
+            f"/telephony/{self.group}/lines/{quote(self.number(index))}/calls",
+            headers={"Accept-Language": "fr"},
+        )
+        assert page.status_code == 200
+        return page.text.replace("\u00a0", " ")
+
+    def number(self, index: int) -> str:
+        return self.lines[index].number_e164
 
 
-def _records(platform, count, timeout=5.0):
+def records(platform, count: int, timeout: float = 6.0) -> list[CallRecord]:
+    """The call records, oldest first, once `count` arrived (the writer stores every 100 ms)."""
     deadline = time.monotonic() + timeout
     while True:
         with platform.session() as session:
@@ -29,13 +68,18 @@ def _records(platform, count, timeout=5.0):
         time.sleep(0.1)
 
 
-def test_register_with_the_right_password_is_recorded(platform, switch, sip_folder):
-    line = _lines(platform, ("sip-entreprise", 2))[0]
+def explain(outcome, switch) -> str:  # type: ignore[no-untyped-def]
+    return outcome.output[-2500:] + "\n--- kamailio ---\n" + switch.log()[-2500:]
+
+
+def test_registration_right_password_is_stored_for_the_diagnostics(platform, switch, sip_folder):
+    line = deliver(
+        platform, make_account(platform).id, lines=[("sip-entreprise", 2)]
+    ).sip_credentials[0]
     phone = Phone(switch, line.sip_username, line.sip_password, sip_folder)
     outcome = phone.register()
-    assert outcome.ok, outcome.output[-3000:] + switch.log()[-3000:]
-    deadline = time.monotonic() + 5
-    rows = []
+    assert outcome.ok, explain(outcome, switch)
+    deadline, rows = time.monotonic() + 5, []
     while not rows and time.monotonic() < deadline:
         with platform.session() as session:
             rows = list(session.scalars(select(Registration)))
@@ -43,22 +87,258 @@ def test_register_with_the_right_password_is_recorded(platform, switch, sip_fold
     assert [(r.number, r.ip, r.port, r.user_agent) for r in rows] == [
         (line.number_e164, "127.0.0.1", phone.port, "SIPp test phone")
     ]
+    assert (rows[0].expires_at - rows[0].registered_at).total_seconds() == 3600
 
 
-def test_line_to_line_call_is_answered_and_recorded(platform, switch, sip_folder):
-    caller, callee = _lines(platform, ("sip-entreprise", 2), ("sip-entreprise", 2))
-    a = Phone(switch, caller.sip_username, caller.sip_password, sip_folder)
-    b = Phone(switch, callee.sip_username, callee.sip_password, sip_folder)
-    assert b.register().ok
-    answering = b.answer("200")
-    outcome = a.call(callee.number_e164, hold_ms=1200)
-    assert outcome.ok, outcome.output[-3000:] + switch.log()[-3000:]
-    assert b.wait(answering) == 0
-    (record,) = _records(platform, 1)
-    assert (record.caller, record.callee, record.direction, record.disposition) == (
-        caller.number_e164,
-        callee.number_e164,
+def test_wrong_password_is_challenged_again_and_repeated_failures_ban_the_address(
+    platform, switch, sip_folder
+):
+    line = deliver(
+        platform, make_account(platform).id, lines=[("sip-entreprise", 2)]
+    ).sip_credentials[0]
+    intruder = Phone(switch, line.sip_username, "not-the-password", sip_folder)
+    for _ in range(3):
+        outcome = intruder.register(expected=401)
+        assert outcome.ok, explain(outcome, switch)
+    # The fourth failure bans 127.0.0.1: from then on even the right password gets no answer.
+    intruder.register(expected=401)
+    honest = Phone(switch, line.sip_username, line.sip_password, sip_folder)
+    assert not honest.register().ok
+    time.sleep(0.5)
+    with platform.session() as session:
+        kinds = [e.kind for e in session.scalars(select(SecurityEvent).order_by(SecurityEvent.id))]
+    assert kinds.count("auth_failed") == 3 and kinds[-1] == "banned"
+
+
+def test_registration_from_an_address_outside_the_line_list_is_refused(
+    client, platform, switch, sip_folder
+):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)])
+    customer.api(
+        "PATCH", customer.line_url(0, "restrictions"), json={"allowed_ips": ["10.1.0.0/16"]}
+    )
+    outcome = customer.phones[0].register(expected=403)
+    assert outcome.ok and "address not allowed" in outcome.reason, explain(outcome, switch)
+    customer.api(
+        "PATCH", customer.line_url(0, "restrictions"), json={"allowed_ips": ["127.0.0.0/8"]}
+    )
+    assert customer.phones[0].register().ok
+
+
+def test_line_to_line_then_a_setting_changed_in_the_api_applies_to_the_next_call(
+    client, platform, switch, sip_folder
+):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 2)
+    caller, callee = customer.phones
+    assert callee.register().ok
+    answering = callee.answer("200")
+    outcome = caller.call(customer.number(1), hold_ms=1100)
+    assert outcome.ok, explain(outcome, switch)
+    assert callee.wait(answering) == 0
+    customer.api("PATCH", customer.line_url(1, "call-settings"), json={"do_not_disturb": True})
+    refused = caller.call(customer.number(1), expected=486)
+    assert refused.ok and "do not disturb" in refused.reason, explain(refused, switch)
+    answered, busy = records(platform, 2)
+    assert (answered.caller, answered.callee, answered.direction, answered.disposition) == (
+        customer.number(0),
+        customer.number(1),
         "internal",
         "answered",
     )
-    assert record.duration_seconds >= 1 and record.line_number == caller.number_e164
+    assert answered.duration_seconds >= 1 and answered.billing_group_id == customer.group
+    assert (busy.disposition, busy.sip_code, busy.route) == ("busy", 486, "refused")
+
+
+def test_call_to_the_outside_goes_through_the_trunk_with_the_caller_identity(
+    client, platform, switch, sip_folder, trunk_port
+):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)])
+    trunk = Phone(switch, "trunk", None, sip_folder, port=trunk_port)
+    answering = trunk.answer("200")
+    outcome = customer.phones[0].call("0612345678", hold_ms=200)
+    assert outcome.ok, explain(outcome, switch)
+    assert trunk.wait(answering) == 0
+    (record,) = records(platform, 1)
+    assert (record.callee, record.direction, record.target, record.disposition) == (
+        "+33612345678",
+        "outgoing",
+        "+33612345678",
+        "answered",
+    )
+
+
+def test_from_the_trunk_to_an_alias_redirect_rings_the_line(
+    client, platform, switch, sip_folder, trunk_port
+):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)], aliases=1)
+    alias = customer.aliases[0]
+    customer.api(
+        "PUT",
+        f"/api/v1/telephony/{customer.group}/numbers/{quote(alias)}/configuration",
+        json={"configuration": {"type": "redirect", "destination": customer.number(0)}},
+    )
+    assert customer.phones[0].register().ok
+    answering = customer.phones[0].answer("200")
+    outside = Phone(switch, "+33155550000", None, sip_folder, port=trunk_port)
+    outcome = outside.call(alias.lstrip("+"), hold_ms=200)
+    assert outcome.ok, explain(outcome, switch)
+    assert customer.phones[0].wait(answering) == 0
+    (record,) = records(platform, 1)
+    assert (record.direction, record.route, record.line_number, record.target) == (
+        "incoming",
+        "alias",
+        alias,
+        customer.number(0),
+    )
+
+
+def _queue(customer, strategy: str, members: list[str]) -> None:  # type: ignore[no-untyped-def]
+    customer.api(
+        "PUT",
+        f"/api/v1/telephony/{customer.group}/numbers/{quote(customer.aliases[0])}/configuration",
+        json={
+            "configuration": {
+                "type": "queue",
+                "queue": {
+                    "name": "Accueil",
+                    "strategy": strategy,
+                    "ring_timeout": 10,
+                    "members": [{"kind": "line", "number": n} for n in members],
+                },
+            }
+        },
+    )
+
+
+def test_queue_ring_all_reaches_the_first_line_that_answers(client, platform, switch, sip_folder):
+    customer = Customer(
+        client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 3, aliases=1
+    )
+    caller, quick, slow = customer.phones
+    _queue(customer, "ring_all", [customer.number(1), customer.number(2)])
+    assert quick.register().ok and slow.register().ok
+    answering = quick.answer("200", ring_ms=300)
+    ringing = slow.answer("ring")
+    outcome = caller.call(customer.aliases[0], hold_ms=200)
+    assert outcome.ok, explain(outcome, switch)
+    assert quick.wait(answering) == 0 and slow.wait(ringing) == 0  # the other one was cancelled
+    (record,) = records(platform, 1)
+    assert (record.route, record.disposition) == ("queue_member", "answered")
+
+
+def test_queue_sequential_skips_a_busy_member(client, platform, switch, sip_folder):
+    customer = Customer(
+        client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 3, aliases=1
+    )
+    caller, busy, free = customer.phones
+    _queue(customer, "sequential", [customer.number(1), customer.number(2)])
+    assert busy.register().ok and free.register().ok
+    refusing = busy.answer("486")
+    answering = free.answer("200")
+    outcome = caller.call(customer.aliases[0], hold_ms=200)
+    assert outcome.ok, explain(outcome, switch)
+    assert busy.wait(refusing) == 0 and free.wait(answering) == 0
+    (record,) = records(platform, 1)
+    assert (record.route, record.target, record.disposition) == (
+        "queue_member",
+        customer.number(2),
+        "answered",
+    )
+
+
+def test_forward_on_busy_and_on_no_answer(client, platform, switch, sip_folder):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 3)
+    caller, called, colleague = customer.phones
+    for condition, extra in (("busy", {}), ("no_answer", {"delay": 5})):
+        customer.api(
+            "PUT",
+            customer.line_url(1, f"forwarding/{condition}"),
+            json={"target": "line", "number": customer.number(2), **extra},
+        )
+    assert called.register().ok and colleague.register().ok
+    refusing = called.answer("486")
+    answering = colleague.answer("200")
+    outcome = caller.call(customer.number(1), hold_ms=200)
+    assert outcome.ok, explain(outcome, switch)
+    assert called.wait(refusing) == 0 and colleague.wait(answering) == 0
+    ringing = called.answer("ring")
+    answering = colleague.answer("200")
+    started = time.monotonic()
+    outcome = caller.call(customer.number(1), hold_ms=200, timeout=30)
+    assert outcome.ok, explain(outcome, switch)
+    assert time.monotonic() - started >= 5  # rang the configured 5 s first
+    assert called.wait(ringing) == 0 and colleague.wait(answering) == 0
+    busy, no_answer = records(platform, 2)
+    assert [(r.route, r.target) for r in (busy, no_answer)] == [
+        ("forwarded", customer.number(2)),
+        ("forwarded", customer.number(2)),
+    ]
+
+
+def test_star_code_turns_forwarding_on_and_off_as_the_page_shows(
+    client, platform, switch, sip_folder, trunk_port
+):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 2)
+    caller, called = customer.phones
+    applied = called.call("*21*0612345678%23", expected=480)
+    assert applied.ok and "forward on unconditional to +33612345678" in applied.reason, explain(
+        applied, switch
+    )
+    assert customer.api("GET", customer.line_url(1, "forwarding"))["unconditional"] == {
+        "target": "external",
+        "number": "+33612345678",
+        "delay": None,
+    }
+    assert "06 12 34 56 78" in customer.calls_page(1)
+    trunk = Phone(switch, "trunk", None, sip_folder, port=trunk_port)
+    answering = trunk.answer("200")
+    outcome = caller.call(customer.number(1), hold_ms=200)
+    assert outcome.ok, explain(outcome, switch)
+    assert trunk.wait(answering) == 0
+    cleared = called.call("%2321%23", expected=480)
+    assert cleared.ok and "forward off unconditional" in cleared.reason, explain(cleared, switch)
+    assert customer.api("GET", customer.line_url(1, "forwarding"))["unconditional"] is None
+    assert "06 12 34 56 78" not in customer.calls_page(1)
+    # Not forwarded any more: the line is not registered, so the call is not answered.
+    outcome = caller.call(customer.number(1), expected=480)
+    assert outcome.ok, explain(outcome, switch)
+    rows = records(platform, 4)
+    assert [r.route for r in rows] == ["star_code", "forwarded", "star_code", "refused"]
+    assert rows[1].target == "+33612345678" and rows[1].direction == "internal"
+
+
+def test_decouverte_second_simultaneous_call_is_refused(client, platform, switch, sip_folder):
+    customer = Customer(
+        client, platform, switch, sip_folder, [("sip-decouverte", 1), ("sip-entreprise", 2)]
+    )
+    decouverte, other = customer.phones
+    assert other.register().ok
+    answering = other.answer("200")
+    first = {}
+    thread = threading.Thread(
+        target=lambda: first.update(outcome=decouverte.call(customer.number(1), hold_ms=3000))
+    )
+    thread.start()
+    time.sleep(1.2)
+    second = Phone(
+        switch, customer.lines[0].sip_username, customer.lines[0].sip_password, sip_folder
+    )
+    refused = second.call("0612345678", expected=486)
+    thread.join(timeout=20)
+    assert first["outcome"].ok, explain(first["outcome"], switch)
+    assert refused.ok and "simultaneous call limit" in refused.reason, explain(refused, switch)
+    assert other.wait(answering) == 0
+    rows = records(platform, 2)
+    assert sorted(r.disposition for r in rows) == ["answered", "busy"]
+
+
+def test_converted_line_makes_no_outgoing_call(client, platform, clock, switch, sip_folder):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)])
+    with platform.transaction() as session:
+        convert_line_to_alias(
+            session, platform, customer.account.id, customer.group, customer.number(0)
+        )
+    clock.move_to(datetime(2026, 4, 1, 1, 0, tzinfo=UTC))
+    run_renewal(platform, date(2026, 4, 1))
+    outcome = customer.phones[0].call("0612345678", expected=403)
+    assert outcome.ok and "unknown line" in outcome.reason, explain(outcome, switch)

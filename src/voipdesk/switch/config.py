@@ -143,9 +143,15 @@ def routing_entry(files: SwitchFiles) -> str:
     return f'''"""Loaded by Kamailio's app_python3 (written by `voipdesk switch config`)."""
 
 import json
+import os
 import sys
 
 sys.path.insert(0, {str(source)!r})
+# The embedded interpreter is Debian's python3, whose paths it may take from another python on
+# PATH (a virtual environment): Debian's own packages (psycopg2) are added explicitly.
+for folder in ("/usr/lib/python3/dist-packages",):
+    if os.path.isdir(folder) and folder not in sys.path:
+        sys.path.append(folder)
 
 from voipdesk.switch.kamailio.handler import Handler  # noqa: E402
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from voipdesk.switch.models import ActiveCall, CallRecord
@@ -44,7 +44,7 @@ def store_calls(session: Session, calls: Sequence[Call]) -> int:
     )
     new = [asdict(call) for key, call in unique.items() if key not in known]
     if new:
-        session.execute(CallRecord.__table__.insert(), new)
+        session.execute(insert(CallRecord), new)
     return len(new)
 
 

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from voipdesk.switch import rules
 from voipdesk.switch.kamailio import reporter
@@ -77,7 +78,7 @@ class Handler:
 
     def ksr_request_route(self, msg: Any) -> int:
         if KSR.maxfwd.process_maxfwd(10) < 0:
-            KSR.sl.sl_send_reply(483, "Too Many Hops")
+            KSR.sl.send_reply(483, "Too Many Hops")
             return 1
         source = pv("$si")
         self.from_trunk_peer = source == self.trunk_host and pv("$sp") == str(self.trunk_port)
@@ -98,14 +99,14 @@ class Handler:
                 KSR.tm.t_relay()
             return 1
         if KSR.is_OPTIONS() and not pv("$rU"):
-            KSR.sl.sl_send_reply(200, "OK")
+            KSR.sl.send_reply(200, "OK")
             return 1
         if KSR.is_REGISTER():
             return self.register(source)
         if KSR.is_INVITE():
             KSR.tm.t_newtran()
             return self.invite(source)
-        KSR.sl.sl_send_reply(405, "Method Not Allowed")
+        KSR.sl.send_reply(405, "Method Not Allowed")
         return 1
 
     def in_dialog(self) -> int:
@@ -116,12 +117,17 @@ class Handler:
             if KSR.tm.t_check_trans() > 0:
                 KSR.tm.t_relay()
             return 1
-        KSR.sl.sl_send_reply(404, "Not Here")
+        KSR.sl.send_reply(404, "Not Here")
         return 1
 
     # --- Registration --------------------------------------------------------------------------
     def register(self, source: str) -> int:
-        user = pv("$tU")
+        # Challenged before anything is looked up: an unknown name is not told apart from a
+        # known one until credentials come (no enumeration of lines), and it costs no lookup.
+        if KSR.auth.has_credentials(self.realm) < 0:
+            KSR.auth.auth_challenge(self.realm, 1)
+            return 1
+        user = pv("$au") or pv("$tU")
         try:
             record = self.store.by_user(user)
         except StoreUnavailable:
@@ -131,14 +137,10 @@ class Handler:
             self.security("refused", source, user, refusal.text)
             return self.reply(refusal.code, refusal.phrase, refusal.text)
         assert record is not None
-        if KSR.auth.has_credentials(self.realm) < 0:
-            KSR.auth.auth_challenge(self.realm, 1)
+        if pv("$tU") != user:
+            return self.reply(403, "Forbidden", "a line registers only itself")
+        if not self.check_digest(record, source, user):
             return 1
-        if KSR.auth.pv_auth_check(self.realm, record["sip"]["ha1"] or "", 1, 1) < 0:
-            self.failed_authentication(source, user)
-            KSR.auth.auth_challenge(self.realm, 1)
-            return 1
-        KSR.auth.consume_credentials()
         # One device per line: a new registration replaces the previous binding.
         if KSR.registrar.save("location", 4) < 0:
             KSR.sl.sl_reply_error()
@@ -161,6 +163,16 @@ class Handler:
         )
         return 1
 
+    def check_digest(self, record: Mapping[str, Any], source: str, user: str) -> bool:
+        """The request's digest against the line's HA1; a failure is counted (a ban after too
+        many) and challenged again."""
+        if KSR.auth.pv_auth_check(self.realm, record["sip"]["ha1"] or "", 1, 1) < 0:
+            self.failed_authentication(source, user)
+            KSR.auth.auth_challenge(self.realm, 1)
+            return False
+        KSR.auth.consume_credentials()
+        return True
+
     def expires(self) -> int:
         contact = pv("$ct")
         if "expires=" in contact:
@@ -171,12 +183,19 @@ class Handler:
         return int(header) if header.strip().isdigit() else 3600
 
     def failed_authentication(self, source: str, user: str) -> None:
-        failures = KSR.htable.sht_inc("vd_authfail", source)
+        failures = self.increment("vd_authfail", source)
         if failures >= self.ban_failures:
             KSR.htable.sht_seti("vd_ban", source, 1)
             self.security("banned", source, user, f"{failures} failed authentications")
         else:
             self.security("auth_failed", source, user, None)
+
+    @staticmethod
+    def increment(table: str, key: str) -> int:
+        """A shared counter (an htable item: seen by every worker, expiring with its table)."""
+        value = int(KSR.htable.sht_get(table, key) or 0) + 1
+        KSR.htable.sht_seti(table, key, value)
+        return value
 
     def security(self, kind: str, ip: str, user: str | None, detail: str | None) -> None:
         log.warning("voipdesk switch: %s from %s (%s) %s", kind, ip, user or "-", detail or "")
@@ -207,8 +226,11 @@ class Handler:
         return self.to_callee(call, callee, anonymous)
 
     def from_line(self, source: str) -> int:
-        user = pv("$fU")
-        dialled = pv("$rU")
+        if KSR.auth.has_credentials(self.realm) < 0:
+            KSR.auth.auth_challenge(self.realm, 1)
+            return 1
+        user = pv("$au") or pv("$fU")
+        dialled = unquote(pv("$rU"))  # phones escape "#" (%23) in the request URI
         try:
             caller = self.store.by_user(user)
         except StoreUnavailable:
@@ -216,14 +238,8 @@ class Handler:
         if caller is None or not caller.get("sip"):
             self.security("refused", source, user, "unknown line")
             return self.reply(403, "Forbidden", "unknown line")
-        if KSR.auth.has_credentials(self.realm) < 0:
-            KSR.auth.auth_challenge(self.realm, 1)
+        if not self.check_digest(caller, source, user):
             return 1
-        if KSR.auth.pv_auth_check(self.realm, caller["sip"]["ha1"] or "", 1, 1) < 0:
-            self.failed_authentication(source, user)
-            KSR.auth.auth_challenge(self.realm, 1)
-            return 1
-        KSR.auth.consume_credentials()
         hide_once = False
         if dialled.startswith("*31#"):
             hide_once, dialled = True, dialled[4:]
@@ -291,7 +307,7 @@ class Handler:
         if callee.get("sip"):
             plan = rules.plan_for_line(callee, self.lookup)
         else:
-            rotation = KSR.htable.sht_inc("vd_rotation", callee["number"])
+            rotation = self.increment("vd_rotation", callee["number"])
             plan = rules.plan_for_alias(
                 callee, self.lookup, member_available=self.available, rotation=rotation
             )
@@ -358,7 +374,8 @@ class Handler:
             "caller_line": caller_line,
         }
         first = destinations if plan.parallel else destinations[:1]
-        ringing, failure = [], 480
+        ringing: list[dict[str, Any]] = []
+        failure = 480
         for item in first:
             outcome = self.set_target(item, append=bool(ringing))
             if outcome == 0:
@@ -512,6 +529,7 @@ class Handler:
             data=json.dumps({"sip_user": caller["sip"]["username"], "dialled": dialled}).encode(),
             headers={
                 "Content-Type": "application/json",
+                "Accept-Language": "en",
                 "Authorization": f"Bearer {self.switch_token}",
             },
             method="POST",
@@ -529,19 +547,19 @@ class Handler:
             return self.refuse(call, UNAVAILABLE_STAR_CODES)
         text = str(outcome.get("summary") or "star code applied")[:150].replace('"', "'")
         KSR.hdr.append_to_reply(f'Reason: SIP;cause=200;text="{text}"\r\n')
-        KSR.tm.t_reply(480, "Star Code Applied")
+        KSR.sl.send_reply(480, "Star Code Applied")
         self.record(call, 480, text, disposition=rules.DISPOSITION_SERVICE)
         return 1
 
     # --- Answers and records -------------------------------------------------------------------
     def reply(self, code: int, phrase: str, text: str) -> int:
         KSR.hdr.append_to_reply(f'Reason: SIP;cause={code};text="{text}"\r\n')
-        KSR.sl.sl_send_reply(code, phrase)
+        KSR.sl.send_reply(code, phrase)
         return 1
 
     def refuse(self, call: dict[str, Any], refusal: rules.Refusal) -> int:
         KSR.hdr.append_to_reply(f'Reason: SIP;cause={refusal.code};text="{refusal.text}"\r\n')
-        KSR.tm.t_reply(refusal.code, refusal.phrase)
+        KSR.sl.send_reply(refusal.code, refusal.phrase)
         if call.get("route") in (None, rules.ROUTE_DIRECT):
             call["route"] = rules.ROUTE_REFUSED
         self.record(call, refusal.code, refusal.text)
@@ -579,7 +597,7 @@ class Handler:
         values.update(
             answered_at=answered_at,
             ended_at=ended,
-            duration_seconds=int(round(ended - answered_at)) if answered_at else 0,
+            duration_seconds=round(ended - answered_at) if answered_at else 0,
             disposition=disposition or rules.disposition(code),
             sip_code=code,
             reason=(reason or None) and str(reason)[:200],

@@ -71,7 +71,7 @@ class Sender:
         self._socket.setblocking(False)
 
     def send(self, kind: str, values: dict[str, Any]) -> None:
-        payload = json.dumps({"kind": kind, **values}, separators=(",", ":")).encode()
+        payload = json.dumps({"event": kind, **values}, separators=(",", ":")).encode()
         try:
             self._socket.sendto(payload[:MAX_DATAGRAM], self.address)
         except OSError as error:
@@ -144,7 +144,7 @@ def store(connection: Any, dialect: str, events: list[dict[str, Any]]) -> None:
     mark = "?" if dialect == "sqlite" else "%s"
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for event in events:
-        by_kind.setdefault(event.get("kind", ""), []).append(event)
+        by_kind.setdefault(event.get("event", ""), []).append(event)
     calls = by_kind.get("call", [])
     finished = {event["call_key"] for event in calls}
     active: dict[str, dict[str, Any]] = {}

@@ -190,7 +190,8 @@ class PostgresStore(RecordStore):
             record = self._by_number.pop(number, None)
             if record is not None:
                 user = (record.get("sip") or {}).get("username")
-                self._by_user.pop(user, None)
+                if user:
+                    self._by_user.pop(str(user), None)
         # A user whose record moved to another number, or a negative entry: looked up again.
         self._by_user = {k: v for k, v in self._by_user.items() if v is not None}
         self._by_number = {k: v for k, v in self._by_number.items() if v is not None}

@@ -58,7 +58,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS telephony_routing_record_notify ON telephony_routing_record")
+        op.execute(
+            "DROP TRIGGER IF EXISTS telephony_routing_record_notify ON telephony_routing_record"
+        )
         op.execute("DROP FUNCTION IF EXISTS voipdesk_routing_notify()")
     op.drop_index("ix_switch_security_event_at", table_name="switch_security_event")
     op.drop_table("switch_security_event")

@@ -6,6 +6,7 @@ import getpass
 import signal
 import sys
 from datetime import date
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -23,12 +24,14 @@ from voipdesk.core.db import normalise_url
 from voipdesk.core.migrate import upgrade
 from voipdesk.core.platform import Platform
 from voipdesk.core.settings import Settings, get_settings, new_secret, secret_problems
+from voipdesk.switch import commands as switch_commands
 
 app = typer.Typer(help="voipdesk: the platform for VoIP operators.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 staff_app = typer.Typer(help="Operator staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
+app.add_typer(switch_commands.app, name="switch")
 console = Console(soft_wrap=True)
 
 DATABASE_OPTION = typer.Option(
@@ -116,8 +119,12 @@ def serve(
         help="Web processes (PostgreSQL only above 1); the outbox worker runs once, here.",
     ),
     database_url: str | None = DATABASE_OPTION,
+    no_switch: bool = typer.Option(
+        False, "--no-switch", help="With --demo: do not start Kamailio beside the web."
+    ),
 ) -> None:
-    """Web pages, REST API and an in-process worker (one outbox worker whatever --workers)."""
+    """Web pages, REST API and an in-process worker (one outbox worker whatever --workers);
+    with --demo also the switch (Kamailio) when it is installed."""
     import os
 
     import uvicorn
@@ -146,6 +153,12 @@ def serve(
     # message is delivered twice by two web processes.
     worker = Worker(platform)
     worker.start_thread()
+    # The demo also runs the switch when Kamailio is installed (phones can call each other).
+    switch = (
+        switch_commands.start_in_background(platform.settings, Path("switch"))
+        if demo and not no_switch
+        else None
+    )
     url = platform.settings.base_url
     console.print(
         f"[bold green]voipdesk[/] is serving on [link={url}]{url}[/link]"
@@ -178,6 +191,9 @@ def serve(
             uvicorn.run(create_app(platform), host=host, port=port, **SERVER_SETTINGS)  # type: ignore[arg-type]
     finally:
         worker.stop()
+        if switch is not None:
+            switch.terminate()
+            switch.wait(timeout=10)
 
 
 @db_app.command("upgrade")

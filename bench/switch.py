@@ -1,4 +1,4 @@
-# ruff: noqa: E501, S603, S607  (report lines; SIPp and Kamailio are run by name)
+# ruff: noqa: E501  (report lines; SIPp and Kamailio are run by name)
 """Calls per second through Kamailio with voipdesk's routing, beside the same Kamailio doing a
 plain forward, measured in the same run on this machine.
 
@@ -44,10 +44,10 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from voipdesk.core.migrate import upgrade  # noqa: E402
-from voipdesk.core.settings import Settings  # noqa: E402
-from voipdesk.switch import config  # noqa: E402
-from voipdesk.telephony import rules as telephony_rules  # noqa: E402
+from voipdesk.core.migrate import upgrade
+from voipdesk.core.settings import Settings
+from voipdesk.switch import config
+from voipdesk.telephony import rules as telephony_rules
 
 DOMAIN = "bench.voipdesk.example"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -254,7 +254,7 @@ def seed_lines(database_url: str, count: int) -> None:
     for index in range(count):
         user = line_user(index)
         number = "+" + user
-        ha1 = hashlib.md5(f"{user}:{DOMAIN}:{PASSWORD}".encode()).hexdigest()  # noqa: S324 - SIP digest
+        ha1 = hashlib.md5(f"{user}:{DOMAIN}:{PASSWORD}".encode()).hexdigest()
         settings: dict[str, Any] = {"block_premium": index % 3 == 0}
         if index % 10 == 0:
             settings["forwards"] = {"busy": {"target": "voicemail", "number": None, "delay": None}}

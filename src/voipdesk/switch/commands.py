@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from types import FrameType
@@ -14,7 +15,7 @@ from rich.console import Console
 from voipdesk.core.migrate import upgrade
 from voipdesk.core.platform import Platform
 from voipdesk.core.settings import Settings, get_settings
-from voipdesk.switch import config
+from voipdesk.switch import config, sipp
 
 app = typer.Typer(help="The switch: Kamailio routing calls by the customers' settings.")
 console = Console(soft_wrap=True)
@@ -96,3 +97,54 @@ def run(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     raise typer.Exit(process.wait())
+
+
+# --- A phone to try it -------------------------------------------------------------------------
+phone_app = typer.Typer(help="A SIPp phone (Debian's sip-tester) to try a line by hand.")
+app.add_typer(phone_app, name="phone")
+USER = typer.Option(..., "--user", help="The line's SIP username (its number without +).")
+PASSWORD = typer.Option(..., "--password", help="The line's SIP password (set on its page).")
+
+
+def _phone(user: str, password: str, port: int | None) -> sipp.Phone:
+    settings = get_settings()
+    folder = Path(tempfile.mkdtemp(prefix="voipdesk-phone-"))
+    return sipp.Phone(
+        settings.sip_port, settings.sip_domain, user, password, folder, port or sipp.free_port()
+    )
+
+
+def _say(outcome: sipp.Outcome, what: str) -> None:
+    if outcome.ok:
+        console.print(f"[green]{what}[/]" + (f" ({outcome.reason})" if outcome.reason else ""))
+        return
+    console.print(f"[red]{what}: failed[/]\n{outcome.output[-1500:]}")
+    raise typer.Exit(1)
+
+
+@phone_app.command("answer")
+def phone_answer(
+    user: str = USER,
+    password: str = PASSWORD,
+    calls: int = typer.Option(1, help="How many calls to answer before stopping."),
+    port: int | None = typer.Option(None, help="The phone's local port (default: a free one)."),
+) -> None:
+    """Registers the line, then answers its calls (each held until the caller hangs up)."""
+    phone = _phone(user, password, port)
+    _say(phone.register(), f"{user} registered from 127.0.0.1:{phone.port}")
+    console.print(f"Waiting for {calls} call(s)...")
+    process = phone.answer("200", calls=calls, timeout=3600)
+    raise typer.Exit(phone.wait(process, timeout=3600))
+
+
+@phone_app.command("call")
+def phone_call(
+    number: str = typer.Argument(..., help="What the phone dials (a number, *21*N%23, 123...)."),
+    user: str = USER,
+    password: str = PASSWORD,
+    expect: int = typer.Option(200, help="The final answer expected (200: answered)."),
+    hold: int = typer.Option(3000, help="Milliseconds an answered call lasts."),
+) -> None:
+    """Calls a number from the line and says how the call ended."""
+    phone = _phone(user, password, None)
+    _say(phone.call(number, expected=expect, hold_ms=hold), f"{user} called {number}: {expect}")

@@ -70,8 +70,13 @@ def handler_settings(settings: Settings) -> dict[str, Any]:
     if settings.switch_trunk:
         host, _, port = settings.switch_trunk.partition(":")
         trunk = {"host": host, "port": int(port or 5060), "max_calls": settings.switch_trunk_calls}
+    database_url = settings.database_url
+    if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:////"):
+        # Kamailio works from "/": a path relative to this folder is made absolute.
+        relative = database_url.removeprefix("sqlite:///")
+        database_url = f"sqlite:///{Path(relative).resolve()}"
     return {
-        "database_url": settings.database_url,
+        "database_url": database_url,
         "domain": settings.sip_domain,
         "trunk": trunk,
         "ban_failures": settings.switch_ban_failures,

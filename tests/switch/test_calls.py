@@ -342,3 +342,73 @@ def test_converted_line_makes_no_outgoing_call(client, platform, clock, switch, 
     run_renewal(platform, date(2026, 4, 1))
     outcome = customer.phones[0].call("0612345678", expected=403)
     assert outcome.ok and "unknown line" in outcome.reason, explain(outcome, switch)
+
+
+def test_abbreviated_number_of_the_group_rings_its_destination(
+    client, platform, switch, sip_folder
+):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 2)
+    customer.api(
+        "POST",
+        f"/api/v1/telephony/{customer.group}/abbreviated-numbers",
+        json={"code": "7001", "name": "Accueil", "destination": customer.number(1)},
+    )
+    caller, callee = customer.phones
+    assert callee.register().ok
+    answering = callee.answer("200")
+    outcome = caller.call("7001", hold_ms=200)
+    assert outcome.ok, explain(outcome, switch)
+    assert callee.wait(answering) == 0
+    (record,) = records(platform, 1)
+    assert (record.callee, record.direction) == (customer.number(1), "internal")
+
+
+def test_unreachable_line_forwards_to_voicemail_which_says_the_media_service_is_missing(
+    client, platform, switch, sip_folder
+):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 2)
+    customer.api(
+        "PUT", customer.line_url(1, "forwarding/unreachable"), json={"target": "voicemail"}
+    )
+    outcome = customer.phones[0].call(customer.number(1), expected=480)
+    assert outcome.ok and "media service not available" in outcome.reason, explain(outcome, switch)
+    (record,) = records(platform, 1)
+    assert (record.route, record.target, record.disposition) == (
+        "media",
+        f"voicemail:{customer.number(1)}",
+        "no_answer",
+    )
+
+
+def test_anonymous_call_from_the_trunk_is_refused_when_the_line_asks(
+    client, platform, switch, sip_folder, trunk_port
+):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)])
+    customer.api("PATCH", customer.line_url(0, "call-settings"), json={"reject_anonymous": True})
+    outside = Phone(switch, "anonymous", None, sip_folder, port=trunk_port)
+    outcome = outside.call(customer.number(0).lstrip("+"), expected=433)
+    assert outcome.ok and "anonymous" in outcome.reason, explain(outcome, switch)
+    (record,) = records(platform, 1)
+    assert (record.caller, record.direction, record.disposition) == (
+        "anonymous",
+        "incoming",
+        "refused",
+    )
+
+
+def test_staff_read_the_security_events(client, platform, switch, sip_folder):
+    line = deliver(
+        platform, make_account(platform).id, lines=[("sip-entreprise", 2)]
+    ).sip_credentials[0]
+    assert Phone(switch, line.sip_username, "wrong", sip_folder).register(expected=401).ok
+    staff = make_account(platform, is_staff=True)
+    headers = {"Authorization": f"Bearer {api_token_for(client, staff)}"}
+    deadline, events = time.monotonic() + 5, []
+    while not events and time.monotonic() < deadline:
+        events = client.get("/api/v1/switch/security-events", headers=headers).json()
+        time.sleep(0.1)
+    assert [(e["kind"], e["ip"], e["sip_username"]) for e in events] == [
+        ("auth_failed", "127.0.0.1", line.sip_username)
+    ]
+    customer = {"Authorization": f"Bearer {api_token_for(client, make_account(platform))}"}
+    assert client.get("/api/v1/switch/security-events", headers=customer).status_code == 403

@@ -412,3 +412,7 @@ def test_staff_read_the_security_events(client, platform, switch, sip_folder):
     ]
     customer = {"Authorization": f"Bearer {api_token_for(client, make_account(platform))}"}
     assert client.get("/api/v1/switch/security-events", headers=customer).status_code == 403
+    login(client, staff.email, PASSWORD)
+    page = client.get("/backoffice/switch", headers={"Accept-Language": "fr"})
+    assert page.status_code == 200
+    assert "Authentification échouée" in page.text and line.sip_username in page.text

@@ -4,8 +4,10 @@ refuses calls quickly when the database is gone."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -127,3 +129,18 @@ def test_a_lost_database_refuses_lookups_at_once_instead_of_hanging():
     with pytest.raises(StoreUnavailable, match="retrying"):
         store.by_user("33400000001")  # no new attempt for a moment: answered at once
     assert time.monotonic() - started < 2
+
+
+def test_the_routing_module_imports_in_debians_own_python():
+    """Kamailio embeds Debian's python3, not this project's environment: its module must import
+    with the standard library (and Debian's psycopg2) only."""
+    source = str(Path(__file__).resolve().parents[2] / "src")
+    script = (
+        f"import sys; sys.path.insert(0, {source!r}); "
+        "import voipdesk.switch.kamailio.handler as h; "
+        "assert 'sqlalchemy' not in sys.modules and 'pydantic' not in sys.modules"
+    )
+    result = subprocess.run(
+        ["/usr/bin/python3", "-I", "-c", script], capture_output=True, check=False
+    )
+    assert result.returncode == 0, result.stderr.decode()

@@ -8,15 +8,13 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from voipdesk.accounts.api_auth import current_staff
 from voipdesk.accounts.models import Account
 from voipdesk.core.http import get_platform
 from voipdesk.core.platform import Platform
-from voipdesk.switch import errors
+from voipdesk.switch import errors, services
 from voipdesk.switch.config import switch_token
-from voipdesk.switch.models import SecurityEvent
 from voipdesk.telephony import services as telephony
 
 router = APIRouter(tags=["switch"])
@@ -79,16 +77,5 @@ def list_switch_security_events(
 ) -> list[SecurityEventOut]:
     """The switch's latest failed authentications, bans and floods (staff)."""
     with platform.session() as session:
-        rows = session.scalars(
-            select(SecurityEvent).order_by(SecurityEvent.at.desc()).limit(min(max(limit, 1), 500))
-        )
-        return [
-            SecurityEventOut(
-                at=row.at,
-                kind=row.kind,
-                ip=row.ip,
-                sip_username=row.sip_username,
-                detail=row.detail,
-            )
-            for row in rows
-        ]
+        events = services.security_events(session, min(max(limit, 1), 500))
+    return [SecurityEventOut.model_validate(event, from_attributes=True) for event in events]

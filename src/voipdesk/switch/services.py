@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from voipdesk.switch.models import ActiveCall, CallRecord
+from voipdesk.switch.models import ActiveCall, CallRecord, SecurityEvent
 
 
 @dataclass(frozen=True)
@@ -111,3 +111,38 @@ def calls_in_progress(session: Session, line_number: str) -> list[CallInProgress
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class SecurityNotice:
+    at: datetime
+    kind: str
+    ip: str
+    sip_username: str | None
+    detail: str | None
+
+
+def security_events(session: Session, limit: int = 100) -> list[SecurityNotice]:
+    """The switch's latest failed authentications, bans, floods and refused registrations."""
+    rows = session.scalars(
+        select(SecurityEvent)
+        .order_by(SecurityEvent.at.desc(), SecurityEvent.id.desc())
+        .limit(limit)
+    )
+    return [
+        SecurityNotice(
+            at=row.at, kind=row.kind, ip=row.ip, sip_username=row.sip_username, detail=row.detail
+        )
+        for row in rows
+    ]
+
+
+def latest_calls(session: Session, limit: int = 20) -> list[Call]:
+    rows = session.scalars(
+        select(CallRecord).order_by(CallRecord.started_at.desc(), CallRecord.call_key).limit(limit)
+    )
+    return [_call(row) for row in rows]
+
+
+def calls_in_progress_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(ActiveCall)) or 0)

@@ -462,6 +462,7 @@ def main() -> None:
         ),
     )
     parser.add_argument("--rates", default="250,500,1000,1500,2000,3000,4000")
+    parser.add_argument("--plain-rates", default="1000,2000,3000,4000,5000,6000")
     parser.add_argument("--register-rates", default="500,1000,2000,4000")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--lines", type=int, default=10000)
@@ -480,25 +481,17 @@ def main() -> None:
     )
     print(f"seeding {options.lines} lines in {options.database}...", flush=True)
     seed_lines(database_url, options.lines)
-    uas_port = free_port()
     uas_scenario = folder / "uas.xml"
     uas_scenario.write_text(UAS)
-    uas = subprocess.Popen(
-        [
-            "sipp",
-            "-sf",
-            str(uas_scenario),
-            "-p",
-            str(uas_port),
-            "-cp",
-            str(free_port()),
-            "-mp",
-            str(free_port()),
-            *common(0),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+
+    def start_uas() -> tuple[int, subprocess.Popen[bytes]]:
+        """A fresh UAS for each variant (nothing left over from the previous one)."""
+        port = free_port()
+        command = ["sipp", "-sf", str(uas_scenario), "-p", str(port), "-cp", str(free_port())]
+        command += ["-mp", str(free_port()), *common(0)]
+        return port, subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    uas_port, uas = start_uas()
     report: dict[str, Any] = {
         "database": options.database,
         "lines": options.lines,
@@ -547,12 +540,24 @@ def main() -> None:
                 scenario.write_text(uac_scenario(authenticated=False))
                 csv = folder / "plain.csv"
                 write_calls_csv(csv, options.lines, 10)
+                plain_rates = [int(r) for r in options.plain_rates.split(",")]
                 report["plain"] = run_rates(
-                    "plain forward", port, scenario, csv, rates, options.seconds, plain.pid, folder
+                    "plain forward",
+                    port,
+                    scenario,
+                    csv,
+                    plain_rates,
+                    options.seconds,
+                    plain.pid,
+                    folder,
                 )
             finally:
                 plain.send_signal(signal.SIGTERM)
                 plain.wait(timeout=20)
+            uas.send_signal(signal.SIGTERM)
+            uas.wait(timeout=10)
+            time.sleep(2)
+            uas_port, uas = start_uas()
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=database_url,

@@ -59,6 +59,7 @@ class Handler:
         self._sender: reporter.Sender | None = None
         self._writer: reporter.Writer | None = None
         self.from_trunk_peer = False
+        self._seen: dict[str, Mapping[str, Any] | None] = {}
 
     # --- Kamailio entry points -----------------------------------------------------------------
     def child_init(self, rank: int) -> int:
@@ -77,6 +78,7 @@ class Handler:
         return self._sender
 
     def ksr_request_route(self, msg: Any) -> int:
+        self._seen = {}
         if KSR.maxfwd.process_maxfwd(10) < 0:
             KSR.sl.send_reply(483, "Too Many Hops")
             return 1
@@ -216,7 +218,7 @@ class Handler:
         caller = pv("$fU")
         call = self.new_call(caller, called, rules.DIRECTION_INCOMING)
         try:
-            callee = self.store.by_number(called)
+            callee = self.number_record(called)
         except StoreUnavailable:
             return self.refuse(call, UNAVAILABLE_ROUTING)
         if callee is None:
@@ -262,7 +264,7 @@ class Handler:
         if limit is not None:
             return self.refuse(call, limit)
         try:
-            callee = self.store.by_number(number)
+            callee = self.number_record(number)
         except StoreUnavailable:
             return self.refuse(call, UNAVAILABLE_ROUTING)
         self.caller_identity(caller, hide_once)
@@ -321,9 +323,15 @@ class Handler:
             return self.to_media(call, plan.destinations[0].number)
         return self.relay(call, plan, callee, caller_line=caller_line)
 
+    def number_record(self, number: str) -> Mapping[str, Any] | None:
+        """A number's record, read once per request (a call looks at the callee several times)."""
+        if number not in self._seen:
+            self._seen[number] = self.store.by_number(number)
+        return self._seen[number]
+
     def lookup(self, number: str) -> Mapping[str, Any] | None:
         try:
-            return self.store.by_number(number)
+            return self.number_record(number)
         except StoreUnavailable:
             return None
 
@@ -452,6 +460,7 @@ class Handler:
         return 1
 
     def ksr_failure_route(self, msg: Any) -> int:
+        self._seen = {}
         state = json.loads(pv(STATE_AVP) or "{}")
         if not state:
             return 1

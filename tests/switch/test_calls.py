@@ -8,6 +8,7 @@ import time
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
+import pytest
 from sqlalchemy import select
 
 from tests.accounts.factories import PASSWORD, api_token_for, make_account
@@ -416,3 +417,97 @@ def test_staff_read_the_security_events(client, platform, switch, sip_folder):
     page = client.get("/backoffice/switch", headers={"Accept-Language": "fr"})
     assert page.status_code == 200
     assert "Authentification échouée" in page.text and line.sip_username in page.text
+
+
+def test_hidden_caller_id_reaches_the_trunk_as_privacy_and_the_trunk_limit_holds(
+    client, platform, sip_folder, trunk_port, web_url
+):
+    from tests.switch import harness
+
+    settings = harness.switch_settings(
+        platform.settings,
+        sip_folder / "switch",
+        switch_trunk=f"127.0.0.1:{trunk_port}",
+        switch_trunk_calls=1,
+        switch_api_url=web_url,
+    )
+    with harness.running_switch(settings, sip_folder / "switch") as switch:
+        customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 2)
+        customer.api("PATCH", customer.line_url(0, "call-settings"), json={"caller_id": "hidden"})
+        trunk = Phone(switch, "trunk", None, sip_folder, port=trunk_port)
+        answering = trunk.answer("200")
+        first = {}
+        thread = threading.Thread(
+            target=lambda: first.update(outcome=customer.phones[0].call("0612345678", hold_ms=2500))
+        )
+        thread.start()
+        time.sleep(1.2)
+        over = customer.phones[1].call("0698765432", expected=486)
+        thread.join(timeout=20)
+        assert first["outcome"].ok, explain(first["outcome"], switch)
+        assert over.ok and "limit of the trunk" in over.reason, explain(over, switch)
+        assert trunk.wait(answering) == 0
+        received = trunk.received()
+        assert len(received) == 1, received
+        pai, privacy, sender = received[0].split(" | ")
+        assert customer.number(0) in pai and privacy == "Privacy: id" and "anonymous" in sender
+
+
+def test_calls_go_on_without_the_web_and_star_codes_then_say_so(
+    client, platform, sip_folder, trunk_port
+):
+    from tests.switch import harness
+
+    settings = harness.switch_settings(
+        platform.settings,
+        sip_folder / "switch",
+        switch_api_url=f"http://127.0.0.1:{harness.free_port()}",  # nothing listens there
+    )
+    with harness.running_switch(settings, sip_folder / "switch") as switch:
+        customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 2)
+        caller, callee = customer.phones
+        assert callee.register().ok
+        answering = callee.answer("200")
+        assert caller.call(customer.number(1), hold_ms=200).ok
+        assert callee.wait(answering) == 0
+        star = caller.call("%2326%23", expected=503)
+        assert star.ok and "star codes unavailable" in star.reason, explain(star, switch)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_database_restart_refuses_calls_cleanly_then_the_switch_reconnects(
+    client, platform, switch, sip_folder
+):
+    from sqlalchemy import text
+
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 2)
+    caller, callee = customer.phones
+    assert callee.register().ok
+    answering = callee.answer("200")
+    assert caller.call(customer.number(1), hold_ms=200).ok  # the records are now cached
+    assert callee.wait(answering) == 0
+    # Every connection of the switch is cut, as a restart of PostgreSQL would, and a setting
+    # changes meanwhile: no call may be answered from what the switch knew before.
+    with platform.transaction() as session:
+        cut = session.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = 'voipdesk-switch'"
+            )
+        ).scalar()
+    assert cut >= 1
+    customer.api("PATCH", customer.line_url(1, "call-settings"), json={"do_not_disturb": True})
+    # Until every worker is back, calls get 503 at once; then the DND set meanwhile applies.
+    outcomes = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        busy = caller.call(customer.number(1), expected=486, timeout=10)
+        outcomes.append((busy.ok, busy.reason, round(time.monotonic() - started, 2)))
+        if busy.ok:
+            break
+        assert "routing data unavailable" in busy.output, explain(busy, switch)
+        time.sleep(0.3)
+    assert all(seconds < 5 for _, _, seconds in outcomes), outcomes  # refused at once, not hung
+    assert outcomes[-1][0] and "do not disturb" in outcomes[-1][1], outcomes
+    assert len(outcomes) >= 2, "the first call after the cut was not refused"

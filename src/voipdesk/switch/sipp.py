@@ -196,7 +196,15 @@ Content-Length: 0
 # "486" (busy) or "ring" (rings until the caller gives up: 487 after the CANCEL).
 UAS_ANSWER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="phone">
-  <recv request="INVITE" crlf="true"/>
+  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp="P-Asserted-Identity: [^\r\n]*" search_in="msg" check_it="false"
+        assign_to="pai"/>
+      <ereg regexp="Privacy: [^\r\n]*" search_in="msg" check_it="false" assign_to="privacy"/>
+      <ereg regexp="From: [^\r\n]*" search_in="msg" check_it="false" assign_to="from"/>
+      <log message="RECEIVED [$pai] | [$privacy] | [$from]"/>
+    </action>
+  </recv>
   <send><![CDATA[
 SIP/2.0 180 Ringing
 [last_Via:]
@@ -415,10 +423,19 @@ class Phone:
         scenario = self._scenario(f"uas-{how}", template, {"ring": str(ring_ms)})
         command = self._base(scenario, "-timeout", f"{timeout}s")
         command[command.index("-m") + 1] = str(calls)
+        self.answer_log = scenario.with_suffix(".log")
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.background.append(process)
         time.sleep(0.3)  # SIPp binds its socket
         return process
+
+    def received(self) -> list[str]:
+        """What the last answered INVITEs carried: "PAI | Privacy | From" per call."""
+        log = getattr(self, "answer_log", None)
+        if log is None or not log.exists():
+            return []
+        lines = log.read_bytes().decode(errors="replace").replace("\r", "").split("\n")
+        return [line[len("RECEIVED ") :] for line in lines if line.startswith("RECEIVED ")]
 
     def wait(self, process: subprocess.Popen[bytes], timeout: float = 30) -> int:
         try:

@@ -19,6 +19,7 @@ log = logging.getLogger("voipdesk.switch")
 
 NOTIFY_CHANNEL = "voipdesk_routing"
 RETRY_SECONDS = 1.0  # after losing the database, how long calls are refused before a new try
+APPLICATION_NAME = "voipdesk-switch"  # how the switch's connections show in pg_stat_activity
 CONNECT_TIMEOUT = 1  # seconds: a call is refused quickly rather than hung
 
 
@@ -127,7 +128,9 @@ class PostgresStore(RecordStore):
     def _connect(self) -> Any:
         import psycopg2  # Debian's python3-psycopg2 (C build: a third of psycopg 3's pure one)
 
-        connection = psycopg2.connect(self.dsn, connect_timeout=CONNECT_TIMEOUT)
+        connection = psycopg2.connect(
+            self.dsn, connect_timeout=CONNECT_TIMEOUT, application_name=APPLICATION_NAME
+        )
         connection.autocommit = True
         return connection
 
@@ -178,6 +181,9 @@ class PostgresStore(RecordStore):
         """Evicts the numbers whose record changed (non-blocking: notices already received)."""
         listener = self._listener
         try:
+            # A connection the server ended reads its last message at the first poll and fails
+            # only at the next: polling twice sees a restart before any stale answer.
+            listener.poll()
             listener.poll()
         except Exception as error:
             self._lost(error)

@@ -511,3 +511,34 @@ def test_a_database_restart_refuses_calls_cleanly_then_the_switch_reconnects(
     assert all(seconds < 5 for _, _, seconds in outcomes), outcomes  # refused at once, not hung
     assert outcomes[-1][0] and "do not disturb" in outcomes[-1][1], outcomes
     assert len(outcomes) >= 2, "the first call after the cut was not refused"
+
+
+def test_a_caller_the_line_blocked_is_declined_and_others_still_ring(
+    client, platform, switch, sip_folder, trunk_port
+):
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)])
+    refused = client.patch(
+        customer.line_url(0, "call-settings"),
+        json={"blocked_callers": ["not a number"]},
+        headers=customer.headers,
+    )
+    assert refused.status_code == 422 and refused.json()["type"].endswith("invalid-number-prefix")
+    settings = customer.api(
+        "PATCH", customer.line_url(0, "call-settings"), json={"blocked_callers": ["06 12 34 56 78"]}
+    )
+    assert settings["blocked_callers"] == ["+33612345678"]
+    blocked = Phone(switch, "0612345678", None, sip_folder, port=trunk_port)
+    outcome = blocked.call(customer.number(0).lstrip("+"), expected=603)
+    assert outcome.ok and "refuses this caller" in outcome.reason, explain(outcome, switch)
+    assert customer.phones[0].register().ok
+    answering = customer.phones[0].answer("200")
+    other = Phone(switch, "0698765432", None, sip_folder, port=trunk_port)
+    assert other.call(customer.number(0).lstrip("+"), hold_ms=200).ok
+    assert customer.phones[0].wait(answering) == 0
+    declined, answered = records(platform, 2)
+    assert (declined.caller, declined.disposition, declined.sip_code) == (
+        "+33612345678",
+        "refused",
+        603,
+    )
+    assert answered.caller == "+33698765432" and answered.disposition == "answered"

@@ -223,3 +223,11 @@ def test_anonymous_callers_and_hidden_identity():
     hidden = line("+33400000001", caller_id={"mode": "hidden", "number": None})
     assert rules.presented_identity(hidden) == ("+33400000001", True)
     assert rules.presented_identity(line("+33400000001"), hide_once=True)[1] is True
+
+
+def test_blocked_callers_are_declined_by_prefix_and_anonymous_ones_are_not_matched():
+    callee = line("+33400000001", blocked_callers=["+3361", "+33498765432"])
+    assert rules.incoming_refusal(callee, False, "+33612345678").code == 603
+    assert rules.incoming_refusal(callee, False, "+33498765432").code == 603
+    assert rules.incoming_refusal(callee, False, "+33712345678") is None
+    assert rules.incoming_refusal(callee, True, "anonymous") is None

@@ -187,6 +187,7 @@ def test_call_settings_and_restrictions(client):
         "reject_anonymous": True,
         "caller_id": "alias",
         "caller_id_number": alias,
+        "blocked_callers": [],
     }
     refused = client.patch(
         _url(group, number, "/call-settings"),

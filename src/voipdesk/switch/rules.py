@@ -240,12 +240,17 @@ def is_emergency(number: str) -> bool:
     return number.lstrip("+") in EMERGENCY_NUMBERS
 
 
-def incoming_refusal(callee: Mapping[str, Any], anonymous_caller: bool) -> Refusal | None:
+def incoming_refusal(
+    callee: Mapping[str, Any], anonymous_caller: bool, caller_number: str | None = None
+) -> Refusal | None:
     """Why the called line or number refuses the call before ringing (None: it rings)."""
     if not callee.get("accepts_calls"):
         return Refusal(480, "Temporarily Unavailable", f"number {callee.get('state')}")
     if callee.get("reject_anonymous") and anonymous_caller:
         return Refusal(433, "Anonymity Disallowed", "the line refuses anonymous calls")
+    blocked = callee.get("blocked_callers") or ()
+    if caller_number and not anonymous_caller and any(caller_number.startswith(b) for b in blocked):
+        return Refusal(603, "Decline", "the line refuses this caller")
     return None
 
 

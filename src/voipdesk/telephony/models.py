@@ -32,6 +32,8 @@ class LineSettings(Base):
     number_list_mode: Mapped[str] = mapped_column(String(10), default="none")  # none|allow|block
     number_list: Mapped[list[str]] = mapped_column(JSON, default=list)  # E.164 numbers/prefixes
     allowed_ips: Mapped[list[str]] = mapped_column(JSON, default=list)  # addresses or CIDR
+    # Incoming: numbers or prefixes (E.164) that may not call this line.
+    blocked_callers: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

@@ -140,11 +140,13 @@ def normalise_number(text: str, country: str, field_name: str = "number") -> str
 _PREFIX = re.compile(r"^\+[0-9]{1,15}$")
 
 
-def normalise_number_list(entries: Sequence[str], country: str) -> list[str]:
-    """Numbers or prefixes of an allow- or block-list, as E.164 (a national prefix such as
-    "089" is read in the account's country, "+3389" as it is)."""
+def normalise_number_list(
+    entries: Sequence[str], country: str, field: str = "number_list"
+) -> list[str]:
+    """Numbers or prefixes of an allow- or block-list (or of the callers a line refuses), as
+    E.164 (a national prefix such as "089" is read in the account's country, "+3389" as it is)."""
     if len(entries) > NUMBER_LIST_MAX:
-        raise Refusal("number-list-too-long", "number_list", {"maximum": NUMBER_LIST_MAX})
+        raise Refusal("number-list-too-long", field, {"maximum": NUMBER_LIST_MAX})
     result: list[str] = []
     for entry in entries:
         text = re.sub(r"[\s.\-()]", "", entry or "")
@@ -156,7 +158,7 @@ def normalise_number_list(entries: Sequence[str], country: str) -> list[str]:
             code = phonenumbers.country_code_for_region(country) or 33
             text = f"+{code}{text[1:] if text.startswith('0') else text}"
         if not _PREFIX.match(text):
-            raise Refusal("invalid-number-prefix", "number_list", {"entry": entry})
+            raise Refusal("invalid-number-prefix", field, {"entry": entry})
         if text not in result:
             result.append(text)
     return result
@@ -463,6 +465,8 @@ def compile_record(facts: LineFacts, realm: str) -> dict[str, Any]:
                 },
                 "do_not_disturb": bool(settings.get("do_not_disturb", False)),
                 "reject_anonymous": bool(settings.get("reject_anonymous", False)),
+                # Callers (numbers or prefixes) the line refuses: blocked from its call log.
+                "blocked_callers": list(settings.get("blocked_callers", [])),
                 "caller_id": {
                     "mode": caller_id,
                     "number": None

@@ -215,7 +215,8 @@ class Handler:
 
     def from_trunk(self) -> int:
         called = rules.normalise_dialled(pv("$rU"), None) or pv("$rU")
-        caller = pv("$fU")
+        # The carrier's caller in E.164 (a national "06..." read in the called number's country).
+        caller = rules.normalise_dialled(pv("$fU"), called) or pv("$fU")
         call = self.new_call(caller, called, rules.DIRECTION_INCOMING)
         try:
             callee = self.number_record(called)
@@ -303,7 +304,7 @@ class Handler:
         anonymous: bool,
         caller_line: str | None = None,
     ) -> int:
-        refusal = rules.incoming_refusal(callee, anonymous)
+        refusal = rules.incoming_refusal(callee, anonymous, call.get("caller"))
         if refusal is not None:
             return self.refuse(call, refusal)
         if callee.get("sip"):

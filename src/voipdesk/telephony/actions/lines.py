@@ -46,6 +46,7 @@ class LineView:
     number_list: list[str]
     allowed_ips: list[str]
     voicemail_enabled: bool
+    blocked_callers: list[str] = field(default_factory=list)  # may not call the line
     group_lines: list[str] = field(default_factory=list)  # the other lines of the group
     group_aliases: list[str] = field(default_factory=list)  # alias numbers of the group
 
@@ -81,6 +82,7 @@ def _row(session: Session, facts: ServiceFacts) -> LineSettings:
             number_list_mode=rules.LIST_NONE,
             number_list=[],
             allowed_ips=[],
+            blocked_callers=[],
         )
         session.add(row)
     return row
@@ -129,6 +131,7 @@ def view(session: Session, facts: ServiceFacts) -> LineView:
         number_list=values.get("number_list", []),
         allowed_ips=values.get("allowed_ips", []),
         voicemail_enabled=_voicemail_enabled(session, facts.service_id),
+        blocked_callers=values.get("blocked_callers", []),
         group_lines=[
             s.number or "" for s in group if s.is_line and s.service_id != facts.service_id
         ],
@@ -235,7 +238,13 @@ def clear_forward(
 
 
 # --- Call settings and restrictions --------------------------------------------------------------
-CALL_FIELDS = ("do_not_disturb", "reject_anonymous", "caller_id", "caller_id_number")
+CALL_FIELDS = (
+    "do_not_disturb",
+    "reject_anonymous",
+    "caller_id",
+    "caller_id_number",
+    "blocked_callers",
+)
 RESTRICTION_FIELDS = (
     "block_outgoing",
     "block_international",
@@ -264,6 +273,10 @@ def update_settings_for(
             wanted["number_list"] = rules.normalise_number_list(wanted["number_list"], country)
         if "allowed_ips" in wanted:
             wanted["allowed_ips"] = rules.normalise_allowed_ips(wanted["allowed_ips"])
+        if "blocked_callers" in wanted:
+            wanted["blocked_callers"] = rules.normalise_number_list(
+                wanted["blocked_callers"], country, "blocked_callers"
+            )
     except Refusal as refusal:
         raise errors.from_refusal(refusal) from None
     mode = wanted.get("number_list_mode", current["number_list_mode"])

@@ -44,6 +44,7 @@ def settings_as_dict(row: LineSettings | None) -> dict[str, Any]:
         "number_list_mode": row.number_list_mode,
         "number_list": list(row.number_list or []),
         "allowed_ips": list(row.allowed_ips or []),
+        "blocked_callers": list(row.blocked_callers or []),
     }
 
 

@@ -49,6 +49,7 @@ def call_settings_out(view: lines.LineView) -> CallSettingsOut:
         reject_anonymous=view.reject_anonymous,
         caller_id=view.caller_id,  # type: ignore[arg-type]
         caller_id_number=view.caller_id_number,
+        blocked_callers=view.blocked_callers,
     )
 
 

@@ -69,6 +69,9 @@ class CallSettingsIn(Strict):
     caller_id_number: str | None = Field(
         None, max_length=30, description="The alias number presented (caller_id = alias)"
     )
+    blocked_callers: list[str] | None = Field(
+        None, max_length=100, description="Numbers or prefixes that may not call this line"
+    )
 
 
 class CallSettingsOut(BaseModel):
@@ -76,6 +79,7 @@ class CallSettingsOut(BaseModel):
     reject_anonymous: bool
     caller_id: Literal["line", "alias", "hidden"]
     caller_id_number: str | None
+    blocked_callers: list[str]
 
 
 class RestrictionsIn(Strict):

@@ -214,6 +214,7 @@ def call_settings_page(
     reject_anonymous: str = Form(""),
     caller_id: str = Form(rules.CALLER_ID_LINE),
     caller_id_number: str = Form(""),
+    blocked_callers: str = Form(""),
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
@@ -222,6 +223,7 @@ def call_settings_page(
         "reject_anonymous": _checked(reject_anonymous),
         "caller_id": caller_id,
         "caller_id_number": caller_id_number or None,
+        "blocked_callers": _entries(blocked_callers),
     }
     return _act(
         request, platform, account, group_id, number,

@@ -260,3 +260,11 @@ def refund_deposit(session: Session, platform: Platform, loan_id: str) -> LoanVi
         f"the payment provider ({reference or payment.provider_reference})",
     )
     return _view(session, row)
+
+
+def receive_return(session: Session, platform: Platform, loan_id: str, staff_id: str) -> LoanView:
+    """Staff record the lent phone came back: its deposit is refunded 10 days later (job)."""
+    from voipdesk.subscriptions.actions.terminations import record_hardware_received
+
+    row = record_hardware_received(session, platform, loan_id, staff_id)
+    return _view(session, row)

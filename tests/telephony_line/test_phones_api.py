@@ -75,22 +75,35 @@ def test_attach_a_lent_phone_to_another_line_and_fetch_its_file(client):
 
     # Detached, the phone gets no file any more.
     client.delete(line_url(group, second, "/phone"), headers=headers)
-    assert client.get("/provisioning/001565123456.cfg", headers={"User-Agent": UA}).status_code == 404
+    assert (
+        client.get("/provisioning/001565123456.cfg", headers={"User-Agent": UA}).status_code == 404
+    )
 
 
 def test_bad_macs_are_refused_and_nothing_is_stored(client):
-    platform, customer, group, (first, second) = setup(client, phones=True)
+    platform, customer, group, (first, _second) = setup(client, phones=True)
     headers = auth(client, customer)
     client.delete(line_url(group, first, "/phone"), headers=headers)
-    malformed = client.put(line_url(group, first, "/phone"), json={"mac": "00:15:65"}, headers=headers)
-    assert malformed.status_code == 422 and malformed.json()["type"].endswith("mac-address-malformed")
-    assert client.put(line_url(group, first, "/phone"), json={"mac": MAC}, headers=headers).status_code == 200
+    malformed = client.put(
+        line_url(group, first, "/phone"), json={"mac": "00:15:65"}, headers=headers
+    )
+    assert malformed.status_code == 422 and malformed.json()["type"].endswith(
+        "mac-address-malformed"
+    )
+    assert (
+        client.put(line_url(group, first, "/phone"), json={"mac": MAC}, headers=headers).status_code
+        == 200
+    )
     # Another customer types the same MAC: it is attached elsewhere.
     _p, other, other_group, (their_line, _l) = setup(client, phones=True)
     theirs = auth(client, other)
     client.delete(line_url(other_group, their_line, "/phone"), headers=theirs)
-    taken = client.put(line_url(other_group, their_line, "/phone"), json={"mac": MAC}, headers=theirs)
-    assert taken.status_code == 409 and taken.json()["type"].endswith("mac-address-already-attached")
+    taken = client.put(
+        line_url(other_group, their_line, "/phone"), json={"mac": MAC}, headers=theirs
+    )
+    assert taken.status_code == 409 and taken.json()["type"].endswith(
+        "mac-address-already-attached"
+    )
     # A group with no free lent phone.
     _p, lonely, lonely_group, (lonely_line, _x) = setup(client)
     none = client.put(
@@ -110,7 +123,9 @@ def test_a_returned_phone_has_its_deposit_refunded_through_the_provider(client, 
     customer = make_account(platform, language="en")
     mark_validated(platform, customer)
     order = create(
-        platform, customer, Cart(lines=[CartLine("sip-entreprise", 1, area="+331", phone="phone-pnp-pro")])
+        platform,
+        customer,
+        Cart(lines=[CartLine("sip-entreprise", 1, area="+331", phone="phone-pnp-pro")]),
     )
     payment = pay(platform, customer, order.id)
     drain(platform)
@@ -151,7 +166,9 @@ def test_a_returned_phone_has_its_deposit_refunded_through_the_provider(client, 
     assert subscription_actions.refund_due_deposits(platform) == 1
     drain(platform)
     with platform.session() as session:
-        refunds = session.scalars(select(SandboxCharge).where(SandboxCharge.status == "refunded")).all()
+        refunds = session.scalars(
+            select(SandboxCharge).where(SandboxCharge.status == "refunded")
+        ).all()
         # Exactly the deposit, against the order's payment (the rest of the order stays paid).
         assert [(r.amount, r.metadata_["refund_of"]) for r in refunds] == [(deposit, reference)]
         assert session.get(SandboxCharge, reference).status == "succeeded"
@@ -159,9 +176,14 @@ def test_a_returned_phone_has_its_deposit_refunded_through_the_provider(client, 
     assert subscription_actions.refund_due_deposits(platform) == 0
     drain(platform)
     with platform.session() as session:
-        assert session.scalar(
-            select(func.count()).select_from(SandboxCharge).where(SandboxCharge.status == "refunded")
-        ) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(SandboxCharge)
+                .where(SandboxCharge.status == "refunded")
+            )
+            == 1
+        )
     phones = client.get(f"/api/v1/telephony/{group}/phones", headers=headers).json()["items"]
     assert phones[0]["state"] == "refunded" and phones[0]["refunded_at"]
     assert Decimal(phones[0]["deposit"]["amount"]) == deposit

@@ -53,7 +53,7 @@ def test_a_portability_taken_to_failure_then_to_success(client):
     assert portability["step"] == "form_sent" and portability["changeable"] is True
     assert portability["registration_number"] == SIREN
     pid = portability["id"]
-    listed = client.get(f"/api/v1/backoffice/portabilities", headers=staff).json()["items"]
+    listed = client.get("/api/v1/backoffice/portabilities", headers=staff).json()["items"]
     assert [p["id"] for p in listed] == [pid]
     for to in ("received", "validated", "sent_to_operator"):
         assert _step(client, staff, pid, to)["step"] == to
@@ -129,7 +129,7 @@ def staff_actor(client, staff_headers_):  # type: ignore[no-untyped-def]
 
 
 def test_cancel_and_change_of_date_while_allowed(client):
-    platform, customer, group, _lines = setup(client)
+    _platform, customer, group, _lines = setup(client)
     headers = auth(client, customer)
     pid = client.post(
         f"/api/v1/telephony/{group}/portabilities", json=_body(), headers=headers
@@ -153,15 +153,20 @@ def test_cancel_and_change_of_date_while_allowed(client):
 
 
 def test_someone_elses_portability_is_not_found(client):
-    platform, customer, group, _lines = setup(client)
+    _platform, customer, group, _lines = setup(client)
     pid = client.post(
         f"/api/v1/telephony/{group}/portabilities", json=_body(), headers=auth(client, customer)
     ).json()["id"]
     _p, intruder, other_group, _l = setup(client)
     theirs = auth(client, intruder)
-    assert client.get(f"/api/v1/telephony/{group}/portabilities/{pid}", headers=theirs).status_code == 404
     assert (
-        client.get(f"/api/v1/telephony/{other_group}/portabilities/{pid}", headers=theirs).status_code
+        client.get(f"/api/v1/telephony/{group}/portabilities/{pid}", headers=theirs).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            f"/api/v1/telephony/{other_group}/portabilities/{pid}", headers=theirs
+        ).status_code
         == 404
     )
     assert client.get("/api/v1/backoffice/portabilities", headers=theirs).status_code == 403
@@ -217,7 +222,7 @@ def test_bad_input_is_refused_by_its_rule_and_nothing_is_stored(client):
 
 
 def test_belgium_and_switzerland_need_the_customer_number_not_a_rio(client):
-    platform, customer, group, _lines = setup(client)
+    _platform, customer, group, _lines = setup(client)
     headers = auth(client, customer)
     belgian = client.post(
         f"/api/v1/telephony/{group}/portabilities",

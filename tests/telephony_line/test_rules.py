@@ -195,9 +195,12 @@ def test_numbers_must_belong_to_the_country() -> None:
 
 
 # --- MAC and provisioning ------------------------------------------------------------------------
-unicast_macs = st.tuples(
-    st.integers(0, 255).filter(lambda b: b & 1 == 0), st.binary(min_size=5, max_size=5)
-).map(lambda t: bytes([t[0]]) + t[1]).filter(lambda b: any(b)).map(bytes.hex)
+unicast_macs = (
+    st.tuples(st.integers(0, 255).filter(lambda b: b & 1 == 0), st.binary(min_size=5, max_size=5))
+    .map(lambda t: bytes([t[0]]) + t[1])
+    .filter(lambda b: any(b))
+    .map(bytes.hex)
+)
 
 
 @given(unicast_macs, st.sampled_from([":", "-", ""]), st.booleans())
@@ -242,7 +245,9 @@ def test_the_yealink_file_carries_server_credentials_zone_and_language() -> None
     assert values["local_time.time_zone_name"] == "France(Paris)"
     assert values["lang.gui"] == "French"
     assert phones.user_agent_is_of("Yealink SIP-T46U 66.86.0.15 00:15:65:12:34:56", "001565123456")
-    assert not phones.user_agent_is_of("Yealink SIP-T46U 66.86.0.15 00:15:65:12:34:57", "001565123456")
+    assert not phones.user_agent_is_of(
+        "Yealink SIP-T46U 66.86.0.15 00:15:65:12:34:57", "001565123456"
+    )
 
 
 # --- Diagnostics ---------------------------------------------------------------------------------
@@ -284,7 +289,10 @@ def test_diagnostics_findings_for_each_state() -> None:
         "registered",
         "all_clear",
     ]
-    assert _codes(record={**LIVE_RECORD, "do_not_disturb": True}) == ["do_not_disturb", "registered"]
+    assert _codes(record={**LIVE_RECORD, "do_not_disturb": True}) == [
+        "do_not_disturb",
+        "registered",
+    ]
     blocked = {**LIVE_RECORD, "limits": {"outgoing_calls": False}}
     assert _codes(record=blocked) == ["outgoing_blocked", "registered"]
     capped = {**LIVE_RECORD, "limits": {"outgoing_calls": True, "spending_cap_reached": True}}

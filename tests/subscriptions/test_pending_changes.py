@@ -11,8 +11,8 @@ from sqlalchemy import select
 from tests.accounts.factories import make_account
 from tests.subscriptions.factories import deliver
 from voipdesk.billing.renewal import run_renewal
-from voipdesk.subscriptions import actions, errors
 from voipdesk.core.outbox import drain
+from voipdesk.subscriptions import actions, errors
 from voipdesk.subscriptions.models import PendingChange, PhoneLoan, Service, ServiceEvent
 
 

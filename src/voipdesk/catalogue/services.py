@@ -34,10 +34,10 @@ __all__ = [
     "count_held_numbers",
     "count_promotion_use",
     "hold_order_numbers_again",
-    "release_order_numbers",
-    "reserve_any",
     "number_in_inventory",
     "record_ported_numbers",
+    "release_order_numbers",
+    "reserve_any",
     "reserve_numbers",
 ]
 

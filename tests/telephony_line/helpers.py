@@ -23,7 +23,8 @@ def auth(client: Any, account: Any, language: str = "en") -> dict[str, str]:
 
 def setup(client: Any, lines: int = 2, phones: bool = False, **account: Any):  # type: ignore[no-untyped-def]
     platform = client.app.state.platform
-    customer = make_account(platform, language="en", **account)
+    account.setdefault("language", "en")
+    customer = make_account(platform, **account)
     result = deliver(
         platform, customer.id, lines=[("sip-entreprise", 2)] * lines, phones_for_lines=phones
     )

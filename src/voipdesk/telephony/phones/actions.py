@@ -47,6 +47,10 @@ class PhoneView:
     last_provisioned_at: datetime | None
 
     @property
+    def deposit_money(self) -> Money:
+        return Money(self.deposit)
+
+    @property
     def provisioning_path(self) -> str | None:
         return f"/provisioning/{self.mac.replace(':', '').lower()}.cfg" if self.mac else None
 
@@ -119,26 +123,36 @@ def attach(
     known = session.scalar(select(Phone).where(Phone.mac == mac))
     if known is not None and known.loan_id not in group_loans:
         raise errors.MacAlreadyAttached(mac=rules.mac_shown(mac), fields={"mac": "Elsewhere."})
+    with_mac = {
+        loan_id_: mac_
+        for loan_id_, mac_ in session.execute(
+            select(Phone.loan_id, Phone.mac).where(Phone.loan_id.in_(list(group_loans)))
+        )
+    }
     on_line = [loan for loan in group_loans.values() if loan.line_number == facts.number]
     for loan in on_line:
-        if known is None or loan.id != known.loan_id:
-            other = session.scalar(select(Phone.mac).where(Phone.loan_id == loan.id))
-            raise errors.LineHasPhone(
-                number=facts.number,
-                mac=rules.mac_shown(other) if other else rules.model_of(loan.hardware_code).name,
-                fields={"mac": "The line has a phone."},
-            )
+        if known is not None and loan.id == known.loan_id:
+            continue
+        if known is None and loan.id not in with_mac:
+            continue  # the phone lent for this line: its MAC is recorded now
+        other = with_mac.get(loan.id)
+        raise errors.LineHasPhone(
+            number=facts.number,
+            mac=rules.mac_shown(other) if other else rules.model_of(loan.hardware_code).name,
+            fields={"mac": "The line has a phone."},
+        )
+    recorded = False
     if known is not None:
         chosen = group_loans[known.loan_id]
     else:
-        with_mac = set(
-            session.scalars(select(Phone.loan_id).where(Phone.loan_id.in_(list(group_loans))))
-        )
-        free = [
-            loan
-            for loan in group_loans.values()
-            if loan.id not in with_mac and (loan_id is None or loan.id == loan_id)
-        ]
+        recorded = True
+        candidates = [loan for loan in group_loans.values() if loan.id not in with_mac]
+        if loan_id is not None:
+            free = [loan for loan in candidates if loan.id == loan_id]
+        else:  # the one on this line first, then one attached to no line
+            free = [loan for loan in candidates if loan.line_number == facts.number] + [
+                loan for loan in candidates if loan.line_number is None
+            ]
         if not free:
             raise errors.NoLentPhone()
         chosen = free[0]
@@ -160,6 +174,16 @@ def attach(
                 mac=rules.mac_shown(mac), fields={"mac": "Elsewhere."}
             ) from None
     if chosen.line_number == facts.number:
+        if recorded:
+            subscriptions.record_history(
+                session,
+                platform,
+                facts.billing_group_id,
+                facts.service_id,
+                actor,
+                f"Plug & Phone {rules.model_of(chosen.hardware_code).name} "
+                f"{rules.mac_shown(mac)} attached (its MAC recorded)",
+            )
         return _view(session, chosen)
     known.updated_at = platform.now()
     model = rules.model_of(chosen.hardware_code).name

@@ -36,6 +36,10 @@ SAME_IN_FRENCH = {
     "Option",
     "Restrictions",
     "France",
+    "Assistance",
+    "Plug & Phone",
+    "RIO",
+    "RIO (France)",
 }
 
 

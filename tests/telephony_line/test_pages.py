@@ -178,6 +178,7 @@ def test_lent_phones_page_and_staff_returns(client):
     after = client.get(f"/telephony/{group}/phones")
     assert "Return expected" in after.text and platform.settings.operator_postal_address in after.text
     staff = make_account(platform, is_staff=True, language="en")
+    client.cookies.clear()  # the customer leaves; staff log in
     login(client, staff.email, PASSWORD)
     returns = client.get("/backoffice/phone-returns")
     assert f'data-phone="{loan_id}"' in returns.text

@@ -145,7 +145,14 @@ def test_staff_take_a_portability_to_failure_then_success(client):
     with platform.session() as session:
         sms = session.scalars(select(ServiceSms)).one()
     assert sms.body in sms_page.text.replace("&#39;", "'")
-    for to in ("received", "validated", "sent_to_operator", "acknowledged", "final_report", "activated"):
+    for to in (
+        "received",
+        "validated",
+        "sent_to_operator",
+        "acknowledged",
+        "final_report",
+        "activated",
+    ):
         moved = client.post(
             f"/backoffice/portabilities/{pid}/steps", data={"csrf_token": token, "to": to}
         )
@@ -176,7 +183,9 @@ def test_lent_phones_page_and_staff_returns(client):
     )
     assert sent.status_code == 303
     after = client.get(f"/telephony/{group}/phones")
-    assert "Return expected" in after.text and platform.settings.operator_postal_address in after.text
+    assert (
+        "Return expected" in after.text and platform.settings.operator_postal_address in after.text
+    )
     staff = make_account(platform, is_staff=True, language="en")
     client.cookies.clear()  # the customer leaves; staff log in
     login(client, staff.email, PASSWORD)
@@ -187,6 +196,8 @@ def test_lent_phones_page_and_staff_returns(client):
         f"/backoffice/phone-returns/{loan_id}/refuse", data={"csrf_token": token, "reason": " "}
     )
     assert empty.status_code == 422 and "Say why the return is refused" in empty.text
-    received = client.post(f"/backoffice/phone-returns/{loan_id}/receive", data={"csrf_token": token})
+    received = client.post(
+        f"/backoffice/phone-returns/{loan_id}/receive", data={"csrf_token": token}
+    )
     assert received.status_code == 303
     assert f'data-phone="{loan_id}"' in client.get("/backoffice/phone-returns?state=received").text

@@ -32,13 +32,17 @@ UA = "Yealink SIP-T46U 66.86.0.15 00:15:65:12:34:56"
 def test_attach_a_lent_phone_to_another_line_and_fetch_its_file(client):
     platform, customer, group, (first, second) = setup(client, phones=True)
     headers = auth(client, customer)
-    # Two phones were lent for the two lines; free the second line's, then put it on line 1's
-    # place after detaching that one.
+    # Two phones were lent for the two lines, their MACs not known yet.
     shown = client.get(line_url(group, first, "/phone"), headers=headers).json()
     assert shown["phone"]["model"] == "Yealink SIP-T46U" and shown["phone"]["mac"] is None
     assert client.delete(line_url(group, second, "/phone"), headers=headers).status_code == 200
     freed = client.get(line_url(group, first, "/phone"), headers=headers).json()
     assert len(freed["available"]) == 1
+    # The MAC typed on line 1 is its own phone's.
+    own = client.put(
+        line_url(group, first, "/phone"), json={"mac": "00:15:65:00:00:01"}, headers=headers
+    )
+    assert own.status_code == 200 and own.json()["phone"]["mac"] == "00:15:65:00:00:01"
     busy = client.put(line_url(group, first, "/phone"), json={"mac": MAC}, headers=headers)
     assert busy.status_code == 409 and busy.json()["type"].endswith("line-has-a-phone")
     assert client.delete(line_url(group, first, "/phone"), headers=headers).json()["phone"] is None

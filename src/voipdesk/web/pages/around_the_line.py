@@ -183,7 +183,9 @@ def diagnostics_page(
     language = request_language(request)
     context = _tab_context(platform, account, group_id, number)
     with platform.session() as session:
-        found = diagnostics.diagnose_line(session, platform, account.id, group_id, context["number"])
+        found = diagnostics.diagnose_line(
+            session, platform, account.id, group_id, context["number"]
+        )
     timezone = platform.settings.timezone
     context.update(
         {
@@ -519,7 +521,9 @@ def staff_failure_page(
     return _run(
         request,
         platform,
-        lambda s: portability.fail(s, platform, portability_id, reason, details, f"staff:{staff.id}"),
+        lambda s: portability.fail(
+            s, platform, portability_id, reason, details, f"staff:{staff.id}"
+        ),
         lambda view, lang: gettext(
             lang,
             "The portability %(reference)s is failed: the customer was sent the reason and what to "

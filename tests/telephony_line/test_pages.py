@@ -110,7 +110,7 @@ def test_portabilities_of_the_group_request_refusal_cancel(client):
 
 
 def test_staff_take_a_portability_to_failure_then_success(client):
-    platform, customer, group, (line, _other) = setup(client)
+    platform, customer, group, (_line, _other) = setup(client)
     with platform.transaction() as session:
         from voipdesk.telephony.portability import actions
 
@@ -171,7 +171,7 @@ def test_staff_take_a_portability_to_failure_then_success(client):
 
 
 def test_lent_phones_page_and_staff_returns(client):
-    platform, customer, group, (line, _other) = _customer(client, phones=True)
+    platform, customer, group, (_line, _other) = _customer(client, phones=True)
     page = client.get(f"/telephony/{group}/phones")
     assert page.status_code == 200 and page.text.count('data-state="lent"') == 2
     with platform.session() as session:

@@ -247,16 +247,17 @@ def return_phone_page(
 
 # --- A group's portabilities ---------------------------------------------------------------------
 def _labels(language: str) -> dict[str, Any]:
+    def _(text: str) -> str:
+        return gettext(language, text)
+
     return {
-        "steps": {code: gettext(language, label) for code, label in portability_rules.STEP_LABELS.items()},
-        "countries": [("FR", gettext(language, "France")), ("BE", gettext(language, "Belgium")),
-                      ("CH", gettext(language, "Switzerland"))],
-        "holder_kinds": [("individual", gettext(language, "Individual")),
-                         ("company", gettext(language, "Company"))],
+        "steps": {code: _(label) for code, label in portability_rules.STEP_LABELS.items()},
+        "countries": [("FR", _("France")), ("BE", _("Belgium")), ("CH", _("Switzerland"))],
+        "holder_kinds": [("individual", _("Individual")), ("company", _("Company"))],
         "timeline": portability_rules.STEPS,
-        "reasons": [(r.code, gettext(language, r.label)) for r in portability_rules.FAILURE_REASONS.values()],
+        "reasons": [(r.code, _(r.label)) for r in portability_rules.FAILURE_REASONS.values()],
         "failure_reasons": portability_rules.FAILURE_REASONS,
-    }  # fmt: skip
+    }
 
 
 def _portabilities_context(

@@ -32,7 +32,7 @@ def _customer(client, language="en", phones=False):  # type: ignore[no-untyped-d
 
 
 def test_the_line_tabs_phone_and_assistance(client):
-    platform, _customer_, group, (line, _other) = _customer(client, phones=True)
+    platform, _who, group, (line, _other) = _customer(client, phones=True)
     base = f"/telephony/{group}/lines/{quote(line)}"
     calls = client.get(f"{base}/calls")
     assert f'href="{base}/phone"' in calls.text and f'href="{base}/diagnostics"' in calls.text
@@ -171,7 +171,7 @@ def test_staff_take_a_portability_to_failure_then_success(client):
 
 
 def test_lent_phones_page_and_staff_returns(client):
-    platform, customer, group, (_line, _other) = _customer(client, phones=True)
+    platform, _who, group, (_line, _other) = _customer(client, phones=True)
     page = client.get(f"/telephony/{group}/phones")
     assert page.status_code == 200 and page.text.count('data-state="lent"') == 2
     with platform.session() as session:

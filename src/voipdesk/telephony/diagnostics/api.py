@@ -44,7 +44,7 @@ class DiagnosticsOut(BaseModel):
 
 
 @router.get("/telephony/{group}/lines/{number}/diagnostics", response_model=DiagnosticsOut)
-def line_diagnostics(
+def get_line_diagnostics(
     request: Request,
     group: str,
     number: str,

@@ -112,7 +112,7 @@ def get_line_phone(
 
 
 @router.put(LINE, response_model=LinePhoneOut)
-def attach_line_phone(
+def set_line_phone(
     group: str,
     number: str,
     body: AttachIn,
@@ -137,7 +137,7 @@ def attach_line_phone(
 
 
 @router.delete(LINE, response_model=LinePhoneOut)
-def detach_line_phone(
+def remove_line_phone(
     group: str,
     number: str,
     platform: Platform = Depends(get_platform),
@@ -170,7 +170,7 @@ def list_group_phones(
 
 
 @router.post("/telephony/{group}/phones/{phone_id}/return", response_model=PhoneOut)
-def return_phone(
+def request_phone_return(
     group: str,
     phone_id: str,
     platform: Platform = Depends(get_platform),
@@ -194,7 +194,7 @@ RETURN_STATES = {
 
 
 @router.get("/backoffice/phone-returns", response_model=PhonePage, tags=["back office"])
-def staff_list_returns(
+def list_phone_returns(
     state: str = "open",
     page: PageParams = Depends(page_params),
     platform: Platform = Depends(get_platform),
@@ -213,7 +213,7 @@ def staff_list_returns(
 @router.post(
     "/backoffice/phone-returns/{phone_id}/receive", response_model=PhoneOut, tags=["back office"]
 )
-def staff_receive_return(
+def receive_phone_return(
     phone_id: str,
     platform: Platform = Depends(get_platform),
     staff: Account = Depends(current_staff),
@@ -226,7 +226,7 @@ def staff_receive_return(
 @router.post(
     "/backoffice/phone-returns/{phone_id}/refuse", response_model=PhoneOut, tags=["back office"]
 )
-def staff_refuse_return(
+def reject_phone_return(
     phone_id: str,
     body: RefuseIn,
     platform: Platform = Depends(get_platform),

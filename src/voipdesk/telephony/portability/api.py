@@ -285,7 +285,7 @@ STAFF = "/backoffice/portabilities"
 
 
 @router.get(STAFF, response_model=PortabilityPage, tags=["back office"])
-def staff_list_portabilities(
+def list_staff_portabilities(
     request: Request,
     step: Step | None = None,
     page: PageParams = Depends(page_params),
@@ -301,7 +301,7 @@ def staff_list_portabilities(
 @router.post(
     f"{STAFF}/{{portability_id}}/steps", response_model=PortabilityOut, tags=["back office"]
 )
-def staff_advance_portability(
+def move_portability(
     request: Request,
     portability_id: str,
     body: StepIn,
@@ -318,7 +318,7 @@ def staff_advance_portability(
 @router.post(
     f"{STAFF}/{{portability_id}}/failure", response_model=PortabilityOut, tags=["back office"]
 )
-def staff_fail_portability(
+def record_portability_failure(
     request: Request,
     portability_id: str,
     body: FailureIn,

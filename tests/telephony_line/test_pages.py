@@ -129,6 +129,7 @@ def test_staff_take_a_portability_to_failure_then_success(client):
     assert 'data-queue="portabilities"' in home.text
     page = client.get("/backoffice/portabilities")
     assert page.status_code == 200 and "SFR" in page.text
+    assert "failure-form" in page.text
     token = csrf_from(page.text)
     for to in ("received", "validated"):
         moved = client.post(

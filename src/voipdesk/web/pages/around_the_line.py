@@ -462,7 +462,7 @@ def _staff_portabilities_context(platform: Platform, language: str) -> dict[str,
     next_steps = {
         p.id: [
             to
-            for to in (*portability_rules.STEPS, portability_rules.RECEIVED)
+            for to in (*portability_rules.STEPS, portability_rules.FAILED)
             if portability_rules.can_move(p.step, to)
         ]
         for p in rows
@@ -470,7 +470,7 @@ def _staff_portabilities_context(platform: Platform, language: str) -> dict[str,
     return {
         "rows": rows,
         "holders": holders,
-        "next_steps": {k: list(dict.fromkeys(v)) for k, v in next_steps.items()},
+        "next_steps": next_steps,
         **_labels(language),
     }
 

@@ -54,7 +54,7 @@ def test_attach_a_phone_fetch_its_file_and_read_the_assistance(browser_page, liv
         f"{live_server.url}/provisioning/001565aabbcc.cfg",
         headers={"User-Agent": "Yealink SIP-T46U 66.86.0.15 00:15:65:aa:bb:cc"},
     )
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the test server
+    with urllib.request.urlopen(request, timeout=10) as answer:  # the test server
         values = parse_config(answer.read().decode())
     assert values["account.1.user_name"] == number.lstrip("+")
     page.reload()

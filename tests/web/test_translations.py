@@ -23,6 +23,10 @@ CALLS = [
 ]
 # Words that are the same in French.
 SAME_IN_FRENCH = {
+    "Assistance",
+    "Plug & Phone",
+    "RIO",
+    "RIO (France)",
     "Services",
     "Back office",
     "Date",

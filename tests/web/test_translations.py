@@ -24,7 +24,6 @@ CALLS = [
 # Words that are the same in French.
 SAME_IN_FRENCH = {
     "Assistance",
-    "Plug & Phone",
     "RIO",
     "RIO (France)",
     "Services",

@@ -240,8 +240,8 @@ def request_portability(
     request: PortabilityRequest,
     actor: str,
 ) -> PortabilityView:
-    """A port-in request: every rule checked before anything is stored; the form to sign is
-    e-mailed (step "form sent")."""
+    """A port-in request (step "form sent": the customer's form reached us, staff check it next):
+    every rule checked before anything is stored; its summary is e-mailed."""
     group = subscriptions.account_group(session, account_id, group_id)
     subscription_services.lock_group(session, group.id)
     checked = _check_request(session, platform, group.id, request)

@@ -361,7 +361,7 @@ def request_portability_page(
         make,
         lambda view, lang: gettext(
             lang,
-            "The portability %(reference)s is requested: we e-mailed you the form; follow its "
+            "The portability %(reference)s is requested: we e-mailed you its summary; follow its "
             "steps here.",
             reference=view.reference,
         ),

@@ -492,7 +492,7 @@ def _around_the_line(platform: Platform, account_id: str, order_id: str) -> None
             platform,
             made.id,
             "holder_mismatch",
-            "The operator knows the line under the former company name.",
+            "L'opérateur connaît la ligne sous l'ancien nom de la société.",  # staff write French
             staff,
         )
     for step in steps:

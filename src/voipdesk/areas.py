@@ -19,6 +19,10 @@ AREAS = (
     # telephony, number side (its own subpackages, each with the usual rooms)
     "telephony.aliases",
     "telephony.abbreviated",
+    # telephony, around the line: portability, Plug & Phone and returns, diagnostics
+    "telephony.portability",
+    "telephony.phones",
+    "telephony.diagnostics",
     "switch",
     "consumption",
     "billing",

@@ -8,6 +8,7 @@ customer's story is done only if it is not done yet.
 from __future__ import annotations
 
 import importlib
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from voipdesk.orders.models import PurchaseOrder
 from voipdesk.payments.services import TEST_CARD_SUCCEEDS, CardInput, PaymentRequest
 from voipdesk.subscriptions import actions as subscriptions
 from voipdesk.subscriptions import rules as subscription_rules
-from voipdesk.subscriptions.models import PendingChange
+from voipdesk.subscriptions.models import PendingChange, Service
 from voipdesk.validation import actions as validation
 from voipdesk.validation import rules as validation_rules
 
@@ -179,14 +180,15 @@ def load_demo(platform: Platform) -> list[tuple[str, str, str]]:
 # The delivered customer
 # =================================================================================================
 def delivered_cart() -> Cart:
-    """Two SIP lines (Entreprise with 4 simultaneous calls, Découverte), a pool of alias numbers
-    and a fax line, all numbered in the customer's area."""
+    """Two SIP lines (Entreprise with 4 simultaneous calls and a Plug & Phone, Découverte), a pool
+    of alias numbers and a fax line, all numbered in the customer's area."""
     return Cart(
         lines=[
             CartLine(
                 offer=catalogue_rules.SIP_ENTREPRISE,
                 area=DELIVERED_AREA,
                 simultaneous_calls=ENTREPRISE_CALLS,
+                phone=catalogue_rules.PHONE_PNP_PRO,  # a Plug & Phone lent for the line
             ),
             CartLine(offer=catalogue_rules.SIP_DECOUVERTE, area=DELIVERED_AREA),
             CartLine(
@@ -212,6 +214,7 @@ def seed_delivered_customer(platform: Platform) -> None:
     drain(platform)
     _voicemail_message_left(platform, order_id)
     _numbers_configured(platform, account_id, order_id)
+    _around_the_line(platform, account_id, order_id)
 
 
 def _signed_up(platform: Platform, data: dict[str, Any]) -> str:
@@ -410,3 +413,89 @@ def _numbers_configured(platform: Platform, account_id: str, order_id: str) -> N
         group_id = order.billing_group_id if order is not None else None
     if group_id:
         seed_group(platform, account_id, group_id)
+
+
+# The delivered customer's Plug & Phone (its MAC, as printed under it) and the numbers it brings
+# from its former operator.
+DEMO_PHONE_MAC = "00:15:65:12:34:56"
+DEMO_PORTED = ["+33478123401", "+33478123402"]
+
+
+def _around_the_line(platform: Platform, account_id: str, order_id: str) -> None:
+    """The Plug & Phone attached to the Entreprise line by its MAC, a registration of it as the
+    switch reports one, and a portability that staff took to a failure (SMS and e-mail recorded)
+    and then resumed: in progress, sent to the operator (once)."""
+    from voipdesk.telephony.models import Registration
+    from voipdesk.telephony.phones import actions as phones
+    from voipdesk.telephony.portability import actions as portability
+    from voipdesk.telephony.portability import rules as portability_rules
+    from voipdesk.telephony.portability.models import Portability
+
+    with platform.session() as session:
+        order = session.get(PurchaseOrder, order_id)
+        group_id = order.billing_group_id if order is not None else None
+        staff_id = session.scalar(select(Account.id).where(Account.email == STAFF["email"]))
+        done = session.scalar(select(Portability.id).where(Portability.account_id == account_id))
+        line = session.scalar(
+            select(Service.number_e164).where(
+                Service.account_id == account_id,
+                Service.offer_code == catalogue_rules.SIP_ENTREPRISE,
+            )
+        )
+    if not group_id or not line or done is not None:
+        return
+    customer = f"account:{account_id}"
+    staff = f"staff:{staff_id}"
+    with platform.transaction() as session:
+        phones.attach(session, platform, account_id, group_id, line, DEMO_PHONE_MAC, customer)
+        now = platform.now()
+        session.add(
+            Registration(
+                number=line,
+                sip_username=line.lstrip("+"),
+                registered_at=now,
+                expires_at=now + timedelta(hours=1),
+                ip="203.0.113.24",
+                port=5060,
+                transport="udp",
+                user_agent=f"Yealink SIP-T46U 66.86.0.15 {DEMO_PHONE_MAC}",
+                contact=f"sip:{line.lstrip('+')}@203.0.113.24:5060",
+            )
+        )
+    prefix = "02E004217"  # the RIO's operator code, contract type and reference
+    with platform.transaction() as session:
+        made = portability.request_portability(
+            session,
+            platform,
+            account_id,
+            group_id,
+            portability.PortabilityRequest(
+                country="FR",
+                numbers=DEMO_PORTED,
+                current_operator="Orange",
+                holder_kind=portability_rules.COMPANY,
+                holder_name=str(DELIVERED_CUSTOMER["organisation_name"]),
+                rio=prefix
+                + portability_rules.rio_key(prefix, portability_rules.national_of(DEMO_PORTED[0])),
+                registration_number=str(DELIVERED_CUSTOMER["registration_number"]),
+                destination_line=line,
+            ),
+            customer,
+        )
+    steps = ["received", "validated", "sent_to_operator"]
+    for step in steps:
+        with platform.transaction() as session:
+            portability.advance(session, platform, made.id, step, staff)
+    with platform.transaction() as session:
+        portability.fail(
+            session,
+            platform,
+            made.id,
+            "holder_mismatch",
+            "L'opérateur connaît la ligne sous l'ancien nom de la société.",  # staff write French
+            staff,
+        )
+    for step in steps:
+        with platform.transaction() as session:
+            portability.advance(session, platform, made.id, step, staff)
+    drain(platform)

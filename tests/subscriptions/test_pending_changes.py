@@ -11,8 +11,9 @@ from sqlalchemy import select
 from tests.accounts.factories import make_account
 from tests.subscriptions.factories import deliver
 from voipdesk.billing.renewal import run_renewal
+from voipdesk.core.outbox import drain
 from voipdesk.subscriptions import actions, errors
-from voipdesk.subscriptions.models import PendingChange, PhoneLoan, Service
+from voipdesk.subscriptions.models import PendingChange, PhoneLoan, Service, ServiceEvent
 
 
 def _line(platform, offer="sip-decouverte", calls=1, **kwargs):
@@ -188,8 +189,14 @@ def test_hardware_return_refund_ten_days_after_receipt(platform, clock):
     assert actions.refund_due_deposits(platform) == 0
     clock.move_to(datetime(2026, 4, 20, 9, 0, tzinfo=UTC))
     assert actions.refund_due_deposits(platform) == 1
+    assert actions.refund_due_deposits(platform) == 0  # asked once
+    drain(platform)
     with platform.session() as session:
-        assert session.get(PhoneLoan, loan.id).state == "refunded"
+        # Lent without a paid order: nothing to refund through the provider, so it waits for a
+        # bank transfer, and says so (the refund through the provider: tests/telephony_line).
+        assert session.get(PhoneLoan, loan.id).state == "refunding"
+        whats = [e.what for e in session.scalars(select(ServiceEvent))]
+        assert any("to refund by bank transfer" in what for what in whats)
 
 
 def test_calls_increase_needs_the_terms_and_applies_once_paid(platform):

@@ -27,7 +27,20 @@ CALLS = [
     # Flash messages: the `success` argument of the pages' _act (a string on its own line).
     re.compile(r'^\s+("(?:The|An|A) [^"]+\.")[,)]', re.M),
 ]
-SAME_IN_FRENCH = {"Date", "Actions", "Port", "Transport", "Messages", "Option", "Restrictions"}
+SAME_IN_FRENCH = {
+    "Date",
+    "Actions",
+    "Port",
+    "Transport",
+    "Messages",
+    "Option",
+    "Restrictions",
+    "France",
+    "Assistance",
+    "Plug & Phone",
+    "RIO",
+    "RIO (France)",
+}
 
 
 def msgids() -> set[str]:

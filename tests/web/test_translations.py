@@ -23,6 +23,9 @@ CALLS = [
 ]
 # Words that are the same in French.
 SAME_IN_FRENCH = {
+    "Assistance",
+    "RIO",
+    "RIO (France)",
     "Services",
     "Back office",
     "Date",

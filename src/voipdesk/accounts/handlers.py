@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from voipdesk.accounts import sms
 from voipdesk.accounts.emails import SEND_TOPIC, STATUS_SENT
 from voipdesk.accounts.models import LoginAttempt, PasswordReset, ServiceEmail, WebSession
+from voipdesk.accounts.sms import SEND_TOPIC as SMS_SEND_TOPIC
 from voipdesk.core.jobs import periodic
 from voipdesk.core.outbox import handler
 from voipdesk.core.platform import Platform
@@ -94,3 +96,10 @@ def purge_expired(platform: Platform) -> None:
         session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
         session.execute(delete(PasswordReset).where(PasswordReset.expires_at < now - RESETS_KEPT))
         session.execute(delete(WebSession).where(WebSession.expires_at < now))
+
+
+@handler(SMS_SEND_TOPIC)
+def send_sms(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
+    """Sends one stored SMS through the configured gateway (a gateway refusal raises: the outbox
+    retries later with backoff; a sent SMS is not sent again)."""
+    sms.deliver(session, platform, payload["sms_id"])

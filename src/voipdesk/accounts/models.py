@@ -181,3 +181,23 @@ class EmailAttachment(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
     email: Mapped[ServiceEmail] = relationship(back_populates="attachments")
+
+
+class ServiceSms(Base):
+    """Every SMS the platform sends (portability failures...), kept and shown to staff and to the
+    customer. With no SMS gateway configured it is stored only (`status` stored)."""
+
+    __tablename__ = "service_sms"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(60))
+    to_number: Mapped[str] = mapped_column(String(20))  # E.164
+    body: Mapped[str] = mapped_column(String(640))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # stored (no gateway) | queued | sent
+    status: Mapped[str] = mapped_column(String(10))
+    gateway_reference: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

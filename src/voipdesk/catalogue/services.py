@@ -34,10 +34,44 @@ __all__ = [
     "count_held_numbers",
     "count_promotion_use",
     "hold_order_numbers_again",
+    "number_in_inventory",
+    "record_ported_numbers",
     "release_order_numbers",
     "reserve_any",
     "reserve_numbers",
 ]
+
+
+def number_in_inventory(session: Session, number: str) -> bool:
+    """The operator already has this number (free, reserved or assigned): nothing to port."""
+    from voipdesk.catalogue.models import InventoryNumber
+
+    return session.get(InventoryNumber, number) is not None
+
+
+def record_ported_numbers(
+    session: Session, numbers: list[str], account_id: str, country: str
+) -> None:
+    """Numbers ported in from another operator join the inventory, taken by the account (a
+    number already there is marked taken by it)."""
+    from voipdesk.catalogue.models import NUMBER_ASSIGNED, InventoryNumber
+    from voipdesk.catalogue.queries import numbering_region
+
+    for number in numbers:
+        row = session.get(InventoryNumber, number, with_for_update=True)
+        if row is None:
+            row = InventoryNumber(
+                number_e164=number,
+                region=numbering_region(country),
+                area_prefix=number[:4],
+                area_name="ported in",
+            )
+            session.add(row)
+        row.status = NUMBER_ASSIGNED
+        row.reserved_order_id = None
+        row.reserved_until = None
+        row.assigned_account_id = account_id
+    session.flush()
 
 
 def count_promotion_use(session: Session, code: str) -> None:

@@ -138,7 +138,17 @@ class PaymentProvider(Protocol):
 
     def cancel(self, session: Session, reference: str) -> None: ...
 
-    def refund(self, session: Session, reference: str) -> None: ...
+    def refund(
+        self,
+        session: Session,
+        reference: str,
+        amount: Decimal | None = None,
+        idempotency_key: str | None = None,
+    ) -> str | None:
+        """Refunds a charge: whole (`amount` None), or only `amount` of it (a deposit paid
+        with an order). Returns the refund's own reference when the provider gives one; the
+        same `idempotency_key` refunds once."""
+        ...
 
     def verify_webhook(self, body: bytes, signature: str | None, now: datetime) -> WebhookEvent: ...
 
@@ -293,12 +303,56 @@ class SandboxProvider:
             charge.status = CANCELLED
             charge.updated_at = self.platform.now()
 
-    def refund(self, session: Session, reference: str) -> None:
+    def refund(
+        self,
+        session: Session,
+        reference: str,
+        amount: Decimal | None = None,
+        idempotency_key: str | None = None,
+    ) -> str | None:
         charge = session.get(SandboxCharge, reference, with_for_update=True)
-        if charge is not None and charge.status == SUCCEEDED:
-            charge.status = REFUNDED
-            charge.updated_at = self.platform.now()
-            self._emit(session, charge)
+        if amount is None:
+            if charge is not None and charge.status == SUCCEEDED:
+                charge.status = REFUNDED
+                charge.updated_at = self.platform.now()
+                self._emit(session, charge)
+            return reference
+        # A partial refund is a booking of its own, pointing at the charge it refunds.
+        key = idempotency_key or f"refund:{reference}:{amount}"
+        existing = session.scalar(select(SandboxCharge).where(SandboxCharge.idempotency_key == key))
+        if existing is not None:
+            return existing.reference
+        if charge is None or charge.status != SUCCEEDED:
+            raise InvalidCard(
+                "The sandbox has no successful charge %(reference)s to refund.",
+                reference=reference,
+            )
+        refunded = sum(
+            (
+                row.amount
+                for row in session.scalars(
+                    select(SandboxCharge).where(SandboxCharge.token == f"refund:{reference}")
+                )
+            ),
+            Decimal("0"),
+        )
+        if refunded + amount > charge.amount:
+            raise InvalidCard(
+                "The sandbox cannot refund more than %(amount)s of %(reference)s.",
+                amount=f"{charge.amount - refunded:.2f}",
+                reference=reference,
+            )
+        booked = self._book(
+            session,
+            f"refund:{reference}",
+            amount,
+            charge.currency,
+            f"Refund of {reference}",
+            key,
+            {"refund_of": reference},
+            REFUNDED,
+        )
+        return booked.reference
 
     # --- webhooks ---
     def verify_webhook(self, body: bytes, signature: str | None, now: datetime) -> WebhookEvent:

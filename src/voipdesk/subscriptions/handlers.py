@@ -59,8 +59,11 @@ def apply_billing_contact_changes(
 
 @handler("subscriptions.refund_deposit")
 def refund_deposit(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
-    """The deposit goes back through the payment provider when it offers refunds of deposits;
-    the sandbox records nothing more, so the state change made by the job is the record."""
+    """The deposit goes back through the payment provider, against the payment of the order that
+    lent the phone (idempotent: the provider refunds once per loan, a refunded loan stays)."""
+    from voipdesk.subscriptions import loans
+
+    loans.refund_deposit(session, platform, payload["loan_id"])
 
 
 @periodic("subscriptions.refund_deposits", every=timedelta(hours=6))

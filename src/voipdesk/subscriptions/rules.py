@@ -180,6 +180,7 @@ def termination_reason_problem(reason: str, details: str | None) -> str | None:
 LOAN_LENT = "lent"
 LOAN_RETURN_OPENED = "return_opened"
 LOAN_RECEIVED = "received"
+LOAN_REFUNDING = "refunding"  # the refund is asked of the payment provider (outbox)
 LOAN_REFUNDED = "refunded"
 RETURN_WITHIN_DAYS = 15
 REFUND_AFTER_RECEIPT_DAYS = 10

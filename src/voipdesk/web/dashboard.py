@@ -182,6 +182,8 @@ def staff_queues(platform: Platform) -> list[Queue]:
     from voipdesk.orders.models import PurchaseOrder
     from voipdesk.subscriptions import rules as subscription_rules
     from voipdesk.subscriptions.models import PhoneLoan
+    from voipdesk.telephony.portability import rules as portability_rules
+    from voipdesk.telephony.portability.models import Portability
     from voipdesk.validation import rules as validation_rules
     from voipdesk.validation.models import VoipProcedure
 
@@ -237,8 +239,11 @@ def staff_queues(platform: Platform) -> list[Queue]:
             Invoice.issued_on,
             Invoice.status == INVOICE_UNPAID,
         )
-        queue("hardware_returns", "/backoffice", PhoneLoan, PhoneLoan.return_opened_on,
+        queue("hardware_returns", "/backoffice/phone-returns", PhoneLoan,
+              PhoneLoan.return_opened_on,
               PhoneLoan.state == subscription_rules.LOAN_RETURN_OPENED)  # fmt: skip
+        queue("portabilities", "/backoffice/portabilities", Portability, Portability.created_at,
+              Portability.step.in_(portability_rules.ONGOING_STEPS))  # fmt: skip
     return queues
 
 

@@ -120,7 +120,7 @@ def record_hardware_received(
     loan = session.get(PhoneLoan, loan_id, with_for_update=True)
     if loan is None:
         raise errors.LoanNotFound()
-    if loan.state in (rules.LOAN_RECEIVED, rules.LOAN_REFUNDED):
+    if loan.state in (rules.LOAN_RECEIVED, rules.LOAN_REFUNDING, rules.LOAN_REFUNDED):
         return loan
     if loan.state != rules.LOAN_RETURN_OPENED:
         raise errors.LoanNotReturnable()
@@ -140,7 +140,8 @@ def record_hardware_received(
 
 
 def refund_due_deposits(platform: Platform) -> int:
-    """Marks deposits refunded once their day has come (the refund goes through the outbox)."""
+    """Asks the refund of the deposits whose day has come: the loan waits in `refunding` until the
+    outbox handler has refunded it through the payment provider (`loans.refund_deposit`)."""
     from voipdesk.core.outbox import enqueue
 
     today = platform.today()
@@ -151,8 +152,7 @@ def refund_due_deposits(platform: Platform) -> int:
             .with_for_update(skip_locked=True)
         ).all()
         for loan in loans:
-            loan.state = rules.LOAN_REFUNDED
-            loan.refunded_at = platform.now()
+            loan.state = rules.LOAN_REFUNDING
             enqueue(
                 session,
                 "subscriptions.refund_deposit",

@@ -135,7 +135,21 @@ def _group_context(
                 (code, gettext(language, label))
                 for code, label in rules.TERMINATION_REASONS.items()
             ],
+            "ongoing_portabilities": _ongoing_portabilities(session, account.id, group.id),
+            "portability_steps": _portability_steps(),
         }
+
+
+def _portability_steps() -> dict[str, str]:
+    from voipdesk.telephony.portability.rules import STEP_LABELS
+
+    return dict(STEP_LABELS)
+
+
+def _ongoing_portabilities(session: Any, account_id: str, group_id: str) -> list[Any]:
+    from voipdesk.telephony.portability.queries import group_portabilities
+
+    return group_portabilities(session, account_id, group_id, ongoing_only=True)
 
 
 def _act(

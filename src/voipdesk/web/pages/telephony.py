@@ -50,6 +50,10 @@ def _actor_label(handles: dict[str, str], actor: str, language: str) -> str:
         return gettext(language, "The phone (star code)")
     if kind == "order":
         return gettext(language, "Purchase order")
+    if kind == "staff":
+        return gettext(language, "Our staff")
+    if actor == "payments":
+        return gettext(language, "The payment provider")
     return gettext(language, "The platform") if actor in ("renewal", "order") else actor
 
 

@@ -1,0 +1,1 @@
+"""Portability (port-in) of numbers from another operator: France, Belgium, Switzerland."""

@@ -488,7 +488,13 @@ def main() -> None:
         """A fresh UAS for each variant (nothing left over from the previous one)."""
         port = free_port()
         command = ["sipp", "-sf", str(uas_scenario), "-p", str(port), "-cp", str(free_port())]
-        command += ["-mp", str(free_port()), *common(0)]
+        command += [
+            "-mp",
+            str(free_port()),
+            *common(0),
+            "-error_file",
+            str(folder / f"uas-{port}.err"),
+        ]
         return port, subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     uas_port, uas = start_uas()

@@ -1,7 +1,7 @@
 """telephony: callers a line refuses
 
-Revision ID: telephony_0004
-Revises: telephony_0003
+Revision ID: telephony_0005
+Revises: telephony_0004
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "telephony_0004"
-down_revision = "telephony_0003"
+revision = "telephony_0005"
+down_revision = "telephony_0004"
 branch_labels = None
 depends_on = None
 

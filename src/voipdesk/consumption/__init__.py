@@ -1,1 +1,2 @@
-"""Consumption: rating the call records, the lines' call logs, monthly statements, the spending cap fed live."""
+"""Consumption: rating the call records, the lines' call logs, monthly statements, the
+spending cap fed live."""

@@ -134,7 +134,7 @@ def test_spending_cap_limits_warnings_once_and_block(client):
             )
         )
     assert record["limits"]["spending_cap_reached"] is True
-    assert len(subjects) == 4 and sum("blocked" in s for s in subjects) == 1
+    assert len(subjects) == 4 and sum("bloqués" in s for s in subjects) == 1
     # Raised: calls beyond the plan pass again at once.
     raised = client.put(
         f"/api/v1/telephony/{group}/spending-cap", json={"amount": "50.00"}, headers=headers

@@ -424,8 +424,10 @@ def make_statements(session: Session, platform: Platform, month: date, low: str,
         text(
             """INSERT INTO consumption_statement (billing_group_id, month, calls, seconds,
                    total_e4, beyond_plan_cents, created_at, invoiced_period)
-               SELECT r.billing_group_id, :month, COUNT(*), COALESCE(SUM(r.billed_seconds), 0),
-                      COALESCE(SUM(r.price_e4), 0), (COALESCE(SUM(r.price_e4), 0) + 50) / 100,
+               SELECT r.billing_group_id, :month, COUNT(*),
+                      CAST(COALESCE(SUM(r.billed_seconds), 0) AS BIGINT),
+                      CAST(COALESCE(SUM(r.price_e4), 0) AS BIGINT),
+                      (CAST(COALESCE(SUM(r.price_e4), 0) AS BIGINT) + 50) / 100,
                       :now, NULL
                FROM consumption_rated_call r
                WHERE r.month = :month AND r.billing_group_id > :low AND r.billing_group_id <= :high

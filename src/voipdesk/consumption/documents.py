@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import phonenumbers
 from fpdf import FPDF
 
 from voipdesk.catalogue.queries import national_format
@@ -34,13 +35,21 @@ def local_time(call: CallLine) -> str:
     return call.started_at.astimezone(rules.TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
 
 
+HOME_REGIONS = frozenset({"FR", "BE", "CH"})  # the countries whose numbers are shown nationally
+
+
 def shown_number(number: str) -> str:
+    """A number as people read it: national format for the operator's countries, international
+    for the others, as it came when phonenumbers cannot read it."""
     if not number.startswith("+"):
         return number
     try:
-        return national_format(number)
-    except Exception:  # a number phonenumbers cannot format is shown as it came
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
         return number
+    if phonenumbers.region_code_for_number(parsed) in HOME_REGIONS:
+        return national_format(number)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def month_label(month: date, language: str) -> str:

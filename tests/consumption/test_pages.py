@@ -29,7 +29,7 @@ def _line(client, language="en"):
 
 
 def test_consumption_tab_lists_calls_and_blocks_then_allows_a_caller(client):
-    platform, account, group, number = _line(client)
+    platform, _account, group, number = _line(client)
     store(
         platform,
         call(number, group, "", T0, 42, direction="incoming", caller=CALLER),
@@ -69,7 +69,7 @@ def test_consumption_tab_lists_calls_and_blocks_then_allows_a_caller(client):
 
 
 def test_calls_in_progress_fragment(client):
-    platform, account, group, number = _line(client)
+    platform, _account, group, number = _line(client)
     base = f"/telephony/{group}/lines/{quote(number)}"
     assert "Calls in progress" not in client.get(f"{base}/calls-in-progress").text
     with platform.transaction() as session:
@@ -84,7 +84,7 @@ def test_calls_in_progress_fragment(client):
 
 
 def test_spending_cap_page_and_statements_page_in_french(client):
-    platform, account, group, number = _line(client, language="fr")
+    _platform, _account, group, _number = _line(client, language="fr")
     page = client.get(f"/telephony/{group}/spending-cap")
     assert page.status_code == 200 and "Plafond de dépenses" in page.text
     refused = client.post(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -101,8 +102,8 @@ def test_statement_pdf_csv_and_invoice_line_once(client, clock, tmp_path):
     # A rate correction for March: re-rated, the difference on May's invoice, once.
     with platform.transaction() as session:
         actions.set_rate(
-            session, plan="*", destination="mobile", per_minute=__import__("decimal").Decimal("0.05"),
-            connection_fee=__import__("decimal").Decimal("0"), first_increment=60,
+            session, plan="*", destination="mobile", per_minute=Decimal("0.05"),
+            connection_fee=Decimal("0"), first_increment=60,
             next_increment=1, valid_from=date(2026, 3, 1), actor="staff",
         )  # fmt: skip
     with platform.transaction() as session:

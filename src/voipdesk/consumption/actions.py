@@ -82,8 +82,10 @@ class RateBook:
                 )
             )
         self._inclusions: dict[str, list[Inclusion]] = defaultdict(list)
-        for row in session.scalars(select(Inclusion).order_by(Inclusion.position, Inclusion.id)):
-            self._inclusions[row.plan].append(row)
+        for inclusion in session.scalars(
+            select(Inclusion).order_by(Inclusion.position, Inclusion.id)
+        ):
+            self._inclusions[inclusion.plan].append(inclusion)
         self._plans: dict[tuple[str, tuple[str, ...], date], rules.Plan] = {}
 
     def _rate(self, plan: str, destination: str, day: date) -> rules.Rate | None:
@@ -194,7 +196,7 @@ def rate_line_month(
     ]
     if rows:
         session.execute(insert(RatedCall), rows)
-    return group, sum(row["price_e4"] for row in rows)
+    return group, sum(e4_of(r.price) for r in rated)
 
 
 def unrated_line_months(session: Session, limit: int = PENDING_BATCH) -> set[tuple[str, date]]:

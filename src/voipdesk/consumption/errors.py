@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from voipdesk.consumption import rules
 from voipdesk.consumption.rules import Refusal
 from voipdesk.core.errors import DomainError, InvalidInput, NotFound
@@ -62,7 +64,8 @@ _REFUSALS: dict[str, type[DomainError]] = {
 
 def from_refusal(refusal: Refusal) -> DomainError:
     cls = _REFUSALS[refusal.code]
-    return cls(fields={refusal.field: "Refused."}, **dict(refusal.values))
+    values: dict[str, Any] = dict(refusal.values)
+    return cls(fields={refusal.field: "Refused."}, **values)
 
 
 __all__ = ["rules"]

@@ -9,7 +9,8 @@ rounded to the cent half up.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -436,7 +437,7 @@ def cap_limits(account_created: datetime | None, now: datetime) -> CapLimits:
 class Refusal(Exception):
     code: str
     field: str
-    values: Mapping[str, object] = field(default_factory=dict)
+    values: Mapping[str, object] = dataclass_field(default_factory=dict)
 
 
 def check_cap(amount: Decimal, limits: CapLimits, spent: Decimal) -> Decimal:

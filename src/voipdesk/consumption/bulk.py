@@ -12,6 +12,8 @@ the per-line path (`rules.rate_month`), with set-based reads and writes around t
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -28,6 +30,7 @@ from voipdesk.subscriptions import queries as subscription_queries
 
 Progress = Callable[[int], None]
 WRITE_BATCH = 50_000
+NULL = "\\N"  # COPY text format
 RATED_COLUMNS = (
     "call_key", "billing_group_id", "line_number", "month", "started_at", "destination",
     "billed_seconds", "included_seconds", "price_e4",
@@ -39,10 +42,66 @@ _READ = """SELECT line_number, call_key, started_at, direction, callee, duration
            ORDER BY line_number, started_at, call_key"""
 
 
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+def _copy_text(value: str) -> str:
+    """A text value for COPY's text format (only a call key from outside may need escaping)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return value
+
+
+class _CopySink:
+    """One COPY of the ratings for the whole month, written by a thread of its own, so that the
+    server indexes a batch while the next one is rated (the driver lets go of the GIL while it
+    waits for the server)."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=4)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(cursor,), daemon=True)
+        self._thread.start()
+
+    def _run(self, cursor: Any) -> None:
+        try:
+            with cursor.copy(
+                f"COPY consumption_rated_call ({', '.join(RATED_COLUMNS)}) FROM STDIN"
+            ) as copy:
+                while (data := self._queue.get()) is not None:
+                    copy.write(data)
+        except BaseException as failure:  # handed to the rating thread at close
+            self._failure = failure
+            while self._queue.get() is not None:
+                pass
+
+    def put(self, rows: list[Any]) -> None:
+        if self._failure is not None:
+            raise self._failure
+        self._queue.put("".join(rows))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+
+
+class _InsertSink:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def put(self, rows: list[Any]) -> None:
+        marks = ", ".join("?" for _ in RATED_COLUMNS)
+        self._cursor.executemany(
+            f"INSERT INTO consumption_rated_call ({', '.join(RATED_COLUMNS)}) VALUES ({marks})",
+            list(rows),
+        )
+
+    def close(self) -> None:
+        return None
 
 
 def _line_batches(rows: Iterator[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:
@@ -105,24 +164,13 @@ def rate_month_bulk(platform: Platform, month: date, progress: Progress | None =
         cursor = writer.cursor()
         mark = "%s" if postgres else "?"
         cursor.execute(f"DELETE FROM consumption_rated_call WHERE month = {mark}", (month,))
-        buffer: list[tuple[Any, ...]] = []
+        sink = _CopySink(cursor) if postgres else _InsertSink(cursor)
+        buffer: list[Any] = []
+        month_text = month.isoformat()
 
         def flush() -> None:
-            if not buffer:
-                return
-            if postgres:
-                data = "\n".join("\t".join(_copy_text(v) for v in row) for row in buffer) + "\n"
-                with cursor.copy(  # type: ignore[attr-defined]
-                    f"COPY consumption_rated_call ({', '.join(RATED_COLUMNS)}) FROM STDIN"
-                ) as copy:
-                    copy.write(data)
-            else:
-                marks = ", ".join("?" for _ in RATED_COLUMNS)
-                cursor.executemany(
-                    f"INSERT INTO consumption_rated_call ({', '.join(RATED_COLUMNS)}) "
-                    f"VALUES ({marks})",
-                    [(*row[:4], row[4].isoformat(" "), *row[5:]) for row in buffer],
-                )
+            if buffer:
+                sink.put(buffer)
             buffer.clear()
 
         for calls in _line_batches(iter(rows)):
@@ -144,21 +192,31 @@ def rate_month_bulk(platform: Platform, month: date, progress: Progress | None =
                 for c in calls
             ]
             rated = rules.rate_month(facts, region, _plan_of(book, offer, options), classifier)
-            group_of = {c[1]: c[7] or (plan.billing_group_id if plan else None) for c in calls}
-            start_of = {c[1]: c[2] for c in calls}
-            for r in rated:
-                buffer.append(
-                    (
-                        r.call_key, group_of[r.call_key], number, r.month, start_of[r.call_key],
-                        r.destination, r.billed_seconds, r.included_seconds, actions.e4_of(r.price),
+            fallback = plan.billing_group_id if plan else None
+            # Read in (line, start, key) order: the rating's own order, call for call.
+            for c, r in zip(calls, rated, strict=True):
+                if c[1] != r.call_key:
+                    raise AssertionError("the calls were not read in rating order")
+                group = c[7] or fallback
+                if postgres:
+                    buffer.append(
+                        f"{_copy_text(r.call_key)}\t{group or NULL}\t{number}\t"
+                        f"{month_text if r.month == month else r.month.isoformat()}\t"
+                        f"{c[2].isoformat()}\t{r.destination}\t{r.billed_seconds}\t"
+                        f"{r.included_seconds}\t{actions.e4_of(r.price)}\n"
                     )
-                )  # fmt: skip
+                else:
+                    buffer.append(
+                        (r.call_key, group, number, r.month, c[2].isoformat(" "), r.destination,
+                         r.billed_seconds, r.included_seconds, actions.e4_of(r.price))
+                    )  # fmt: skip
             done += len(rated)
             if len(buffer) >= WRITE_BATCH:
                 flush()
                 if progress is not None:
                     progress(done)
         flush()
+        sink.close()
         writer.commit()
     finally:
         reader.close()

@@ -103,3 +103,31 @@ def test_spending_cap_page_and_statements_page_in_french(client):
     assert statements.status_code == 200 and "Aucun relevé" in statements.text
     group_page = client.get(f"/telephony/{group}")
     assert f"/telephony/{group}/statements" in group_page.text
+
+
+def test_staff_rate_page_adds_a_rate_and_rerates(client):
+    platform = client.app.state.platform
+    staff = make_account(platform, language="en", is_staff=True)
+    assert login(client, staff.email, PASSWORD).status_code in (302, 303)
+    page = client.get("/backoffice/consumption/rates")
+    assert page.status_code == 200 and "No stored rate" in page.text
+    saved = client.post(
+        "/backoffice/consumption/rates",
+        data={"csrf_token": csrf_from(page.text), "plan": "*", "destination": "mobile",
+              "per_minute": "0,0800", "connection_fee": "0", "first_increment": "30",
+              "next_increment": "1", "valid_from": "2026-03-01"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "The rate is saved." in saved.text and "0.0800" in saved.text
+    bad = client.post(
+        "/backoffice/consumption/rates",
+        data={"csrf_token": csrf_from(page.text), "destination": "mobile", "per_minute": "x",
+              "valid_from": "2026-03-01"},
+    )  # fmt: skip
+    assert bad.status_code == 422 and "malformed" in bad.text
+    rerated = client.post(
+        "/backoffice/consumption/rerating",
+        data={"csrf_token": csrf_from(page.text), "month": "2026-03", "explanation": "Fix"},
+        follow_redirects=True,
+    )
+    assert "2026-03 rated again: 0 billing groups" in rerated.text

@@ -29,7 +29,7 @@ from voipdesk.switch import services as switch
 from voipdesk.telephony import rules as telephony_rules
 from voipdesk.telephony.actions import lines
 from voipdesk.telephony.api.schemas import path_number
-from voipdesk.web.auth import require_account
+from voipdesk.web.auth import require_account, require_staff
 from voipdesk.web.rendering import form_errors, redirect, render
 
 router = APIRouter()
@@ -349,4 +349,113 @@ def spending_cap_change_page(
         request,
         f"/telephony/{group_id}/spending-cap",
         gettext(language, "The spending cap is saved."),
+    )
+
+
+# --- Staff: rate tables and re-rating ------------------------------------------------------------
+def _rates_context(platform: Platform, language: str) -> dict[str, Any]:
+    with platform.session() as session:
+        rows = actions.rates(session)
+    return {
+        "rates": [
+            {
+                "plan": r.plan,
+                "destination": gettext(language, rules.DESTINATION_LABELS[r.destination]),
+                "per_minute": f"{r.per_minute:.4f}",
+                "connection_fee": f"{r.connection_fee:.4f}",
+                "increments": f"{r.first_increment} / {r.next_increment}",
+                "valid_from": r.valid_from,
+                "valid_until": r.valid_until,
+            }
+            for r in rows
+        ],
+        "destinations": [
+            (code, gettext(language, rules.DESTINATION_LABELS[code])) for code in rules.DESTINATIONS
+        ],
+        "defaults": [
+            (gettext(language, rules.DESTINATION_LABELS[code]), rate)
+            for code, rate in rules.DEFAULT_RATES.items()
+        ],
+    }
+
+
+@router.get("/backoffice/consumption/rates", response_class=HTMLResponse)
+def rates_page(
+    request: Request,
+    staff: Account = Depends(require_staff),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    return render(
+        request, "consumption/rates.html", _rates_context(platform, request_language(request))
+    )
+
+
+@router.post("/backoffice/consumption/rates")
+def add_rate_page(
+    request: Request,
+    plan: str = Form("*", max_length=60),
+    destination: str = Form(..., max_length=40),
+    per_minute: str = Form(..., max_length=20),
+    connection_fee: str = Form("0", max_length=20),
+    first_increment: int = Form(60, ge=1, le=3600),
+    next_increment: int = Form(1, ge=1, le=3600),
+    valid_from: str = Form(..., max_length=10),
+    staff: Account = Depends(require_staff),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    from datetime import date as date_type
+
+    language = request_language(request)
+    try:
+        try:
+            values = {
+                "per_minute": Decimal(per_minute.replace(",", ".")),
+                "connection_fee": Decimal(connection_fee.replace(",", ".") or "0"),
+                "valid_from": date_type.fromisoformat(valid_from),
+            }
+        except (InvalidOperation, ValueError):
+            raise errors.InvalidRate(
+                reason=gettext(language, "a price or date is malformed.")
+            ) from None
+        with platform.transaction() as session:
+            actions.set_rate(
+                session, plan=plan.strip() or "*", destination=destination,
+                first_increment=first_increment, next_increment=next_increment,
+                actor=f"account:{staff.id}", **values,
+            )  # fmt: skip
+    except DomainError as error:
+        context = _rates_context(platform, language)
+        context["error"] = error.detail(language)
+        return render(request, "consumption/rates.html", context, status=error.status)
+    return redirect(
+        request, "/backoffice/consumption/rates", gettext(language, "The rate is saved.")
+    )
+
+
+@router.post("/backoffice/consumption/rerating")
+def rerate_page(
+    request: Request,
+    month: str = Form(..., max_length=7),
+    explanation: str = Form(..., min_length=3, max_length=300),
+    staff: Account = Depends(require_staff),
+    platform: Platform = Depends(get_platform),
+) -> Response:
+    language = request_language(request)
+    wanted = rules.parse_month(month)
+    if wanted is None:
+        context = _rates_context(platform, language)
+        context["error"] = errors.InvalidMonth().detail(language)
+        return render(request, "consumption/rates.html", context, status=422)
+    with platform.transaction() as session:
+        result = actions.rerate_month(session, platform, wanted, explanation, f"account:{staff.id}")
+    return redirect(
+        request,
+        "/backoffice/consumption/rates",
+        gettext(
+            language,
+            "%(month)s rated again: %(groups)s billing groups get a difference on their next "
+            "invoice.",
+            month=month,
+            groups=result.groups_changed,
+        ),
     )

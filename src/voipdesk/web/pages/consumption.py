@@ -408,7 +408,7 @@ def add_rate_page(
     language = request_language(request)
     try:
         try:
-            values = {
+            values: dict[str, Any] = {
                 "per_minute": Decimal(per_minute.replace(",", ".")),
                 "connection_fee": Decimal(connection_fee.replace(",", ".") or "0"),
                 "valid_from": date_type.fromisoformat(valid_from),

@@ -500,14 +500,13 @@ def invoice_lines(
         adjustment.invoiced_period = period_start
         if adjustment.difference_cents == 0:
             continue
-        values = {"explanation": adjustment.explanation}
         drafts.append(
             InvoiceLineDraft(
                 adjustment.billing_group_id,
                 gettext(
                     "fr", "Calls re-rated, %(month)s: ", month=month_text("fr", adjustment.month)
                 )
-                + gettext("fr", adjustment.explanation, **values),
+                + adjustment.explanation,  # as staff wrote it
                 gettext(
                     "en", "Calls re-rated, %(month)s: ", month=month_text("en", adjustment.month)
                 )

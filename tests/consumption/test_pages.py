@@ -42,6 +42,9 @@ def test_consumption_tab_lists_calls_and_blocks_then_allows_a_caller(client):
     assert "01 45 67 89 01" in page.text and "06 12 34 56 78" in page.text
     assert "0.1017 €" in page.text and 'aria-current="page">Consumption' in page.text
     assert 'hx-get="' + base + '/calls-in-progress"' in page.text
+    subscription = client.get(base)  # the line's first tab polls its calls in progress too
+    assert 'hx-get="' + base + '/calls-in-progress"' in subscription.text
+    assert f'href="{base}/consumption"' in subscription.text
     searched = client.get(f"{base}/consumption?month=2026-03&q=0145")
     assert "01 45 67 89 01" in searched.text and "06 12 34 56 78" not in searched.text
     answer = client.post(

@@ -113,11 +113,14 @@ def parse_row(row: dict[str, str], line: int) -> switch.Call:
 
 def read_calls(source: IO[str]) -> Iterator[switch.Call]:
     reader = csv.DictReader(source)
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise errors.InvalidImport(line=1, reason="columns missing: " + ", ".join(missing))
-    for index, row in enumerate(reader, start=2):
-        yield parse_row(row, index)
+    try:
+        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise errors.InvalidImport(line=1, reason="columns missing: " + ", ".join(missing))
+        for index, row in enumerate(reader, start=2):
+            yield parse_row(row, index)
+    except csv.Error as broken:
+        raise errors.InvalidImport(line=reader.line_num, reason=str(broken)) from None
 
 
 def _with_groups(session: Session, calls: list[switch.Call]) -> list[switch.Call]:

@@ -159,15 +159,21 @@ def test_staff_rates_rerating_and_import(client):
         f"imp-1,{number},+33612345678,outgoing,{number},2026-03-02T11:00:00+01:00,120,answered\n"
         f"imp-2,{number},+14155552671,outgoing,{number},2026-03-02T11:10:00Z,30,answered\n"
     )
-    headers = {**staff_headers, "Content-Type": "text/csv"}
-    first = client.post("/api/v1/backoffice/consumption/imports", content=csv_body, headers=headers)
+    headers = staff_headers
+
+    def upload(text):
+        return {"file": ("calls.csv", text.encode(), "text/csv")}
+
+    first = client.post("/api/v1/backoffice/consumption/imports", files=upload(csv_body),
+                        headers=headers)  # fmt: skip
     assert first.status_code == 200, first.text
     assert first.json() == {"read": 2, "stored": 2, "already_known": 0}
-    again = client.post("/api/v1/backoffice/consumption/imports", content=csv_body, headers=headers)
+    again = client.post("/api/v1/backoffice/consumption/imports", files=upload(csv_body),
+                        headers=headers)  # fmt: skip
     assert again.json() == {"read": 2, "stored": 0, "already_known": 2}
     bad = client.post(
         "/api/v1/backoffice/consumption/imports",
-        content=csv_body.replace("answered\n", "maybe\n", 1),
+        files=upload(csv_body.replace("answered\n", "maybe\n", 1)),
         headers=headers,
     )
     assert bad.status_code == 422 and "Line 2" in bad.json()["detail"]

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from voipdesk.accounts.api_auth import current_account, current_staff
@@ -104,7 +104,7 @@ def _line_month(
 
 
 @router.get(f"{LINE}/consumption", response_model=CallLogOut, summary="A line's calls of a month")
-def line_consumption(
+def get_line_consumption(
     group: str,
     number: str,
     month: str | None = MonthText,
@@ -139,7 +139,7 @@ def line_consumption(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def line_consumption_csv(
+def download_line_consumption_csv(
     group: str,
     number: str,
     month: str | None = MonthText,
@@ -212,7 +212,7 @@ def list_statements(
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}, "text/csv": {}}}},
 )
-def statement_document(
+def download_statement(
     group: str,
     month: str,
     kind: Literal["pdf", "csv"],
@@ -277,7 +277,7 @@ def get_spending_cap(
 
 
 @router.put("/telephony/{group}/spending-cap", response_model=SpendingCapOut, summary="Set cap")
-def put_spending_cap(
+def set_spending_cap(
     group: str,
     body: SpendingCapIn,
     platform: Platform = Depends(get_platform),
@@ -369,7 +369,7 @@ class RerateOut(BaseModel):
 
 
 @router.post("/backoffice/consumption/rerating", response_model=RerateOut, summary="Re-rate")
-def rerate(
+def replace_month_ratings(
     body: RerateIn,
     platform: Platform = Depends(get_platform),
     staff: Account = Depends(current_staff),
@@ -396,17 +396,16 @@ class ImportOut(BaseModel):
 @router.post(
     "/backoffice/consumption/imports",
     response_model=ImportOut,
-    summary="Import call records (CSV body, format in the README)",
-    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    summary="Import call records (a CSV file, format in the README)",
 )
-async def import_records(
-    request: Request,
+async def upload_call_records(
+    file: UploadFile = File(..., description="CSV file of call records"),
     platform: Platform = Depends(get_platform),
     staff: Account = Depends(current_staff),
 ) -> ImportOut:
     import io
 
-    body = (await request.body()).decode("utf-8-sig", errors="replace")
+    body = (await file.read()).decode("utf-8-sig", errors="replace")
     calls = list(importer.read_calls(io.StringIO(body)))  # every line checked first
     result = importer.import_calls(platform, calls)
     services.rate_everything_pending(platform)

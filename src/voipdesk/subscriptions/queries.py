@@ -142,8 +142,9 @@ def live_line_plans(session: Session, numbers: list[str]) -> dict[str, LinePlan]
     for start in range(0, len(numbers), 1000):
         chunk = numbers[start : start + 1000]
         lines = session.execute(
-            select(Service.number_e164, Service.id, Service.billing_group_id, Service.offer_code)
-            .where(
+            select(
+                Service.number_e164, Service.id, Service.billing_group_id, Service.offer_code
+            ).where(
                 Service.number_e164.in_(chunk),
                 Service.kind.in_(rules.LINE_KINDS),
                 Service.state.in_(rules.LIVE_STATES),

@@ -320,6 +320,73 @@ def star_code(
     console.print(f"{outcome.action} {outcome.condition or ''}{target}".replace("  ", " "))
 
 
+# --- consumption ----------------------------------------------------------------------------------
+consumption_app = typer.Typer(help="Call records and their rating.", no_args_is_help=True)
+app.add_typer(consumption_app, name="consumption")
+
+
+@consumption_app.command("import")
+def consumption_import(
+    path: str = typer.Argument(..., help="A CSV file of call records (format in the README)."),
+    database_url: str | None = DATABASE_OPTION,
+) -> None:
+    """Imports call records from another switch; each call is stored once (by its identity),
+    then every call not rated yet is rated."""
+    from voipdesk.consumption import importer, services
+    from voipdesk.core.errors import DomainError
+
+    platform = _platform(database_url)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as source:
+            with Progress(
+                TextColumn("[bold]{task.description}"),
+                TextColumn("{task.completed:,} read"),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
+                task = progress.add_task("import", total=None)
+                result = importer.import_calls(
+                    platform,
+                    importer.read_calls(source),
+                    lambda read, stored: progress.update(task, completed=read),
+                )
+            with console.status("rating"):
+                services.rate_everything_pending(platform)
+    except OSError as error:
+        console.print(f"[red]Cannot read[/] {path}: {error}")
+        raise typer.Exit(2) from error
+    except DomainError as error:
+        console.print(f"[red]Refused ({error.code}):[/] {error.detail('en')}")
+        raise typer.Exit(2) from error
+    console.print(
+        f"{result.read:,} calls read, {result.stored:,} stored, "
+        f"{result.already_known:,} already known."
+    )
+
+
+@consumption_app.command("rerate")
+def consumption_rerate(
+    month: str = typer.Argument(..., help="The month, YYYY-MM."),
+    explanation: str = typer.Option(..., "--explanation", help="Why (shown on the invoice)."),
+    database_url: str | None = DATABASE_OPTION,
+) -> None:
+    """Rates a month's calls again with the rate tables of today (after a correction); the
+    difference for months already invoiced goes on the next invoice. Idempotent."""
+    from voipdesk.consumption import actions, rules
+
+    wanted = rules.parse_month(month)
+    if wanted is None:
+        console.print(f"[red]Not a month:[/] {month!r} (expected YYYY-MM)")
+        raise typer.Exit(2)
+    platform = _platform(database_url)
+    with platform.transaction() as session:
+        result = actions.rerate_month(session, platform, wanted, explanation, "cli")
+    console.print(
+        f"{result.lines:,} lines rated again; {result.groups_changed:,} billing groups with a "
+        f"difference of {result.difference_cents / 100:.2f} EUR in all."
+    )
+
+
 def main() -> None:
     try:
         app()

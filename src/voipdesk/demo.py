@@ -413,6 +413,9 @@ def _numbers_configured(platform: Platform, account_id: str, order_id: str) -> N
         group_id = order.billing_group_id if order is not None else None
     if group_id:
         seed_group(platform, account_id, group_id)
+        from voipdesk.consumption.demo import seed_group_calls
+
+        seed_group_calls(platform, group_id)
 
 
 # The delivered customer's Plug & Phone (its MAC, as printed under it) and the numbers it brings

@@ -42,6 +42,8 @@ from voipdesk.billing.renewal_changes import (
     suspend_and_delete,
 )
 from voipdesk.catalogue import rules as catalogue_rules
+from voipdesk.consumption import rules as consumption_rules
+from voipdesk.consumption import services as consumption
 from voipdesk.core.db import DecimalAmount, UTCDateTime
 from voipdesk.core.i18n import gettext
 from voipdesk.core.platform import Platform
@@ -302,6 +304,7 @@ def invoice_batch(
         bindparam("one", type_=DecimalAmount()),
         *proration_binds,
     )
+    lines += _consumption_lines(session, period_start, low, high)
     draft = "status = :draft AND renewal_period = :period_start AND billing_group_id > :low AND billing_group_id <= :high"
     # Tax per rate on the invoice's total of that rate, half up (same integers as
     # invoices.rules.tax_cents): one statement for every country's rates, reading the lines once.
@@ -412,6 +415,52 @@ def invoice_batch(
         now_bind,
     )
     return BatchResult(invoices, lines, int(totals[0]), int(totals[1]))
+
+
+def _consumption_lines(session: Session, period_start: date, low: str, high: str) -> int:
+    """The month before's calls beyond the plan and re-rating differences, one line each, on the
+    invoices made in this batch (the consumption area marks them invoiced in this transaction,
+    so a rerun, which finds the invoices made, charges nothing more)."""
+    groups = [
+        str(g)
+        for (g,) in session.execute(
+            text(
+                """SELECT billing_group_id FROM invoice WHERE status = :draft
+                   AND renewal_period = :period_start AND billing_group_id > :low
+                   AND billing_group_id <= :high"""
+            ),
+            {"draft": DRAFT, "period_start": period_start, "low": low, "high": high},
+        )
+    ]
+    drafts = consumption.invoice_lines(session, period_start, groups)
+    if not drafts:
+        return 0
+    session.execute(
+        text(
+            """INSERT INTO invoice_line (invoice_id, description, quantity, unit_price_e4,
+               amount_excl_tax_cents, tax_components, period_start, period_end, service_id)
+           SELECT i.id, CASE WHEN a.language = 'fr' THEN :fr ELSE :en END, :one, :cents * 100,
+                  :cents, NULL, :line_start, :line_end, NULL
+           FROM invoice i JOIN account a ON a.id = i.account_id
+           WHERE i.billing_group_id = :group AND i.renewal_period = :period_start
+             AND i.status = :draft"""
+        ).bindparams(bindparam("one", type_=DecimalAmount())),
+        [
+            {
+                "fr": d.description_fr[:300],
+                "en": d.description_en[:300],
+                "one": Decimal(1),
+                "cents": d.amount_cents,
+                "line_start": d.period_start,
+                "line_end": d.period_end,
+                "group": d.billing_group_id,
+                "period_start": period_start,
+                "draft": DRAFT,
+            }
+            for d in drafts
+        ],
+    )
+    return len(drafts)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -564,6 +613,16 @@ def _run(
         )
     report("changes", 1, 1)
     summary.step_seconds["changes"] = round(time.perf_counter() - mark, 3)
+    mark = time.perf_counter()
+
+    # The month before: its calls rated and its statements made, before its invoices charge them.
+    report("statements", 0, 1)
+    made["statements_made"] = consumption.close_month(
+        platform,
+        consumption_rules.previous_month(period_start),
+        lambda done, total: report("statements", done, total),
+    )
+    summary.step_seconds["statements"] = round(time.perf_counter() - mark, 3)
     mark = time.perf_counter()
 
     with platform.session() as session:

@@ -1,1 +1,2 @@
-"""Consumption: rating call records, call logs, monthly statements, the spending cap."""
+"""Consumption: rating the call records, the lines' call logs, monthly statements, the
+spending cap fed live."""

@@ -13,6 +13,7 @@ from voipdesk.subscriptions.services import has_auto_renewing_services, live_ser
 
 __all__ = [
     "GroupView",
+    "LinePlan",
     "ServiceView",
     "account_group",
     "group_by_id",
@@ -20,6 +21,7 @@ __all__ = [
     "has_auto_renewing_services",
     "live_alias_ids",
     "live_line_by_number",
+    "live_line_plans",
     "live_services_count",
     "numbered_service",
 ]
@@ -118,4 +120,47 @@ def live_alias_ids(session: Session, service_ids: list[str]) -> set[str]:
                 )
             )
         )
+    return found
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    """What prices a live line's calls: its offer and its live options' offer codes."""
+
+    service_id: str
+    billing_group_id: str
+    offer_code: str
+    options: tuple[str, ...]
+
+
+def live_line_plans(session: Session, numbers: list[str]) -> dict[str, LinePlan]:
+    """The live SIP lines and trunks with these numbers, with their options (the consumption
+    area rates a month of calls of many lines at once): two statements per 1,000 numbers."""
+    from voipdesk.subscriptions.models import Service
+
+    found: dict[str, LinePlan] = {}
+    for start in range(0, len(numbers), 1000):
+        chunk = numbers[start : start + 1000]
+        lines = session.execute(
+            select(
+                Service.number_e164, Service.id, Service.billing_group_id, Service.offer_code
+            ).where(
+                Service.number_e164.in_(chunk),
+                Service.kind.in_(rules.LINE_KINDS),
+                Service.state.in_(rules.LIVE_STATES),
+            )
+        ).all()
+        options: dict[str, list[str]] = {}
+        for parent, code in session.execute(
+            select(Service.parent_service_id, Service.offer_code).where(
+                Service.parent_service_id.in_([line[1] for line in lines]),
+                Service.kind == rules.KIND_OPTION,
+                Service.state.in_(rules.LIVE_STATES),
+            )
+        ):
+            options.setdefault(str(parent), []).append(code)
+        for number, service_id, group_id, offer in lines:
+            found[str(number)] = LinePlan(
+                service_id, group_id, offer, tuple(sorted(options.get(service_id, [])))
+            )
     return found

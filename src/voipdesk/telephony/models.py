@@ -99,3 +99,15 @@ class RoutingRecord(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SpendingCapState(Base):
+    """Whether a billing group's spending cap for calls beyond the plan is reached (set by the
+    consumption area as it rates calls): the routing records of its lines carry it, and the
+    switch refuses outgoing calls beyond the plan while it is on."""
+
+    __tablename__ = "telephony_spending_cap_state"
+
+    billing_group_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reached: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -421,6 +421,8 @@ class LineFacts:
     settings: Mapping[str, Any] = field(default_factory=dict)
     voicemail: Mapping[str, Any] = field(default_factory=dict)
     alias_configuration: Mapping[str, Any] | None = None
+    # The billing group's spending cap for calls beyond the plan is reached (consumption area).
+    spending_cap_reached: bool = False
 
 
 def compile_record(facts: LineFacts, realm: str) -> dict[str, Any]:
@@ -458,6 +460,9 @@ def compile_record(facts: LineFacts, realm: str) -> dict[str, Any]:
                     "premium_prefixes": list(PREMIUM_PREFIXES),
                     "number_list_mode": settings.get("number_list_mode", LIST_NONE),
                     "number_list": list(settings.get("number_list", [])),
+                    # Outgoing calls beyond the plan are refused while it is on (the calls the
+                    # plan includes, toll-free and emergency numbers still pass).
+                    "spending_cap_reached": bool(facts.spending_cap_reached),
                 },
                 "forwards": {
                     condition: dict(value)

@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session, defer
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import services as subscriptions
 from voipdesk.telephony import rules
-from voipdesk.telephony.models import LineSettings, RoutingRecord, VoicemailSettings
+from voipdesk.telephony.models import (
+    LineSettings,
+    RoutingRecord,
+    SpendingCapState,
+    VoicemailSettings,
+)
 
 # Sources of an alias number's configuration (the aliases sub-area registers one): given the
 # service ids of numbers, {service_id: compiled configuration with its own version}.
@@ -83,6 +88,14 @@ def _rebuild_chunk(session: Session, platform: Platform, ids: list[str]) -> int:
             .where(VoicemailSettings.service_id.in_(found))
         )
     }
+    capped = set(
+        session.scalars(
+            select(SpendingCapState.billing_group_id).where(
+                SpendingCapState.billing_group_id.in_({f.billing_group_id for f in facts}),
+                SpendingCapState.reached.is_(True),
+            )
+        )
+    )
     aliases: dict[str, Mapping[str, Any]] = {}
     numbers = [f.service_id for f in facts if not f.is_line]
     for source in _alias_sources:
@@ -118,6 +131,7 @@ def _rebuild_chunk(session: Session, platform: Platform, ids: list[str]) -> int:
                 settings=settings_as_dict(settings.get(fact.service_id)),
                 voicemail=voicemail_as_dict(voicemails.get(fact.service_id)),
                 alias_configuration=aliases.get(fact.service_id),
+                spending_cap_reached=fact.billing_group_id in capped,
             ),
             realm,
         )

@@ -48,13 +48,13 @@ def test_block_then_allow_a_caller_from_the_call_log(browser_page, live_server) 
     page.wait_for_url(re.compile(r".*/consumption.*"))
     assert "01 45 67 89 01 can no longer call this line." in page.locator(".flashes").inner_text()
     with platform.session() as session:
-        limits = routing_record_for(session, number).record["limits"]
-    assert (limits["number_list_mode"], limits["number_list"]) == ("block", [CALLER])
+        record = routing_record_for(session, number).record
+    assert (record["blocked_callers"], record["limits"]["number_list"]) == ([CALLER], [])
     # The other call's number is not touched, and the row now offers to allow it again.
     row = page.locator(f"tr[data-number='{CALLER}']")
     row.get_by_role("button", name="Allow this number").click()
     page.wait_for_url(re.compile(r".*/consumption.*"))
     assert "01 45 67 89 01 can call this line again." in page.locator(".flashes").inner_text()
     with platform.session() as session:
-        limits = routing_record_for(session, number).record["limits"]
-    assert (limits["number_list_mode"], limits["number_list"]) == ("none", [])
+        record = routing_record_for(session, number).record
+    assert record["blocked_callers"] == []

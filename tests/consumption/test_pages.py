@@ -55,8 +55,8 @@ def test_consumption_tab_lists_calls_and_blocks_then_allows_a_caller(client):
     )  # fmt: skip
     assert "01 45 67 89 01 can no longer call this line." in answer.text
     with platform.session() as session:
-        limits = routing_record_for(session, number).record["limits"]
-    assert limits["number_list_mode"] == "block" and limits["number_list"] == [CALLER]
+        record = routing_record_for(session, number).record
+    assert record["blocked_callers"] == [CALLER] and record["limits"]["number_list"] == []
     assert re.search(
         r"Allow this number<span class=\"visually-hidden\"> 01 45 67 89 01", answer.text
     )
@@ -67,8 +67,8 @@ def test_consumption_tab_lists_calls_and_blocks_then_allows_a_caller(client):
     )
     assert "01 45 67 89 01 can call this line again." in allowed.text
     with platform.session() as session:
-        limits = routing_record_for(session, number).record["limits"]
-    assert limits["number_list_mode"] == "none" and limits["number_list"] == []
+        record = routing_record_for(session, number).record
+    assert record["blocked_callers"] == []
 
 
 def test_calls_in_progress_fragment(client):

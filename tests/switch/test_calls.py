@@ -542,3 +542,24 @@ def test_a_caller_the_line_blocked_is_declined_and_others_still_ring(
         603,
     )
     assert answered.caller == "+33698765432" and answered.disposition == "answered"
+
+
+def test_a_reached_spending_cap_refuses_calls_to_the_outside_but_not_inside(
+    client, platform, switch, sip_folder
+):
+    from voipdesk.telephony import services as telephony
+
+    customer = Customer(client, platform, switch, sip_folder, [("sip-entreprise", 2)] * 2)
+    with platform.transaction() as session:
+        assert telephony.set_spending_cap_reached(session, platform, customer.group, True)
+    caller, colleague = customer.phones
+    refused = caller.call("0612345678", expected=403)
+    assert refused.ok and "spending cap reached" in refused.reason, explain(refused, switch)
+    assert colleague.register().ok
+    answering = colleague.answer("200")
+    assert caller.call(customer.number(1), hold_ms=200).ok  # a call inside the operator is free
+    assert colleague.wait(answering) == 0
+    with platform.transaction() as session:
+        telephony.set_spending_cap_reached(session, platform, customer.group, False)
+    refused_then = records(platform, 2)[0]
+    assert (refused_then.route, refused_then.reason) == ("refused", "spending cap reached")

@@ -80,6 +80,7 @@ def test_a_reached_spending_cap_or_a_barred_line_stops_calls_but_not_emergency_n
     capped = line("+33412345678", spending_cap_reached=True)
     assert rules.outgoing_refusal(capped, "+33612345678").text == "spending cap reached"
     assert rules.outgoing_refusal(capped, "112") is None
+    assert rules.outgoing_refusal(capped, "+33800123456") is None  # toll-free
     barred = line("+33412345678", outgoing_calls=False)
     assert rules.outgoing_refusal(barred, "+33612345678").code == 403
     assert rules.internal_refusal(barred).code == 403

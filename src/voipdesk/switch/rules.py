@@ -211,7 +211,7 @@ def outgoing_refusal(caller: Mapping[str, Any], number: str) -> Refusal | None:
     limits = caller.get("limits") or {}
     if not caller.get("accepts_calls") or not limits.get("outgoing_calls"):
         return Refusal(403, "Forbidden", "outgoing calls barred on this line")
-    if limits.get("spending_cap_reached") and not is_emergency(number):
+    if limits.get("spending_cap_reached") and not (is_emergency(number) or is_toll_free(number)):
         return Refusal(403, "Forbidden", "spending cap reached")
     own = country_prefix(caller.get("number") or "+33")
     if not limits.get("international", True) and country_prefix(number) != own:
@@ -238,6 +238,14 @@ def internal_refusal(caller: Mapping[str, Any]) -> Refusal | None:
 
 def is_emergency(number: str) -> bool:
     return number.lstrip("+") in EMERGENCY_NUMBERS
+
+
+TOLL_FREE_PREFIXES = ("+3380", "+32800", "+41800", "+1800", "+1888", "+1877", "+1866", "+1855")
+
+
+def is_toll_free(number: str) -> bool:
+    """Free for the caller: such calls pass even once the spending cap is reached."""
+    return number.startswith(TOLL_FREE_PREFIXES)
 
 
 def incoming_refusal(

@@ -26,7 +26,6 @@ from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import queries as subscription_queries
 from voipdesk.subscriptions.rules import LINE_KINDS
 from voipdesk.switch import services as switch
-from voipdesk.telephony import rules as telephony_rules
 from voipdesk.telephony.actions import lines
 from voipdesk.telephony.api.schemas import path_number
 from voipdesk.web.auth import require_account, require_staff
@@ -46,11 +45,9 @@ def shown(number: str) -> str:
 
 
 def _list_state(view: lines.LineView, number: str) -> str:
-    """Whether a number can call the line now: "blocked" or "allowed" by its number list."""
-    listed = any(number.startswith(entry) for entry in view.number_list)
-    if view.number_list_mode == telephony_rules.LIST_BLOCK and listed:
-        return "blocked"
-    if view.number_list_mode == telephony_rules.LIST_ALLOW and not listed:
+    """Whether a number can call the line now: "blocked" by the callers it refuses, or
+    "allowed"."""
+    if any(number.startswith(entry) for entry in view.blocked_callers):
         return "blocked"
     return "allowed"
 
@@ -165,36 +162,26 @@ def number_list_page(
     platform: Platform = Depends(get_platform),
 ) -> Response:
     """One click from a call: that number may no longer call the line (block), or may again
-    (allow). Through the line's number list, as on the calls-management page."""
+    (allow). Through the callers the line refuses, as on the calls-management page."""
     language = request_language(request)
     e164 = path_number(number)
     base = _base(group_id, e164)
     target = back if back.startswith(base + "/consumption") else f"{base}/consumption"
     with platform.transaction() as session:
         view = lines.get_line(session, account.id, group_id, e164)
-        mode, entries = view.number_list_mode, list(view.number_list)
+        entries = list(view.blocked_callers)
         if operation == "block":
-            if mode == telephony_rules.LIST_ALLOW:
-                entries = [e for e in entries if not caller.startswith(e)]
-            else:
-                mode = telephony_rules.LIST_BLOCK
-                entries = [*entries, caller] if caller not in entries else entries
+            entries = [*entries, caller] if caller not in entries else entries
             message = "%(number)s can no longer call this line."
         elif operation == "allow":
-            if mode == telephony_rules.LIST_BLOCK:
-                entries = [e for e in entries if not caller.startswith(e)]
-                if not entries:
-                    mode = telephony_rules.LIST_NONE
-            elif mode == telephony_rules.LIST_ALLOW:
-                entries = [*entries, caller] if caller not in entries else entries
+            entries = [e for e in entries if not caller.startswith(e)]
             message = "%(number)s can call this line again."
         else:
             return redirect(request, target, gettext(language, "Nothing was changed."))
         try:
             lines.update_settings(
-                session, platform, account.id, group_id, e164,
-                {"number_list_mode": mode, "number_list": entries},
-            )  # fmt: skip
+                session, platform, account.id, group_id, e164, {"blocked_callers": entries}
+            )
         except DomainError as error:
             return redirect(request, target, error.detail(language))
     return redirect(request, target, gettext(language, message, number=shown(caller)))

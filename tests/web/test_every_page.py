@@ -128,6 +128,7 @@ def _paths(platform) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
             "/backoffice/orders?state=delivered",
             f"/backoffice/orders/{order.id}",
             "/backoffice/invoices",
+            "/backoffice/switch",
         ]
     return {
         "": ["/login", "/signup", "/password-reset", "/legal/terms", "/legal/privacy"],

@@ -137,7 +137,9 @@ def deliver(platform: Platform, session: Session, order_id: str) -> None:
             {
                 "number": credential.number_e164,
                 "username": credential.sip_username,
-                "password": credential.sip_password,
+                # The line page where the customer makes the password (shown once, never mailed).
+                "path": f"/telephony/{result.billing_group_id}/lines/"
+                f"{credential.number_e164.lstrip('+')}/calls",
             }
             for credential in result.sip_credentials
         ],

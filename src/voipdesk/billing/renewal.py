@@ -43,10 +43,13 @@ from voipdesk.billing.renewal_changes import (
 )
 from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.core.db import DecimalAmount, UTCDateTime
+from voipdesk.core.events import FAN_OUT_TOPIC
 from voipdesk.core.i18n import gettext
 from voipdesk.core.platform import Platform
 from voipdesk.invoices.models import cents_to_amount
 from voipdesk.invoices.rules import rate_to_ppm
+from voipdesk.invoices.services import ISSUED as ISSUED_EVENT
+from voipdesk.invoices.services import PAID as PAID_EVENT
 from voipdesk.invoices.services import lock_counter, operator_snapshot
 from voipdesk.subscriptions import rules as sub_rules
 
@@ -403,6 +406,7 @@ def invoice_batch(
         {**rng, "built": BUILT, "now": now, "topic": INVOICE_EMAIL, "prefix": INVOICE_EMAIL_KEY},
         now_bind,
     )
+    _announce(session, platform, draft, rng, postgres)
     _exec(
         session,
         f"""UPDATE invoice SET status = CASE WHEN total_incl_tax_cents <= 0 THEN 'paid' ELSE 'unpaid' END,
@@ -412,6 +416,51 @@ def invoice_batch(
         now_bind,
     )
     return BatchResult(invoices, lines, int(totals[0]), int(totals[1]))
+
+
+def _announce(
+    session: Session, platform: Platform, draft: str, rng: dict[str, Any], postgres: bool
+) -> None:
+    """`invoices.issued` for each invoice of the batch (and `invoices.paid` for those with
+    nothing to pay), written as `core.events.publish` writes them (same event ids and dedup
+    keys, so a re-run or the per-invoice path never announces one twice), in set-based SQL."""
+    now = platform.now()
+    json_object = "json_build_object" if postgres else "json_object"
+    cents = "i.total_incl_tax_cents"
+    sign = f"CASE WHEN {cents} < 0 THEN '-' ELSE '' END"
+    if postgres:
+        amount = f"{sign} || CAST(abs({cents}) / 100 AS TEXT) || '.' || right('00' || CAST(abs({cents}) % 100 AS TEXT), 2)"
+        issued_on = "to_char(i.issued_on, 'YYYY-MM-DD')"
+    else:
+        amount = f"{sign} || CAST(abs({cents}) / 100 AS TEXT) || '.' || substr('00' || CAST(abs({cents}) % 100 AS TEXT), -2, 2)"
+        issued_on = "CAST(i.issued_on AS TEXT)"
+    facts = f"""'invoice_id', i.id, 'account_id', i.account_id, 'number', i.number,
+                'order_id', i.order_id, 'billing_group_id', i.billing_group_id,
+                'incl_tax', {json_object}('amount', {amount}, 'currency', i.currency)"""
+    where = f"i.{draft.replace(' AND ', ' AND i.')}"
+    for name, extra, condition in (
+        (ISSUED_EVENT, f"'issued_on', {issued_on}", ""),
+        (PAID_EVENT, "'paid_at', CAST(:published_at AS TEXT)", f" AND {cents} <= 0"),
+    ):
+        _exec(
+            session,
+            f"""INSERT INTO outbox_message (topic, payload, dedup_key, created_at, available_at, attempts)
+                SELECT :topic, {json_object}('id', CAST(:name AS TEXT) || ':' || i.id, 'name', CAST(:name AS TEXT),
+                           'payload', {json_object}({facts}, {extra}),
+                           'published_at', CAST(:published_at AS TEXT)),
+                       'event:' || CAST(:name AS TEXT) || ':' || i.id, :now, :now, 0
+                FROM invoice i WHERE {where}{condition}
+                ON CONFLICT DO NOTHING""",
+            {
+                **rng,
+                "built": BUILT,
+                "now": now,
+                "topic": FAN_OUT_TOPIC,
+                "name": name,
+                "published_at": now.isoformat(),
+            },
+            bindparam("now", type_=UTCDateTime()),
+        )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -132,6 +132,40 @@ def test_the_renewals_invoices_are_announced_once_each(
     assert all(r.headers["webhook-id"] for r in receiver.requests)
 
 
+def test_a_manual_renewal_not_paid_sends_service_suspended_once(
+    platform: Platform, staff: Account, receiver: Receiver, clock: MovableClock
+) -> None:
+    """The renewal suspends unpaid manual renewals in bulk SQL: each still reaches the
+    endpoints as `service.suspended` (reason `renewal_unpaid`), once whatever re-runs."""
+    from datetime import UTC, datetime
+
+    from voipdesk.billing.renewal import run_renewal
+    from voipdesk.subscriptions import actions as subscriptions
+    from voipdesk.subscriptions.models import Service
+
+    _endpoint(platform, staff, receiver, ["service.suspended"])
+    account = make_account(platform)
+    result = deliver(platform, account.id, lines=[("sip-decouverte", 1)])
+    with platform.session() as session:
+        service_id = session.scalar(
+            select(Service.id).where(Service.billing_group_id == result.billing_group_id)
+        )
+    with platform.transaction() as session:
+        subscriptions.set_renewal_mode(session, platform, account.id, service_id, "manual")
+    clock.move_to(datetime(2026, 4, 1, 1, 0, tzinfo=UTC))
+    run_renewal(platform, date(2026, 4, 1))
+    run_renewal(platform, date(2026, 4, 1))
+    drain(platform)
+    (suspended,) = _received(receiver, "service.suspended")
+    assert suspended == {
+        "service_id": service_id,
+        "account_id": account.id,
+        "billing_group_id": result.billing_group_id,
+        "invoice_id": None,
+        "reason": "renewal_unpaid",
+    }
+
+
 def test_an_event_forwarded_twice_is_one_message_and_one_delivery(
     seeded: Platform, staff: Account, receiver: Receiver
 ) -> None:

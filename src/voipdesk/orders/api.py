@@ -66,11 +66,12 @@ class OrderIn(BaseModel):
     lines: list[CartLineIn] = Field(max_length=100)
     promotion_code: str | None = Field(None, max_length=60)
     billing_group_id: str | None = Field(None, max_length=64)
-    accepted_terms: dict[str, str] | None = Field(
-        None,
-        description="The terms read and accepted, document code -> version: "
+    accepted_terms: dict[str, str] = Field(
+        description="Required: the terms read and accepted, document code -> version: "
         '`{"terms_of_sale": "2026-01-01", "telephony_terms": "2026-01-01"}` (the current '
-        "versions are in `GET /api/v1/terms`). Kept on the order with the time of acceptance.",
+        "versions are in `GET /api/v1/terms`). No order is made without them (422 "
+        "`terms-not-accepted` for a missing or outdated version). Kept on the order with the "
+        "time of acceptance.",
     )
 
 

@@ -127,7 +127,9 @@ def test_a_swiss_invoice_carries_a_qr_bill_whose_payload_parses_back(client):  #
     fields = payload.split("\r\n")
     assert fields[:3] == ["SPC", "0200", "1"]
     assert fields[3] == platform.settings.operator_iban_ch
-    assert fields[18] == f"{invoice.total_incl_tax:.2f}" and fields[19] == "EUR"
+    # A Swiss customer is sold and invoiced in francs, and the QR-bill asks for francs.
+    assert invoice.currency == "CHF"
+    assert fields[18] == f"{invoice.total_incl_tax:.2f}" and fields[19] == "CHF"
     assert fields[27] == "SCOR" and fields[28] == creditor_reference(invoice.number)
     assert fields[29] == invoice.number and fields[30] == "EPD"
     assert account.city in fields

@@ -80,6 +80,8 @@ class RenewalSummary:
     total_excl_tax: Decimal = Decimal("0.00")
     total_tax: Decimal = Decimal("0.00")
     total_incl_tax: Decimal = Decimal("0.00")
+    # The totals above are in euros; invoices in another currency: {currency: total incl. tax}.
+    totals_by_currency: dict[str, str] = field(default_factory=dict)
     sepa_debits: int = 0
     sepa_files: int = 0
     card_collections: int = 0
@@ -114,6 +116,10 @@ class RenewalSummary:
             ("Total excl. tax", f"{self.total_excl_tax:.2f} EUR"),
             ("Tax", f"{self.total_tax:.2f} EUR"),
             ("Total incl. tax", f"{self.total_incl_tax:.2f} EUR"),
+            *(
+                (f"Total incl. tax ({currency})", f"{amount} {currency}")
+                for currency, amount in self.totals_by_currency.items()
+            ),
             ("SEPA direct debits (pain.008 file)", self.sepa_debits),
             ("Card collections pending", self.card_collections),
             ("Invoice e-mails", self.invoice_emails),
@@ -214,13 +220,21 @@ def invoice_batch(
     else:
         new_id = "lower(hex(randomblob(16)))"
         number = "CAST(:year AS TEXT) || '-' || printf('%06d', :base + ROW_NUMBER() OVER (ORDER BY g.id))"
+    # The group's country's currency (catalogue.rules.CURRENCY): its services were priced in it.
+    currency = (
+        "CASE g.tax_country "
+        + " ".join(
+            f"WHEN '{country}' THEN '{code}'" for country, code in catalogue_rules.CURRENCY.items()
+        )
+        + f" ELSE '{catalogue_rules.DEFAULT_CURRENCY}' END"
+    )
     invoices = _exec(
         session,
         f"""INSERT INTO invoice (id, number, account_id, billing_group_id, order_id, renewal_period,
                 issued_on, tax_country, currency, total_excl_tax_cents, total_tax_cents,
                 total_incl_tax_cents, status, paid_at, created_at)
             SELECT {new_id}, {number}, g.billing_account_id, g.id, NULL, :period_start, :period_start,
-                   g.tax_country, 'EUR', 0, 0, 0, :draft, NULL, :now
+                   g.tax_country, {currency}, 0, 0, 0, :draft, NULL, :now
             FROM billing_group g
             WHERE g.id > :low AND g.id <= :high
               AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.billing_group_id = g.id
@@ -372,7 +386,8 @@ def invoice_batch(
             SELECT i.id, i.account_id, pm.id, pm.method_type, i.total_incl_tax_cents, 'pending', :now
             FROM invoice i
             JOIN payment_method pm ON pm.account_id = i.account_id AND pm.is_default = :yes
-                 AND pm.removed_at IS NULL AND pm.method_type IN ('card', 'sepa_debit')
+                 AND pm.removed_at IS NULL
+                 AND (pm.method_type = 'card' OR (pm.method_type = 'sepa_debit' AND i.currency = 'EUR'))
             WHERE i.{draft.replace(" AND ", " AND i.")} AND i.total_incl_tax_cents > 0
             ON CONFLICT DO NOTHING""",
         {**rng, "built": BUILT, "yes": True, "now": now},
@@ -680,17 +695,22 @@ def period_state(session: Session, platform: Platform, summary: RenewalSummary, 
     period = summary.period_start
     previous = period - relativedelta(months=1)
     grace = timedelta(days=platform.settings.billing_grace_days)
-    invoices = session.execute(
+    by_currency = session.execute(
         text(
-            """SELECT COUNT(*), COALESCE(SUM(total_excl_tax_cents), 0), COALESCE(SUM(total_tax_cents), 0)
-               FROM invoice WHERE renewal_period = :p"""
+            """SELECT currency, COUNT(*), COALESCE(SUM(total_excl_tax_cents), 0), COALESCE(SUM(total_tax_cents), 0)
+               FROM invoice WHERE renewal_period = :p GROUP BY currency ORDER BY currency"""
         ),
         {"p": period},
-    ).one()
-    summary.invoices_created = int(invoices[0])
-    summary.total_excl_tax = cents_to_amount(int(invoices[1]))
-    summary.total_tax = cents_to_amount(int(invoices[2]))
-    summary.total_incl_tax = summary.total_excl_tax + summary.total_tax
+    ).all()
+    summary.invoices_created = sum(int(row[1]) for row in by_currency)
+    summary.totals_by_currency = {}
+    for currency, _count, excl, tax in by_currency:
+        if currency == catalogue_rules.DEFAULT_CURRENCY:
+            summary.total_excl_tax = cents_to_amount(int(excl))
+            summary.total_tax = cents_to_amount(int(tax))
+            summary.total_incl_tax = summary.total_excl_tax + summary.total_tax
+        else:  # never added to the euros: each currency's totals on their own
+            summary.totals_by_currency[currency] = str(cents_to_amount(int(excl) + int(tax)))
     summary.services_renewed = int(
         session.execute(
             text(

@@ -109,8 +109,8 @@ def get_invoice(
             InvoiceLineOut(
                 description=line.description,
                 quantity=f"{line.quantity.normalize():f}",
-                unit_price_excl_tax=Money(line.unit_price_excl_tax).as_json(),
-                amount_excl_tax=_money(line.amount_excl_tax_cents),
+                unit_price_excl_tax=Money(line.unit_price_excl_tax, invoice.currency).as_json(),
+                amount_excl_tax=_money(line.amount_excl_tax_cents, invoice.currency),
                 period_start=line.period_start,
                 period_end=line.period_end,
                 service_id=line.service_id,
@@ -125,8 +125,8 @@ def get_invoice(
             TaxOut(
                 label=gettext(request_language(request), t.label),
                 rate=f"{t.rate.normalize():f}",
-                base_excl_tax=_money(t.base_cents),
-                tax=_money(t.tax_cents),
+                base_excl_tax=_money(t.base_cents, invoice.currency),
+                tax=_money(t.tax_cents, invoice.currency),
             )
             for t in session.scalars(
                 select(InvoiceTax)

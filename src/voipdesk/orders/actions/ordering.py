@@ -16,6 +16,7 @@ from voipdesk.catalogue.queries import (
     allowed_payment_methods,
     find_promotion,
 )
+from voipdesk.catalogue.errors import UnknownPromotionCode
 from voipdesk.catalogue.services import PromotionCode
 from voipdesk.core import pagination
 from voipdesk.core.db import new_id
@@ -65,8 +66,15 @@ def create_order(
     if cart.billing_group_id:
         _check_billing_group(session, account.id, cart.billing_group_id)
     promotion: PromotionCode | None = None
+    currency = catalogue_rules.currency_of(account.country)
     if cart.promotion_code:
         promotion = find_promotion(session, cart.promotion_code, platform.today())
+        if promotion.amount_excl_tax is not None and currency != catalogue_rules.DEFAULT_CURRENCY:
+            # A fixed discount is an amount in euros: it never applies to francs or dollars.
+            raise UnknownPromotionCode(
+                promotion=promotion.code,
+                fields={"promotion_code": "This code is not valid in your currency."},
+            )
     allowed = allowed_payment_methods(session, account.country, account.kind)
     default = payments.default_payment_method(session, account.id)
     order = PurchaseOrder(
@@ -76,7 +84,7 @@ def create_order(
         created_at=now,
         expires_at=rules.expiry_for(now),
         country=account.country,
-        currency="EUR",
+        currency=currency,
         tax_date=platform.today(),
         billing_contact=billing_contact_of(account),
         default_payment_method_id=default.id
@@ -177,7 +185,7 @@ def create_custom_order(
         created_at=now,
         expires_at=rules.expiry_for(now),
         country=account.country,
-        currency="EUR",
+        currency=catalogue_rules.currency_of(account.country),
         tax_date=period[0],
         billing_contact=billing_contact_of(account),
         default_payment_method_id=default.id

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from voipdesk.catalogue import rules as catalogue_rules
+from voipdesk.catalogue.errors import UnknownPromotionCode
 from voipdesk.catalogue.queries import (
     allowed_payment_methods,
     find_promotion,
 )
-from voipdesk.catalogue.errors import UnknownPromotionCode
 from voipdesk.catalogue.services import PromotionCode
 from voipdesk.core import pagination
 from voipdesk.core.db import new_id

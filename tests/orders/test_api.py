@@ -578,3 +578,21 @@ def test_no_order_without_the_terms_accepted(api: ApiClient, customer: Account) 
         assert order is not None and order.terms_accepted is not None
         assert order.terms_accepted["terms_of_sale"] == "2026-01-01"
         assert order.terms_accepted["accepted_at"]
+
+
+def test_ordering_through_the_api_waits_for_the_confirmed_e_mail(
+    api: ApiClient, seeded: Platform, customer_factory
+) -> None:  # type: ignore[no-untyped-def]
+    """The API obeys the same rule as the pages: an unconfirmed address orders nothing (403
+    `email-not-verified`); once the link is opened, the same order is made."""
+    from voipdesk.accounts.actions.verification import verification_token, verify_email
+
+    seeded.settings.require_verified_email = True
+    customer = customer_factory(language="fr")
+    refused = problem(
+        api.post("/orders", customer, json=with_terms(CART)), 403, "email-not-verified"
+    )
+    assert "e-mail" in refused["detail"]
+    assert api.get("/orders", customer).json()["items"] == []
+    verify_email(seeded, customer.id, verification_token(seeded, customer.id, customer.email))
+    assert api.post("/orders", customer, json=with_terms(CART)).status_code == 201

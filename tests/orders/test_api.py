@@ -596,3 +596,57 @@ def test_ordering_through_the_api_waits_for_the_confirmed_e_mail(
     assert api.get("/orders", customer).json()["items"] == []
     verify_email(seeded, customer.id, verification_token(seeded, customer.id, customer.email))
     assert api.post("/orders", customer, json=with_terms(CART)).status_code == 201
+
+
+def test_orders_are_sorted_by_date_or_amount_across_pages(
+    api: ApiClient, customer: Account
+) -> None:
+    """The orders list sorts by date or amount (incl. tax), ascending or descending, and its
+    pages follow the sort: every order once, in order; an unknown sort is refused (422)."""
+    carts = [
+        {"lines": [{"offer": "alias-number", "quantity": n, "area": "+331"}]} for n in (3, 1, 5, 2)
+    ]
+    for cart in carts:
+        assert api.post("/orders", customer, json=with_terms(cart)).status_code == 201
+
+    def walk(sort: str) -> list[dict]:  # type: ignore[type-arg]
+        seen, cursor = [], None
+        while True:
+            query = f"/orders?limit=2&sort={sort}" + (f"&cursor={cursor}" if cursor else "")
+            page = api.get(query, customer).json()
+            seen.extend(page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
+
+    amounts = [float(o["incl_tax"]["amount"]) for o in walk("amount")]
+    assert amounts == sorted(amounts) and len(amounts) == 4
+    assert [float(o["incl_tax"]["amount"]) for o in walk("-amount")] == sorted(amounts)[::-1]
+    newest = [o["number"] for o in walk("-date")]
+    assert [o["number"] for o in walk("date")] == newest[::-1]
+    problem(api.get("/orders?sort=colour", customer), 422, "invalid-input")
+
+
+def test_invoices_are_sorted_by_date_or_amount_across_pages(
+    api: ApiClient, seeded: Platform, customer: Account
+) -> None:
+    for quantity in (3, 1, 5):
+        cart = {"lines": [{"offer": "alias-number", "quantity": quantity, "area": "+331"}]}
+        order = api.post("/orders", customer, json=with_terms(cart)).json()
+        api.post(f"/orders/{order['id']}/payments", customer, json={"card": CARD})
+    run_outbox(seeded)
+
+    def walk(sort: str) -> list[float]:
+        seen, cursor = [], None
+        while True:
+            query = f"/me/invoices?limit=2&sort={sort}" + (f"&cursor={cursor}" if cursor else "")
+            page = api.get(query, customer).json()
+            seen.extend(float(i["incl_tax"]["amount"]) for i in page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
+
+    assert len(walk("amount")) == 3
+    assert walk("amount") == sorted(walk("amount"))
+    assert walk("-amount") == sorted(walk("amount"), reverse=True)
+    problem(api.get("/me/invoices?sort=colour", customer), 422, "invalid-input")

@@ -87,11 +87,16 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
 def list_invoices(
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = cursor_query(),
+    sort: str = Query(
+        "-date",
+        pattern=r"^-?(date|amount)$",
+        description="date or amount (incl. tax), with - for descending; newest first by default",
+    ),
     platform: Platform = Depends(get_platform),
     account: Account = Depends(current_account),
 ) -> InvoicePage:
     with platform.session() as session:
-        invoices, next_cursor = actions.list_invoices(session, account.id, limit, cursor)
+        invoices, next_cursor = actions.list_invoices(session, account.id, limit, cursor, sort=sort)
         return InvoicePage(items=[invoice_out(i) for i in invoices], next_cursor=next_cursor)
 
 

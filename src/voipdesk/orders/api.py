@@ -372,13 +372,18 @@ def list_orders(
     request: Request,
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = cursor_query(),
+    sort: str = Query(
+        "-date",
+        pattern=r"^-?(date|amount)$",
+        description="date or amount (incl. tax), with - for descending; newest first by default",
+    ),
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:
     language = request_language(request)
     with platform.session() as session:
         orders, next_cursor = actions.list_orders(
-            session, platform, account_id=account.id, limit=limit, cursor=cursor
+            session, platform, account_id=account.id, limit=limit, cursor=cursor, sort=sort
         )
         return {
             "items": [order_summary_json(order, language) for order in orders],
@@ -514,6 +519,11 @@ def staff_orders(
     ),
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = cursor_query(),
+    sort: str = Query(
+        "-date",
+        pattern=r"^-?(date|amount)$",
+        description="date or amount (incl. tax), with - for descending; newest first by default",
+    ),
     staff: Account = Depends(current_staff),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:
@@ -530,6 +540,7 @@ def staff_orders(
             states=[state] if state else None,
             limit=limit,
             cursor=cursor,
+            sort=sort,
         )
         return {
             "items": [order_summary_json(order, language) for order in orders],

@@ -274,6 +274,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
     return (key[0], key[1]) if key else None
 
 
+# The sorts of the orders list: key -> (column, cursor type); "-key" is descending.
+ORDER_SORTS: dict[str, tuple[Any, type]] = {
+    "date": (PurchaseOrder.created_at, datetime),
+    "amount": (PurchaseOrder.total_incl_tax, str),
+}
+DEFAULT_ORDER_SORT = "-date"
+
+
 def list_orders(
     session: Session,
     platform: Platform,
@@ -282,8 +290,14 @@ def list_orders(
     states: Sequence[str] | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    sort: str | None = None,
 ) -> tuple[list[PurchaseOrder], str | None]:
-    """Newest first. Customers never see expired orders (nor unpaid ones past their expiry)."""
+    """Newest first unless `sort` says otherwise ("date" or "amount" incl. tax, "-" for
+    descending), by pages (keyset on the sorted column and the id). Customers never see expired
+    orders (nor unpaid ones past their expiry). An unknown sort is the default one."""
+    wanted = sort if sort and sort.lstrip("-") in ORDER_SORTS else DEFAULT_ORDER_SORT
+    column, kind = ORDER_SORTS[wanted.lstrip("-")]
+    descending = wanted.startswith("-")
     query = _order_query()
     if account_id is not None:
         query = query.where(
@@ -296,22 +310,29 @@ def list_orders(
         )
     if states:
         query = query.where(PurchaseOrder.state.in_(states))
-    position = decode_cursor(cursor) if cursor else None
+    position = pagination.cursor_key(cursor, kind, str)
     if position is not None:
-        stamp, last_id = position
-        query = query.where(
-            (PurchaseOrder.created_at < stamp)
-            | ((PurchaseOrder.created_at == stamp) & (PurchaseOrder.id < last_id))
-        )
-    rows = list(
-        session.scalars(
-            query.order_by(PurchaseOrder.created_at.desc(), PurchaseOrder.id.desc()).limit(
-                limit + 1
+        value, last_id = position
+        if kind is str:  # an amount
+            try:
+                value = Decimal(value)
+            except ArithmeticError:
+                from voipdesk.core.pagination import InvalidCursor
+
+                raise InvalidCursor() from None
+        if descending:
+            query = query.where(
+                (column < value) | ((column == value) & (PurchaseOrder.id < last_id))
             )
-        ).all()
-    )
+        else:
+            query = query.where(
+                (column > value) | ((column == value) & (PurchaseOrder.id > last_id))
+            )
+    order = (column.desc(), PurchaseOrder.id.desc()) if descending else (column, PurchaseOrder.id)
+    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)).all())
+    last = rows[limit - 1] if len(rows) > limit else None
     next_cursor = (
-        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+        pagination.encode_cursor(getattr(last, column.key), last.id) if last is not None else None
     )
     return rows[:limit], next_cursor
 

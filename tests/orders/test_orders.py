@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -151,7 +152,7 @@ def test_paying_with_a_sandbox_card_delivers_the_order(seeded: Platform, custome
         assert number in access.body_text
         # No SIP password is mailed (it would stay in the service e-mails): the e-mail links the
         # line page, where the customer makes one that is shown once.
-        page = f"/telephony/{group}/lines/{number.lstrip('+')}/calls"
+        page = f"/telephony/{group}/lines/{quote(number)}"
         assert page in access.body_text and page in access.body_html
     with seeded.session() as session:
         lines = session.scalars(

@@ -11,6 +11,7 @@ message finds the order delivered and does nothing.
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import quote
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -139,7 +140,7 @@ def deliver(platform: Platform, session: Session, order_id: str) -> None:
                 "username": credential.sip_username,
                 # The line page where the customer makes the password (shown once, never mailed).
                 "path": f"/telephony/{result.billing_group_id}/lines/"
-                f"{credential.number_e164.lstrip('+')}/calls",
+                f"{quote(credential.number_e164)}",
             }
             for credential in result.sip_credentials
         ],

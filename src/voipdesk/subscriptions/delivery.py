@@ -11,8 +11,8 @@ message finds the order delivered and does nothing.
 from __future__ import annotations
 
 from decimal import Decimal
-from urllib.parse import quote
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 

@@ -49,9 +49,10 @@ LOGIN = "lea@demo.voipdesk.example"  # the demo's delivered customer (voipdesk.d
 PASSWORD = "Demo-Voipdesk-2026!"
 # A small order that any number of requests can repeat: a SIP line would reserve a number of the
 # demo's small pool each time, so the pool would run out during the load.
+TERMS = {"terms_of_sale": "2026-01-01", "telephony_terms": "2026-01-01"}  # required by the API
 ORDER_BODIES = [
-    {"lines": [{"offer": "phone-pnp-essential", "quantity": 1}]},
-    {"lines": [{"offer": "fax-line", "quantity": 1}]},
+    {"lines": [{"offer": "phone-pnp-essential", "quantity": 1}], "accepted_terms": TERMS},
+    {"lines": [{"offer": "fax-line", "quantity": 1}], "accepted_terms": TERMS},
 ]
 
 # One Lua script for every endpoint: method, headers and body come from the environment; each

@@ -115,6 +115,21 @@ DELIVERED_CUSTOMER: dict[str, Any] = {
     "email": "lea@demo.voipdesk.example",
     "mobile": "+33612345680",
 }
+# A customer whose renewal invoice went unpaid: its saved card is declined at the renewal, it gets
+# the e-mail with the link to pay and the three reminders, then the suspension notice, and its line
+# is suspended; it pays the invoice by card (its page or the API) and the line is reactivated.
+UNPAID_CUSTOMER: dict[str, Any] = {
+    "kind": "individual",
+    "country": "FR",
+    "language": "en",
+    "first_name": "Inès",
+    "last_name": "Moreau",
+    "address_line1": "3 rue des Lilas",
+    "postal_code": "75011",
+    "city": "Paris",
+    "email": "ines.unpaid@demo.voipdesk.example",
+    "mobile": "+33612345689",
+}
 DELIVERED_AREA = "+334"  # Sud-Est (04), where Lyon is
 ALIAS_POOL_SIZE = 10
 ENTREPRISE_CALLS = 4  # simultaneous calls of the Entreprise line as ordered...
@@ -162,14 +177,17 @@ def load_demo(platform: Platform) -> list[tuple[str, str, str]]:
     if first_load:
         _seed_areas(platform, customers)
     seed_delivered_customer(platform)
+    seed_unpaid_customer(platform)
     logins = [("Staff (back office)", STAFF["email"], DEMO_PASSWORD)]
     with platform.session() as session:
-        for data in [*DEMO_CUSTOMERS, DELIVERED_CUSTOMER]:
+        for data in [*DEMO_CUSTOMERS, DELIVERED_CUSTOMER, UNPAID_CUSTOMER]:
             account = session.scalar(select(Account).where(Account.email == data["email"]))
             if account is not None:
                 label = f"{data['kind']}, {data['country']}, {data['language']}"
                 if data is DELIVERED_CUSTOMER:
                     label += ", delivered"
+                if data is UNPAID_CUSTOMER:
+                    label += ", renewal invoice unpaid: pay it to reactivate the line"
                 logins.append(
                     (f"Customer ({label})", f"{account.email} / {account.handle}", DEMO_PASSWORD)
                 )
@@ -215,6 +233,76 @@ def seed_delivered_customer(platform: Platform) -> None:
     _voicemail_message_left(platform, order_id)
     _numbers_configured(platform, account_id, order_id)
     _around_the_line(platform, account_id, order_id)
+
+
+def seed_unpaid_customer(platform: Platform) -> None:
+    """The unpaid customer's story, played on a clock set back two months (then given back),
+    the way it happens to any customer: sign-up, an order paid by card, the procedure approved,
+    delivery; a default card that the bank declines; the renewal of last month's 1st, its failed
+    card charge and its e-mail; the dunning on each of its days (three reminders, the notice,
+    the suspension). Played once: a customer that exists already is left as it is."""
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from dateutil.relativedelta import relativedelta
+
+    from voipdesk.billing.actions import collect_pending_cards
+    from voipdesk.billing.dunning import run_dunning
+    from voipdesk.billing.renewal import run_renewal
+    from voipdesk.billing.rules import DUNNING_STEPS
+    from voipdesk.core.clock import MovableClock
+    from voipdesk.payments.services import TEST_CARD_DECLINED, add_card
+
+    with platform.session() as session:
+        if session.scalar(select(Account.id).where(Account.email == UNPAID_CUSTOMER["email"])):
+            return
+    zone = ZoneInfo(platform.settings.timezone)
+    first_of_month = platform.today().replace(day=1)
+    renewal_day = first_of_month - relativedelta(months=1)
+    ordered_on = first_of_month - relativedelta(months=2)
+
+    def at(day: Any, hour: int) -> datetime:
+        return datetime.combine(day, time(hour), zone).astimezone(UTC)
+
+    real_clock = platform.clock
+    clock = MovableClock(at(ordered_on, 10))
+    platform.clock = clock
+    try:
+        account_id = _signed_up(platform, UNPAID_CUSTOMER)
+        with platform.transaction() as session:
+            account = session.get(Account, account_id)
+            assert account is not None
+            order = create_order(
+                session,
+                platform,
+                account,
+                Cart(lines=[CartLine(offer=catalogue_rules.SIP_DECOUVERTE, area="+331")]),
+            )
+            order_id = order.id
+        card = CardInput(TEST_CARD_SUCCEEDS, 12, ordered_on.year + 3, "123")
+        with platform.transaction() as session:
+            account = session.get(Account, account_id)
+            assert account is not None
+            pay_order(session, platform, account, order_id, PaymentRequest(card=card))
+        drain(platform)
+        _validated(platform, account_id)
+        drain(platform)
+        declined = CardInput(TEST_CARD_DECLINED, 12, ordered_on.year + 3, "123")
+        with platform.transaction() as session:
+            account = session.get(Account, account_id)
+            assert account is not None
+            add_card(session, platform, account, declined, make_default=True)
+        clock.move_to(at(renewal_day, 2))
+        run_renewal(platform, renewal_day)
+        clock.move_to(at(renewal_day, 3))
+        collect_pending_cards(platform)
+        drain(platform)
+        for step in DUNNING_STEPS:
+            clock.move_to(at(renewal_day + timedelta(days=step.day), 9))
+            run_dunning(platform)
+            drain(platform)
+    finally:
+        platform.clock = real_clock
 
 
 def _signed_up(platform: Platform, data: dict[str, Any]) -> str:

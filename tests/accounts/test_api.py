@@ -701,3 +701,31 @@ def test_staff_accounts_are_created_and_pass_the_staff_check(platform):
     assert current_staff(staff) is staff
     with pytest.raises(Forbidden):
         current_staff(make_account(platform))
+
+
+def test_the_backup_address_recovers_access_and_hears_security_notices(client, platform):
+    """The guide's backup e-mail: a reset can be asked with it (when the main mailbox is lost),
+    and the reset link, the new-device and 2FA notices and the e-mail change reach it too."""
+    account = make_account(platform, backup_email="rescue@example.net")
+    asked = client.post(f"{API}/auth/password-resets", json={"login": "Rescue@example.net"})
+    assert asked.status_code == 202
+    resets = [e for e in emails_of(platform, account.id) if e.kind == "password-reset"]
+    assert sorted(e.to_address for e in resets) == sorted([account.email, "rescue@example.net"])
+    assert len({e.body_text for e in resets}) == 1  # one link, in both mailboxes
+    token = api_token_for(client, account)
+    turn_on_totp(client, platform, token)
+    enabled = [e.to_address for e in emails_of(platform, account.id) if e.kind == "totp-enabled"]
+    assert sorted(enabled) == sorted([account.email, "rescue@example.net"])
+    old = account.email
+    changed = client.patch(
+        f"{API}/me", json={"email": "new-main@example.org"}, headers=bearer(token)
+    )
+    assert changed.status_code == 200, changed.text
+    told = [e.to_address for e in emails_of(platform, account.id) if e.kind == "email-changed"]
+    assert sorted(told) == sorted([old, "rescue@example.net"])
+    # A backup address two accounts share recovers neither (no guessing whose it is).
+    make_account(platform, backup_email="shared@example.net")
+    make_account(platform, backup_email="shared@example.net")
+    before = count(platform, ServiceEmail, ServiceEmail.kind == "password-reset")
+    client.post(f"{API}/auth/password-resets", json={"login": "shared@example.net"})
+    assert count(platform, ServiceEmail, ServiceEmail.kind == "password-reset") == before

@@ -65,7 +65,11 @@ def test_a_generated_client_orders_pays_lists_lines_and_downloads_the_invoice(
     catalogue = _call(client_package, "catalogue.get_catalogue", lea, country="FR")
     assert "sip-decouverte" in {offer.code for offer in catalogue.offers}
 
-    order_body = _model("OrderIn", {"lines": [{"offer": "sip-decouverte", "quantity": 3}]})
+    terms = {"terms_of_sale": "2026-01-01", "telephony_terms": "2026-01-01"}
+    order_body = _model(
+        "OrderIn",
+        {"lines": [{"offer": "sip-decouverte", "quantity": 3}], "accepted_terms": terms},
+    )
     order = _call(
         client_package, "orders.create_order", lea, body=order_body, idempotency_key="journey-1"
     )

@@ -17,7 +17,7 @@ from tests.accounts.factories import api_token_for, make_account
 from tests.subscriptions.factories import deliver
 from voipdesk.billing.renewal import run_renewal
 from voipdesk.catalogue.demo import seed_catalogue
-from voipdesk.invoices import qrbill_part
+from voipdesk.invoices import en16931, qrbill_part
 from voipdesk.invoices.document import invoice_document
 from voipdesk.invoices.facturx import BASIC as BASIC_ID
 from voipdesk.invoices.models import Invoice
@@ -94,6 +94,8 @@ def test_a_french_company_invoice_has_every_mention_and_passes_factur_x(client):
     name, xml = facturx.get_facturx_xml_from_pdf(pdf)
     assert name == "factur-x.xml"
     assert facturx.xml_check_xsd(xml, flavor="factur-x", level="basic")
+    # And against the EN 16931 business rules voipdesk checks (invoices/en16931.py).
+    assert en16931.problems(xml) == []
     assert BASIC_ID in xml.decode()
     body = xml.decode()
     assert f"<ram:ID>{invoice.number}</ram:ID>" in body
@@ -127,7 +129,9 @@ def test_a_swiss_invoice_carries_a_qr_bill_whose_payload_parses_back(client):  #
     fields = payload.split("\r\n")
     assert fields[:3] == ["SPC", "0200", "1"]
     assert fields[3] == platform.settings.operator_iban_ch
-    assert fields[18] == f"{invoice.total_incl_tax:.2f}" and fields[19] == "EUR"
+    # A Swiss customer is sold and invoiced in francs, and the QR-bill asks for francs.
+    assert invoice.currency == "CHF"
+    assert fields[18] == f"{invoice.total_incl_tax:.2f}" and fields[19] == "CHF"
     assert fields[27] == "SCOR" and fields[28] == creditor_reference(invoice.number)
     assert fields[29] == invoice.number and fields[30] == "EPD"
     assert account.city in fields

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -76,3 +78,15 @@ def email_kinds(platform: Platform, account: Account) -> list[str]:
 
 def run_outbox(platform: Platform) -> int:
     return drain(platform)
+
+
+def accepted_terms() -> dict[str, str]:
+    """The current versions of the terms, as a customer accepts them on the review page."""
+    from voipdesk.orders.rules import TERMS
+
+    return {code: terms.version for code, terms in TERMS.items()}
+
+
+def with_terms(body: dict[str, Any]) -> dict[str, Any]:
+    """An order body with the terms accepted (the API makes no order without them)."""
+    return {**body, "accepted_terms": accepted_terms()}

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.orders.api_harness import ApiClient, api_client
-from tests.orders.helpers import run_outbox
+from tests.orders.helpers import run_outbox, with_terms
 from voipdesk.accounts.models import Account
 from voipdesk.core.clock import MovableClock
 from voipdesk.core.platform import Platform
@@ -46,7 +46,7 @@ def problem(response, status: int, code: str) -> dict:  # type: ignore[no-untype
 
 
 def new_order(api: ApiClient, account: Account, cart: dict | None = None) -> dict:
-    response = api.post("/orders", account, json=cart or CART)
+    response = api.post("/orders", account, json=with_terms(cart or CART))
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -104,7 +104,7 @@ def test_free_numbers_by_area_with_pages(api: ApiClient) -> None:
 
 # --- orders --------------------------------------------------------------------------------------
 def test_orders_need_authentication(api: ApiClient) -> None:
-    problem(api.post("/orders", None, json=CART), 401, "not-authenticated")
+    problem(api.post("/orders", None, json=with_terms(CART)), 401, "not-authenticated")
     problem(api.get("/orders", None), 401, "not-authenticated")
 
 
@@ -168,14 +168,14 @@ def test_another_customers_order_answers_404(
 def test_bad_orders_are_clear_problems(
     api: ApiClient, customer: Account, cart: dict, status: int, code: str
 ) -> None:
-    problem(api.post("/orders", customer, json=cart), status, code)
+    problem(api.post("/orders", customer, json=with_terms(cart)), status, code)
     assert api.get("/orders", customer).json()["items"] == []
 
 
 def test_offer_not_sold_in_the_country(api: ApiClient, customer_factory) -> None:  # type: ignore[no-untyped-def]
     quebec = customer_factory(country="CA-QC")
     body = problem(
-        api.post("/orders", quebec, json={"lines": [{"offer": "fax-line"}]}),
+        api.post("/orders", quebec, json=with_terms({"lines": [{"offer": "fax-line"}]})),
         422,
         "offer-not-sold-in-country",
     )
@@ -185,18 +185,24 @@ def test_offer_not_sold_in_the_country(api: ApiClient, customer_factory) -> None
 def test_a_number_already_taken(api: ApiClient, customer: Account, customer_factory) -> None:  # type: ignore[no-untyped-def]
     cart = {"lines": [{"offer": "alias-number", "numbers": ["+33186950042"]}]}
     new_order(api, customer, cart)
-    problem(api.post("/orders", customer_factory(), json=cart), 409, "number-not-available")
+    problem(
+        api.post("/orders", customer_factory(), json=with_terms(cart)), 409, "number-not-available"
+    )
 
 
 def test_order_creation_is_idempotent(api: ApiClient, customer: Account) -> None:
     key = {"Idempotency-Key": "order-1"}
-    first = api.post("/orders", customer, json=CART, headers=key)
-    again = api.post("/orders", customer, json=CART, headers=key)
+    first = api.post("/orders", customer, json=with_terms(CART), headers=key)
+    again = api.post("/orders", customer, json=with_terms(CART), headers=key)
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert len(api.get("/orders", customer).json()["items"]) == 1
     other = {"lines": [{"offer": "sip-decouverte"}]}
-    problem(api.post("/orders", customer, json=other, headers=key), 422, "idempotency-key-reused")
+    problem(
+        api.post("/orders", customer, json=with_terms(other), headers=key),
+        422,
+        "idempotency-key-reused",
+    )
 
 
 def test_idempotency_keys_are_per_account(
@@ -204,8 +210,8 @@ def test_idempotency_keys_are_per_account(
 ) -> None:  # type: ignore[no-untyped-def]
     other = customer_factory()
     key = {"Idempotency-Key": "same-key"}
-    mine = api.post("/orders", customer, json=CART, headers=key).json()
-    theirs = api.post("/orders", other, json=CART, headers=key).json()
+    mine = api.post("/orders", customer, json=with_terms(CART), headers=key).json()
+    theirs = api.post("/orders", other, json=with_terms(CART), headers=key).json()
     assert mine["id"] != theirs["id"]
 
 
@@ -300,7 +306,9 @@ def test_paying_an_expired_order(api: ApiClient, customer: Account, clock: Movab
 def test_problem_details_follow_the_callers_language(api: ApiClient, customer_factory) -> None:  # type: ignore[no-untyped-def]
     french = customer_factory(language="fr")
     body = problem(
-        api.post("/orders", french, json={"lines": [{"offer": "sip-gold"}]}), 422, "unknown-offer"
+        api.post("/orders", french, json=with_terms({"lines": [{"offer": "sip-gold"}]})),
+        422,
+        "unknown-offer",
     )
     assert body["detail"] == "L'offre sip-gold n'existe pas."
 
@@ -468,13 +476,19 @@ def test_idempotency_keys_are_forgotten_after_30_days(
     from voipdesk.orders.idempotency import purge_expired_keys
 
     key = {"Idempotency-Key": "monthly-script"}
-    first = api.post("/orders", customer, json=CART, headers=key).json()
+    first = api.post("/orders", customer, json=with_terms(CART), headers=key).json()
     clock.advance(timedelta(days=29))
     assert purge_expired_keys(seeded) == 0
-    assert api.post("/orders", customer, json=CART, headers=key).json()["id"] == first["id"]
+    assert (
+        api.post("/orders", customer, json=with_terms(CART), headers=key).json()["id"]
+        == first["id"]
+    )
     clock.advance(timedelta(days=2))
     assert purge_expired_keys(seeded) == 1
-    assert api.post("/orders", customer, json=CART, headers=key).json()["id"] != first["id"]
+    assert (
+        api.post("/orders", customer, json=with_terms(CART), headers=key).json()["id"]
+        != first["id"]
+    )
 
 
 # --- lists: items + next_cursor, pages, bad cursor, bad limit -----------------------------------
@@ -515,7 +529,7 @@ def test_any_count_of_alias_numbers_from_1_to_100_and_the_true_free_count(
     seven = api.post(
         "/orders",
         customer,
-        json={"lines": [{"offer": "alias-number", "quantity": 7, "area": "+331"}]},
+        json=with_terms({"lines": [{"offer": "alias-number", "quantity": 7, "area": "+331"}]}),
     )
     assert seven.status_code == 201, seven.text
     [line] = seven.json()["lines"]
@@ -524,7 +538,7 @@ def test_any_count_of_alias_numbers_from_1_to_100_and_the_true_free_count(
     twelve = api.post(
         "/orders",
         customer,
-        json={"lines": [{"offer": "alias-number", "quantity": 12, "area": "+331"}]},
+        json=with_terms({"lines": [{"offer": "alias-number", "quantity": 12, "area": "+331"}]}),
     )
     assert twelve.json()["lines"][0]["details"]["pool"] is True  # ten or more: a pool
     # 100 numbers per area in the demo, 19 reserved above: the refusal says 81 are left.
@@ -532,7 +546,7 @@ def test_any_count_of_alias_numbers_from_1_to_100_and_the_true_free_count(
     refused = api.post(
         "/orders",
         other,
-        json={"lines": [{"offer": "alias-number", "quantity": 100, "area": "+331"}]},
+        json=with_terms({"lines": [{"offer": "alias-number", "quantity": 100, "area": "+331"}]}),
     )
     assert refused.status_code == 409
     body = refused.json()
@@ -545,3 +559,94 @@ def test_a_malformed_number_prefix_is_refused_not_ignored(api: ApiClient) -> Non
     assert good.status_code == 200 and good.json()["items"]
     for prefix in ("abc", "01x", "+"):
         problem(api.get(f"/catalogue/numbers?country=FR&prefix={prefix}"), 422, "invalid-prefix")
+
+
+def test_no_order_without_the_terms_accepted(api: ApiClient, customer: Account) -> None:
+    """Consent is required in the API as on the review page: no `accepted_terms`, or an
+    outdated version, answers 422 and makes no order; the accepted versions are kept."""
+    missing = problem(api.post("/orders", customer, json=CART), 422, "invalid-input")
+    assert any(error["field"].endswith("accepted_terms") for error in missing["errors"])
+    old = {**with_terms(CART), "accepted_terms": {"terms_of_sale": "2020-01-01"}}
+    problem(api.post("/orders", customer, json=old), 422, "terms-not-accepted")
+    assert api.get("/orders", customer).json()["items"] == []
+    made = api.post("/orders", customer, json=with_terms(CART))
+    assert made.status_code == 201, made.text
+    with api.client.app.state.platform.session() as session:
+        from voipdesk.orders.models import PurchaseOrder
+
+        order = session.get(PurchaseOrder, made.json()["id"])
+        assert order is not None and order.terms_accepted is not None
+        assert order.terms_accepted["terms_of_sale"] == "2026-01-01"
+        assert order.terms_accepted["accepted_at"]
+
+
+def test_ordering_through_the_api_waits_for_the_confirmed_e_mail(
+    api: ApiClient, seeded: Platform, customer_factory
+) -> None:  # type: ignore[no-untyped-def]
+    """The API obeys the same rule as the pages: an unconfirmed address orders nothing (403
+    `email-not-verified`); once the link is opened, the same order is made."""
+    from voipdesk.accounts.actions.verification import verification_token, verify_email
+
+    seeded.settings.require_verified_email = True
+    customer = customer_factory(language="fr")
+    refused = problem(
+        api.post("/orders", customer, json=with_terms(CART)), 403, "email-not-verified"
+    )
+    assert "e-mail" in refused["detail"]
+    assert api.get("/orders", customer).json()["items"] == []
+    verify_email(seeded, customer.id, verification_token(seeded, customer.id, customer.email))
+    assert api.post("/orders", customer, json=with_terms(CART)).status_code == 201
+
+
+def test_orders_are_sorted_by_date_or_amount_across_pages(
+    api: ApiClient, customer: Account
+) -> None:
+    """The orders list sorts by date or amount (incl. tax), ascending or descending, and its
+    pages follow the sort: every order once, in order; an unknown sort is refused (422)."""
+    carts = [
+        {"lines": [{"offer": "alias-number", "quantity": n, "area": "+331"}]} for n in (3, 1, 5, 2)
+    ]
+    for cart in carts:
+        assert api.post("/orders", customer, json=with_terms(cart)).status_code == 201
+
+    def walk(sort: str) -> list[dict]:  # type: ignore[type-arg]
+        seen, cursor = [], None
+        while True:
+            query = f"/orders?limit=2&sort={sort}" + (f"&cursor={cursor}" if cursor else "")
+            page = api.get(query, customer).json()
+            seen.extend(page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
+
+    amounts = [float(o["incl_tax"]["amount"]) for o in walk("amount")]
+    assert amounts == sorted(amounts) and len(amounts) == 4
+    assert [float(o["incl_tax"]["amount"]) for o in walk("-amount")] == sorted(amounts)[::-1]
+    newest = [o["number"] for o in walk("-date")]
+    assert [o["number"] for o in walk("date")] == newest[::-1]
+    problem(api.get("/orders?sort=colour", customer), 422, "invalid-input")
+
+
+def test_invoices_are_sorted_by_date_or_amount_across_pages(
+    api: ApiClient, seeded: Platform, customer: Account
+) -> None:
+    for quantity in (3, 1, 5):
+        cart = {"lines": [{"offer": "alias-number", "quantity": quantity, "area": "+331"}]}
+        order = api.post("/orders", customer, json=with_terms(cart)).json()
+        api.post(f"/orders/{order['id']}/payments", customer, json={"card": CARD})
+    run_outbox(seeded)
+
+    def walk(sort: str) -> list[float]:
+        seen, cursor = [], None
+        while True:
+            query = f"/me/invoices?limit=2&sort={sort}" + (f"&cursor={cursor}" if cursor else "")
+            page = api.get(query, customer).json()
+            seen.extend(float(i["incl_tax"]["amount"]) for i in page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
+
+    assert len(walk("amount")) == 3
+    assert walk("amount") == sorted(walk("amount"))
+    assert walk("-amount") == sorted(walk("amount"), reverse=True)
+    problem(api.get("/me/invoices?sort=colour", customer), 422, "invalid-input")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -34,6 +35,7 @@ from voipdesk.orders.errors import (
     SimultaneousCallsOutOfRange,
 )
 from voipdesk.payments.provider import get_provider
+from voipdesk.subscriptions.models import Service
 
 
 def numbers_of(platform: Platform, order_id: str) -> list[InventoryNumber]:
@@ -145,8 +147,19 @@ def test_paying_with_a_sandbox_card_delivers_the_order(seeded: Platform, custome
         "order-delivered",
     ]
     access = emails(seeded, customer)[-1]
+    group = delivered.delivery["billing_group_id"]
     for number in delivered.delivery["sip_lines"]:
         assert number in access.body_text
+        # No SIP password is mailed (it would stay in the service e-mails): the e-mail links the
+        # line page, where the customer makes one that is shown once.
+        page = f"/telephony/{group}/lines/{quote(number)}"
+        assert page in access.body_text and page in access.body_html
+    with seeded.session() as session:
+        lines = session.scalars(
+            select(Service).where(Service.number_e164.in_(delivered.delivery["sip_lines"]))
+        ).all()
+        assert len(lines) == 2 and all(line.sip_ha1 is None for line in lines)
+    assert "password" not in str(delivered.delivery)
     assert [event.to_state for event in delivered.events] == [
         rules.NOT_PAID,
         rules.DELIVERING,

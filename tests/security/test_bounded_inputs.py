@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tests.accounts.factories import api_token_for, make_account
+from tests.orders.helpers import with_terms
 from tests.security.conftest import problem
 
 API = "/api/v1"
@@ -59,16 +60,20 @@ def test_strings_and_lists_are_bounded_and_never_echoed(api, customer) -> None: 
     answer = api.post(
         "/orders",
         customer,
-        json={
-            "lines": [{"offer": "sip-decouverte", "quantity": 1, "area": "01"}],
-            "promotion_code": huge,
-        },
+        json=with_terms(
+            {
+                "lines": [{"offer": "sip-decouverte", "quantity": 1, "area": "01"}],
+                "promotion_code": huge,
+            }
+        ),
     )
     body = problem(answer, 422, "invalid-input")
     assert [e["type"] for e in body["errors"]] == ["string_too_long"]
     assert len(answer.content) < 2000
     lines = [{"offer": "sip-decouverte", "quantity": 1, "area": "01"}] * 101
-    too_many = problem(api.post("/orders", customer, json={"lines": lines}), 422, "invalid-input")
+    too_many = problem(
+        api.post("/orders", customer, json=with_terms({"lines": lines})), 422, "invalid-input"
+    )
     assert too_many["errors"][0]["type"] == "too_long"
     schema = api.client.get(f"{API}/openapi.json").json()["components"]["schemas"]
     assert schema["OrderIn"]["properties"]["lines"]["maxItems"] == 100

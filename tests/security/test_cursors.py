@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.accounts.factories import api_token_for
+from tests.orders.helpers import with_terms
 from tests.security.conftest import problem
 from voipdesk.accounts import actions as account_actions
 from voipdesk.core.pagination import cursor_key, encode_cursor
@@ -81,7 +82,7 @@ def test_the_next_cursor_gives_the_next_page(api, customer, path: str) -> None: 
         api.post(
             "/orders",
             customer,
-            json={"lines": [{"offer": "sip-decouverte", "quantity": 1, "area": "01"}]},
+            json=with_terms({"lines": [{"offer": "sip-decouverte", "quantity": 1, "area": "01"}]}),
         )
     extra = "country=FR&" if path.startswith("/catalogue") else ""
     first = api.get(f"{path}?{extra}limit=2", customer).json()

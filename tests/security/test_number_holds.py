@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.orders.helpers import with_terms
 from tests.security.conftest import problem
 
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
@@ -15,17 +16,17 @@ def aliases(quantity: int, area: str = "+331") -> dict:
 
 def test_unpaid_orders_hold_at_most_the_cap_of_numbers(api, customer, seeded) -> None:  # type: ignore[no-untyped-def]
     seeded.settings.max_reserved_numbers_per_account = 20
-    first = api.post("/orders", customer, json=aliases(10))
+    first = api.post("/orders", customer, json=with_terms(aliases(10)))
     assert first.status_code == 201, first.text
-    assert api.post("/orders", customer, json=aliases(10)).status_code == 201
+    assert api.post("/orders", customer, json=with_terms(aliases(10))).status_code == 201
     refused = problem(
-        api.post("/orders", customer, json=aliases(1)), 409, "too-many-reserved-numbers"
+        api.post("/orders", customer, json=with_terms(aliases(1))), 409, "too-many-reserved-numbers"
     )
     assert "20" in refused["detail"]
     # paying one order turns its numbers into the customer's: room for more
     paid = api.post(f"/orders/{first.json()['id']}/payments", customer, json={"card": CARD})
     assert paid.status_code == 201, paid.text
-    assert api.post("/orders", customer, json=aliases(10)).status_code == 201
+    assert api.post("/orders", customer, json=with_terms(aliases(10))).status_code == 201
 
 
 def _free(api, prefix: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -44,7 +45,7 @@ def test_the_hold_lapses_after_a_few_hours_and_is_taken_again_at_payment(
     clock,  # type: ignore[no-untyped-def]
 ) -> None:
     number = _free(api, "+331")[0]
-    order = api.post("/orders", customer, json=_one(number)).json()
+    order = api.post("/orders", customer, json=with_terms(_one(number))).json()
     assert number not in _free(api, "+331")
     clock.advance(timedelta(hours=seeded.settings.number_hold_hours, minutes=1))
     # the order is still valid for days, but its number is free again for anybody
@@ -63,10 +64,10 @@ def test_paying_after_the_numbers_were_taken_is_refused_clearly(
     clock,  # type: ignore[no-untyped-def]
 ) -> None:
     number = _free(api, "+339")[0]
-    order = api.post("/orders", customer, json=_one(number)).json()
+    order = api.post("/orders", customer, json=with_terms(_one(number))).json()
     clock.advance(timedelta(hours=seeded.settings.number_hold_hours, minutes=1))
     other = customer_factory()
-    assert api.post("/orders", other, json=_one(number)).status_code == 201
+    assert api.post("/orders", other, json=with_terms(_one(number))).status_code == 201
     answer = api.post(f"/orders/{order['id']}/payments", customer, json={"card": CARD})
     body = problem(answer, 409, "order-numbers-gone")
     assert body["numbers"] == [number]

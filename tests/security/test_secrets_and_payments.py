@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import test_settings as make_settings
 from tests.orders.api_harness import ApiClient, api_client
+from tests.orders.helpers import with_terms
 from tests.security.conftest import problem
 from voipdesk import cli
 from voipdesk.accounts.models import Account
@@ -111,7 +112,7 @@ def test_the_demo_pays_with_the_sandbox_and_its_own_webhook_secret() -> None:
 
 # --- provider events checked against the payment -------------------------------------------------
 def _pending_payment(api: ApiClient, customer: Account) -> tuple[dict, str]:
-    order = api.post("/orders", customer, json=CART).json()
+    order = api.post("/orders", customer, json=with_terms(CART)).json()
     pending = api.post(
         f"/orders/{order['id']}/payments",
         customer,
@@ -172,7 +173,7 @@ def test_without_a_configured_provider_the_sandbox_does_not_exist(
     platform = Platform(settings=settings, engine=make_engine(database_url), clock=clock)
     try:
         with api_client(platform) as api:
-            order = api.post("/orders", customer, json=CART).json()
+            order = api.post("/orders", customer, json=with_terms(CART)).json()
             problem(
                 api.post(f"/orders/{order['id']}/payments", customer, json={"card": CARD}),
                 503,

@@ -14,7 +14,6 @@ from voipdesk.subscriptions.provisioning import (
     SipLineRequest,
     provision_delivery,
 )
-from voipdesk.subscriptions.rules import digest_ha1
 
 
 def test_delivery_creates_group_services_credentials_and_is_idempotent(platform):
@@ -38,14 +37,12 @@ def test_delivery_creates_group_services_credentials_and_is_idempotent(platform)
     assert second.billing_group_id == first.billing_group_id
     assert len(first.sip_credentials) == 1
     credential = first.sip_credentials[0]
-    assert credential.number_e164 == "+33198765432" and len(credential.sip_password) >= 16
-    # Shown once: a repeated delivery cannot give the password back, only the HA1 is kept.
-    assert [c.sip_password for c in second.sip_credentials] == [None]
+    assert (credential.number_e164, credential.sip_username) == ("+33198765432", "33198765432")
+    assert second.sip_credentials == first.sip_credentials
+    # No password exists until the customer makes one on the line page (shown to them once).
     with platform.session() as session:
         line = session.scalar(select(Service).where(Service.number_e164 == "+33198765432"))
-        assert line.sip_ha1 == digest_ha1(
-            "33198765432", platform.settings.sip_domain, credential.sip_password
-        )
+        assert line.sip_username == "33198765432" and line.sip_ha1 is None
     with platform.session() as session:
         group = session.get(BillingGroup, first.billing_group_id)
         assert group.account_id == account.id

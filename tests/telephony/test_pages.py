@@ -26,6 +26,9 @@ def _setup(client, language="en"):
 def test_sip_account_and_a_new_password_shown_once(client):
     platform, group, (number, _other) = _setup(client)
     url = f"/telephony/{group}/lines/{quote(number)}/calls"
+    # The line's page (the delivery e-mail's link) leads to this tab.
+    line_page = client.get(f"/telephony/{group}/lines/{quote(number)}")
+    assert line_page.status_code == 200 and url in line_page.text
     page = client.get(url)
     assert page.status_code == 200
     assert platform.settings.sip_domain in page.text and ">5060<" in page.text

@@ -558,3 +558,83 @@ def test_the_numbers_routing_record_carries_its_configuration_from_the_same_tran
     again = record()
     assert again is not None and again.version > after.version
     assert again.record["alias_configuration"]["redirect"]["number"] == OUTSIDE
+
+
+def test_a_terminated_queue_member_leaves_the_compiled_records_at_the_renewal(client):
+    """Terminating a line at the renewal compiles again, in the renewal's transaction, every
+    configuration of the group that names it: the queue no longer rings it, the contact
+    center's agents and an IVR key to it follow, each with a new version in the number's
+    routing record; configurations that do not name it keep their version."""
+    from datetime import date
+
+    from voipdesk.billing.renewal import run_renewal
+    from voipdesk.telephony.queries import routing_record_for
+
+    who = customer(client, aliases=3)
+    first, second = who.lines[:2]
+    queue_alias, ivr_alias, other_alias = who.aliases
+    queue = {
+        "type": "queue",
+        "queue": {"members": [{"kind": "line", "number": n} for n in (first, second)]},
+    }
+    assert _put(client, who, queue_alias, queue).status_code == 200
+    assert _put(client, who, ivr_alias, ivr_with_queue([first, second])).status_code == 200
+    assert _put(client, who, other_alias, {"type": "conference"}).status_code == 200
+    platform = client.app.state.platform
+
+    def record(number):  # type: ignore[no-untyped-def]
+        with platform.session() as session:
+            return routing_record_for(session, number)
+
+    before = {alias: record(alias) for alias in who.aliases}
+    ended = client.post(
+        f"/api/v1/telephony/{who.group}/lines/{quote(second)}/termination",
+        json={"reason": "move"},
+        headers=who.headers,
+    )
+    assert ended.status_code in (200, 201), ended.text
+    # Until the renewal the line is live: nothing changes.
+    assert record(queue_alias).version == before[queue_alias].version
+    run_renewal(platform, date(2026, 4, 1))
+
+    members = record(queue_alias).record["alias_configuration"]["queue"]["members"]
+    assert [m["number"] for m in members] == [first]
+    assert record(queue_alias).version == before[queue_alias].version + 1
+    assert _compiled(client, queue_alias).version == 2
+    ivr = record(ivr_alias).record["alias_configuration"]
+    assert [m["number"] for m in ivr["queues"]["sales"]["members"]] == [first]
+    assert record(ivr_alias).version == before[ivr_alias].version + 1
+    assert record(other_alias).version == before[other_alias].version
+    # The customer's settings still say what they chose; the page shows them as they are.
+    shown = client.get(who.url(queue_alias), headers=who.headers).json()
+    assert [m["number"] for m in shown["configuration"]["queue"]["members"]] == [first, second]
+    assert [m["number"] for m in shown["compiled"]["queue"]["members"]] == [first]
+
+
+def test_an_ivr_key_to_an_ended_line_says_it_is_unavailable():
+    from voipdesk.telephony.aliases import rules
+
+    settings = {
+        "root": "main",
+        "menus": [
+            {
+                "id": "main",
+                "keys": [
+                    {"key": "1", "action": "line", "target": "+33100000001"},
+                    {"key": "2", "action": "voicemail", "target": "+33100000002"},
+                ],
+            }
+        ],
+    }
+    assert rules.lines_named("ivr", settings) == {"+33100000001", "+33100000002"}
+    compiled = rules.compile_configuration(
+        "+33100000009", "ivr", settings, 3, year=2026, gone_lines={"+33100000001"}
+    )
+    keys = compiled["menus"]["main"]["keys"]
+    assert keys["1"]["available"] is False and "available" not in keys["2"]
+    redirect = rules.compile_configuration(
+        "+33100000009", "redirect", {"destination": "+33100000001"}, 1, year=2026,
+        gone_lines={"+33100000001"},
+    )  # fmt: skip
+    assert redirect["redirect"]["available"] is False
+    assert rules.numbers_named("redirect", {"destination": "+33478123456"}) == {"+33478123456"}

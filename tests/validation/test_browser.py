@@ -55,16 +55,15 @@ def test_staff_records_documents_rejects_then_approves(browser_page, live_server
     page.get_by_role("heading", name=re.compile(procedure.mandate_reference)).wait_for()
 
     # The president's statement is missing: recorded as invalid, then sent back to the customer.
+    # All the documents received are recorded in one form, with one button.
     codes = rules.document_codes("association", "CH")
     for code in codes[:2]:
-        line = page.locator(f"#document-{code}")
-        line.get_by_label("Statut").select_option("valid")
-        line.get_by_role("button", name="Enregistrer").click()
-        page.get_by_text("Le justificatif a été enregistré.").first.wait_for()
+        page.locator(f"#document-{code}").get_by_label("Statut").select_option("valid")
     line = page.locator(f"#document-{codes[2]}")
     line.get_by_label("Statut").select_option("invalid")
     line.get_by_label("Note").fill("Non signée")
-    line.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("button", name="Enregistrer les documents").click()
+    page.get_by_text("Les documents ont été enregistrés.").first.wait_for()
     assert (
         page.locator("#procedure-state").inner_text() == "Documents reçus, en cours de vérification"
     )
@@ -84,7 +83,8 @@ def test_staff_records_documents_rejects_then_approves(browser_page, live_server
     line = page.locator(f"#document-{codes[2]}")
     line.get_by_label("Statut").select_option("valid")
     line.get_by_label("Note").fill("")
-    line.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("button", name="Enregistrer les documents").click()
+    page.get_by_text("Les documents ont été enregistrés.").first.wait_for()
     page.get_by_role("button", name="Approuver : valider le compte pour la VoIP").click()
     page.get_by_text("La procédure a été approuvée : le compte est validé pour la VoIP.").wait_for()
     assert page.locator("#procedure-state").inner_text() == "Validée"

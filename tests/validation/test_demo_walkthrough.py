@@ -93,10 +93,9 @@ def test_belgian_company_first_order_validation_approval_delivery(
     page.goto("/backoffice/procedures")
     page.locator("#procedures tbody tr", has_text=lucie.handle).get_by_role("link").first.click()
     for code in rules.document_codes("company", "BE"):
-        line = page.locator(f"#document-{code}")
-        line.get_by_label("Statut").select_option("valid")
-        line.get_by_role("button", name="Enregistrer").click()
-        page.get_by_text("Le justificatif a été enregistré.").first.wait_for()
+        page.locator(f"#document-{code}").get_by_label("Statut").select_option("valid")
+    page.get_by_role("button", name="Enregistrer les documents").click()
+    page.get_by_text("Les documents ont été enregistrés.").first.wait_for()
     page.get_by_role("button", name="Approuver : valider le compte pour la VoIP").click()
     page.get_by_text("La procédure a été approuvée : le compte est validé pour la VoIP.").wait_for()
 

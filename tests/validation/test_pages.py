@@ -140,3 +140,37 @@ def test_staff_review_in_the_back_office(
     with seeded.session() as session:
         assert actions.is_validated(session, customer.id)
     assert "Votre compte est validé pour la VoIP" in customer_client.get("/voip-procedure").text
+
+
+def test_staff_record_every_document_in_one_form(
+    seeded: Platform,
+    browser: Callable[[Account], TestClient],
+    customer_factory: Callable[..., Account],
+    staff: Account,
+) -> None:
+    """The procedure page records the documents in one form (one submit, one transaction): the
+    statuses chosen are recorded, those left "not recorded" stay so; a refused row (invalid
+    without a note) records none of them and names its field."""
+    from tests.validation.helpers import request
+
+    customer = customer_factory(kind="company")
+    procedure = request(seeded, customer)
+    client = browser(staff)
+    detail_path = f"/backoffice/procedures/{procedure.id}"
+    page = client.get(detail_path).text
+    assert page.count('id="documents-form"') == 1 and page.count('id="record-documents"') == 1
+    codes = rules.document_codes("company", "FR")
+    assert len(codes) >= 3
+    first, second, *rest = codes
+    refused = form_post(
+        client, detail_path, f"{detail_path}/documents",
+        {f"status:{first}": "valid", f"status:{second}": "invalid", f"note:{second}": ""},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert load(seeded, procedure.id).documents == []
+    data = {f"status:{code}": "valid" for code in [first, *rest]}
+    data[f"status:{second}"] = ""
+    done = form_post(client, detail_path, f"{detail_path}/documents", data)
+    assert done.status_code == 303
+    recorded = {row.code: row.status for row in load(seeded, procedure.id).documents}
+    assert recorded == {code: "valid" for code in [first, *rest]}

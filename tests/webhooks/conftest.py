@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +42,10 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     handled_ids: list[str] = field(default_factory=list)  # first time each id was accepted
     secret: str | None = None  # when set, a request with a bad signature answers 401
+    # Called with each request before it is answered (what the platform's state is meanwhile);
+    # what it raises is kept in `errors` and answered 500.
+    during: Callable[[Received], None] | None = None
+    errors: list[BaseException] = field(default_factory=list)
 
     def signed(self, received: Received) -> bool:
         """The signature is the one the `standardwebhooks` library computes for this id,
@@ -76,6 +80,12 @@ def receiver() -> Iterator[Receiver]:
             )
             state.requests.append(received)
             status = state.next_status(received)
+            if state.during is not None:
+                try:
+                    state.during(received)
+                except BaseException as error:  # kept for the test to show
+                    state.errors.append(error)
+                    status = 500
             answer = b'{"ok":true}' if status < 300 else b"receiver busy, try later"
             self.send_response(status)
             self.send_header("content-length", str(len(answer)))

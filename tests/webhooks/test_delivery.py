@@ -295,3 +295,196 @@ def test_a_delivery_waiting_when_its_endpoint_is_disabled_is_given_up_then_sent_
     )
     drain(seeded)
     assert len(receiver.requests) == 2
+
+
+def test_the_http_call_is_made_with_no_database_transaction_open(
+    seeded: Platform,
+    client: TestClient,
+    staff: Account,
+    customer: Account,
+    receiver: Receiver,
+) -> None:
+    """While the receiver holds the request, another connection writes the delivery's row at
+    once (no lock is held by the sender) and sees the attempt's outbox message claimed, not yet
+    delivered; the answer is recorded afterwards in its own transaction."""
+    from sqlalchemy import select, text, update
+
+    from voipdesk.core.outbox import OutboxMessage
+    from voipdesk.webhooks.models import WebhookDelivery
+
+    _register(client, staff, receiver, ["order.delivered"])
+    seen: list[tuple[bool, bool]] = []
+
+    def during(_received: Any) -> None:
+        with seeded.transaction() as session:
+            if seeded.engine.dialect.name == "sqlite":
+                session.execute(text("PRAGMA busy_timeout = 500"))  # fail fast if locked
+            else:
+                session.execute(text("SET LOCAL lock_timeout = '500ms'"))
+            (delivery,) = session.scalars(select(WebhookDelivery).with_for_update()).all()
+            session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery.id)
+                .values(attempts=WebhookDelivery.attempts)
+            )
+            (message,) = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.topic == "webhooks.send")
+            ).all()
+            seen.append((message.delivered_at is None, message.available_at > seeded.now()))
+
+    receiver.during = during
+    order = create(seeded, customer, ONE_LINE)
+    pay(seeded, customer, order.id)
+    drain(seeded)
+    assert receiver.errors == []
+    assert seen == [(True, True)]  # claimed for its lease, not delivered, while in flight
+    with seeded.session() as session:
+        (delivery,) = session.scalars(select(WebhookDelivery)).all()
+        assert (delivery.state, delivery.attempts) == (rules.SUCCEEDED, 1)
+        (message,) = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.topic == "webhooks.send")
+        ).all()
+        assert message.delivered_at is not None
+
+
+def test_a_crash_after_the_post_sends_again_under_the_same_id(
+    seeded: Platform,
+    client: TestClient,
+    clock: MovableClock,
+    staff: Account,
+    customer: Account,
+    receiver: Receiver,
+) -> None:
+    """At least once: a worker that dies after the POST, before recording the answer, leaves
+    the message claimed; once the lease is over it is sent again with the same `webhook-id`,
+    which the receiver deduplicates, and recorded once as delivered."""
+    import pytest
+
+    from voipdesk.core import outbox
+    from voipdesk.webhooks import actions
+
+    _register(client, staff, receiver, ["order.delivered"])
+    order = create(seeded, customer, ONE_LINE)
+    pay(seeded, customer, order.id)
+    real = actions.record_attempt
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt  # the process dies: nothing after the POST is written
+
+    actions.record_attempt = crash  # type: ignore[assignment]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            drain(seeded)
+    finally:
+        actions.record_attempt = real
+    assert len(receiver.requests) == 1
+    drain(seeded)
+    assert len(receiver.requests) == 1  # claimed: nobody sends it during the lease
+    clock.advance(outbox.EXTERNAL_LEASE + timedelta(seconds=1))
+    drain(seeded)
+    assert len(receiver.requests) == 2
+    first, second = (r.headers["webhook-id"] for r in receiver.requests)
+    assert first == second and receiver.handled_ids == [first]
+
+
+def test_endpoints_at_internal_addresses_are_refused_at_registration(
+    seeded: Platform, client: TestClient, staff: Account, monkeypatch: Any
+) -> None:
+    from voipdesk.webhooks import actions
+
+    seeded.settings.webhooks_allow_private_addresses = False
+    names = {"hooks.example.com": ["93.184.216.34"], "internal.example.com": ["10.1.2.3"]}
+    monkeypatch.setattr(actions, "resolve", lambda host: names.get(host, _system(host)))
+    for url in (
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://192.168.0.10/hook",
+        "https://internal.example.com/hook",  # a public name that resolves inside
+        "https://[::ffff:10.0.0.1]/hook",
+    ):
+        answer = client.post(
+            f"{BASE}/endpoints",
+            json={"url": url, "event_types": ["order.paid"]},
+            headers={**_auth(client, staff), "Accept-Language": "fr"},
+        )
+        assert answer.status_code == 422, (url, answer.text)
+        assert "réseau privé" in str(answer.json()), url
+    accepted = client.post(
+        f"{BASE}/endpoints",
+        json={"url": "https://hooks.example.com/voipdesk", "event_types": ["order.paid"]},
+        headers=_auth(client, staff),
+    )
+    assert accepted.status_code == 201, accepted.text
+    # Editing the address is checked the same way.
+    moved = client.patch(
+        f"{BASE}/endpoints/{accepted.json()['id']}",
+        json={"url": "http://127.0.0.1/"},
+        headers=_auth(client, staff),
+    )
+    assert moved.status_code == 422, moved.text
+
+
+def _system(host: str) -> list[str]:
+    import socket
+
+    try:
+        return sorted({str(i[4][0]) for i in socket.getaddrinfo(host, None)})
+    except OSError:
+        return []
+
+
+def test_a_name_that_resolves_inside_at_delivery_is_not_called(
+    seeded: Platform,
+    client: TestClient,
+    staff: Account,
+    customer: Account,
+    receiver: Receiver,
+    monkeypatch: Any,
+) -> None:
+    """DNS may change after the registration (rebinding): each attempt resolves the name again,
+    checks every address and refuses an internal one, and the attempt is recorded as refused
+    (nothing reached the receiver on this machine)."""
+    from sqlalchemy import select
+
+    from voipdesk.webhooks import actions
+    from voipdesk.webhooks.models import WebhookAttempt
+
+    seeded.settings.webhooks_allow_private_addresses = False
+    answers = {"hooks.example.com": ["93.184.216.34"]}
+    monkeypatch.setattr(actions, "resolve", lambda host: answers.get(host, []))
+    port = receiver.url.split(":")[2].split("/")[0]
+    registered = client.post(
+        f"{BASE}/endpoints",
+        json={"url": f"http://hooks.example.com:{port}/hook", "event_types": ["order.delivered"]},
+        headers=_auth(client, staff),
+    )
+    assert registered.status_code == 201, registered.text
+    answers["hooks.example.com"] = ["93.184.216.34", "127.0.0.1"]  # the name now points inside
+    order = create(seeded, customer, ONE_LINE)
+    pay(seeded, customer, order.id)
+    drain(seeded)
+    assert receiver.requests == []
+    with seeded.session() as session:
+        (attempt,) = session.scalars(select(WebhookAttempt)).all()
+    assert attempt.status_code is None and not attempt.succeeded
+    assert attempt.error is not None and attempt.error.startswith("Refused")
+    assert "127.0.0.1" in attempt.error
+
+
+def test_the_request_goes_to_the_address_that_was_checked() -> None:
+    """The checked address is the one connected to (the name is not resolved a second time),
+    with the original Host header and the TLS name the certificate must match."""
+    from voipdesk.webhooks.actions import _pinned
+
+    url, headers, extensions = _pinned("https://hooks.example.com:8443/a/b?x=1", "93.184.216.34")
+    assert url == "https://93.184.216.34:8443/a/b?x=1"
+    assert headers == {"host": "hooks.example.com:8443"}
+    assert extensions == {"sni_hostname": "hooks.example.com"}
+    url, headers, extensions = _pinned("http://hooks.example.com/h", "2606:4700::1111")
+    assert (url, headers, extensions) == (
+        "http://[2606:4700::1111]/h",
+        {"host": "hooks.example.com"},
+        {},
+    )

@@ -88,6 +88,84 @@ def test_a_renewal_not_paid_by_card_sends_invoice_issued_and_service_suspended(
     assert paid["account_id"] == good.id
 
 
+def test_the_renewals_invoices_are_announced_once_each(
+    platform: Platform, staff: Account, receiver: Receiver
+) -> None:
+    """The renewal writes its invoices in bulk SQL: each still publishes `invoices.issued`,
+    with the same payload as an invoice issued one at a time, and a re-run announces none
+    twice."""
+    from voipdesk.billing.renewal import run_renewal
+    from voipdesk.invoices.models import Invoice
+
+    _endpoint(platform, staff, receiver, ["invoice.issued"])
+    accounts = [make_account(platform) for _ in range(3)]
+    for account in accounts:
+        deliver(platform, account.id, lines=[("sip-entreprise", 1)], aliases=1)
+    run_renewal(platform, date(2026, 4, 1))
+    run_renewal(platform, date(2026, 4, 1))  # nothing missing: nothing announced again
+    drain(platform)
+    with platform.session() as session:
+        invoices = {
+            i.id: i
+            for i in session.scalars(
+                select(Invoice).where(Invoice.renewal_period == date(2026, 4, 1))
+            )
+        }
+    assert len(invoices) == 3
+    issued = _received(receiver, "invoice.issued")
+    assert sorted(data["invoice_id"] for data in issued) == sorted(invoices)
+    for data in issued:
+        invoice = invoices[data["invoice_id"]]
+        cents = invoice.total_incl_tax_cents
+        assert data == {
+            "invoice_id": invoice.id,
+            "account_id": invoice.account_id,
+            "number": invoice.number,
+            "order_id": None,
+            "billing_group_id": invoice.billing_group_id,
+            "incl_tax": {"amount": f"{cents // 100}.{cents % 100:02d}", "currency": "EUR"},
+            "issued_on": "2026-04-01",
+        }
+    ids = [r.json["data"]["invoice_id"] for r in receiver.requests]
+    assert len(ids) == len(set(ids))
+    # The receiver can deduplicate: each delivery carries the event's stable id.
+    assert all(r.headers["webhook-id"] for r in receiver.requests)
+
+
+def test_a_manual_renewal_not_paid_sends_service_suspended_once(
+    platform: Platform, staff: Account, receiver: Receiver, clock: MovableClock
+) -> None:
+    """The renewal suspends unpaid manual renewals in bulk SQL: each still reaches the
+    endpoints as `service.suspended` (reason `renewal_unpaid`), once whatever re-runs."""
+    from datetime import UTC, datetime
+
+    from voipdesk.billing.renewal import run_renewal
+    from voipdesk.subscriptions import actions as subscriptions
+    from voipdesk.subscriptions.models import Service
+
+    _endpoint(platform, staff, receiver, ["service.suspended"])
+    account = make_account(platform)
+    result = deliver(platform, account.id, lines=[("sip-decouverte", 1)])
+    with platform.session() as session:
+        service_id = session.scalar(
+            select(Service.id).where(Service.billing_group_id == result.billing_group_id)
+        )
+    with platform.transaction() as session:
+        subscriptions.set_renewal_mode(session, platform, account.id, service_id, "manual")
+    clock.move_to(datetime(2026, 4, 1, 1, 0, tzinfo=UTC))
+    run_renewal(platform, date(2026, 4, 1))
+    run_renewal(platform, date(2026, 4, 1))
+    drain(platform)
+    (suspended,) = _received(receiver, "service.suspended")
+    assert suspended == {
+        "service_id": service_id,
+        "account_id": account.id,
+        "billing_group_id": result.billing_group_id,
+        "invoice_id": None,
+        "reason": "renewal_unpaid",
+    }
+
+
 def test_an_event_forwarded_twice_is_one_message_and_one_delivery(
     seeded: Platform, staff: Account, receiver: Receiver
 ) -> None:

@@ -158,3 +158,30 @@ def test_the_body_is_the_standard_payload_shape() -> None:
         '{"data":{"invoice_id":"i1"},"timestamp":"2026-03-02T09:00:00+00:00","type":"invoice.paid"}'
     )
     assert base64.b64decode(rules.signature(SECRET, "m", 1, "b").split(",", 1)[1])
+
+
+def test_only_public_internet_addresses_may_be_called() -> None:
+    refused = [
+        "127.0.0.1",
+        "127.1.2.3",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "100.64.0.1",  # shared address space (carrier NAT)
+        "169.254.169.254",  # cloud metadata service
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fd00:ec2::254",  # a cloud's IPv6 metadata service
+        "::ffff:127.0.0.1",  # IPv4 inside IPv6
+        "::ffff:169.254.169.254",
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "fe80::1%eth0",
+    ]
+    for address in refused:
+        assert rules.address_problem(address), address
+    for address in ("93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "::ffff:93.184.216.34"):
+        assert rules.address_problem(address) is None, address
+    assert rules.address_problem("not-an-address")

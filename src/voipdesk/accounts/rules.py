@@ -303,3 +303,10 @@ def normalise_registration_number(value: str, country: str) -> str:
 def registration_required(kind: str) -> bool:
     """Companies must give theirs; associations may (not all are registered)."""
     return kind == "company"
+
+
+def security_addresses(email: str | None, backup_email: str | None) -> list[str]:
+    """Where access recovery and security notices go (the guide's backup address): the main
+    address and the backup one, once each. The backup is the mailbox an intruder who took the
+    main one does not read, and the way back in when the main one is lost."""
+    return list(dict.fromkeys(address for address in (email, backup_email) if address))

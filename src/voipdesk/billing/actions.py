@@ -262,9 +262,10 @@ def apply_manual_renewal(
 
 
 def _money(service: Service) -> Any:
+    from voipdesk.catalogue.rules import currency_of
     from voipdesk.core.money import Money
 
-    return Money(service.monthly_price_excl_tax)
+    return Money(service.monthly_price_excl_tax, currency_of(service.tax_country))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -36,6 +36,14 @@ class NoDirectDebitMandate(InvalidInput):
     message = "Add a SEPA direct-debit payment method (a mandate) before paying by direct debit."
 
 
+class DirectDebitNotInThisCurrency(InvalidInput):
+    code = "direct-debit-not-in-currency"
+    message = (
+        "A SEPA direct debit collects euros only: pay this invoice in %(currency)s by card or "
+        "bank transfer."
+    )
+
+
 class NothingToReturn(Conflict):
     code = "no-direct-debit-to-return"
     message = "Invoice %(number)s was not paid by a direct debit that could be returned."

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from voipdesk.billing import rules
 from voipdesk.billing.errors import (
+    DirectDebitNotInThisCurrency,
     InvoiceAlreadyPaid,
     InvoicePaymentInProgress,
     NoDirectDebitMandate,
@@ -139,6 +140,10 @@ def pay_invoice(
             country=account.country,
             kind=account.kind,
             fields={"method": "Not offered for this account."},
+        )
+    if request.method == SEPA and not rules.direct_debit_collects(invoice.currency):
+        raise DirectDebitNotInThisCurrency(
+            currency=invoice.currency, fields={"method": "Choose card or bank_transfer."}
         )
     _cancel_open_attempts(session, platform, invoice.id)
     payment = InvoicePayment(

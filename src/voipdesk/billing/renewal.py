@@ -45,10 +45,13 @@ from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.consumption import rules as consumption_rules
 from voipdesk.consumption import services as consumption
 from voipdesk.core.db import DecimalAmount, UTCDateTime
+from voipdesk.core.events import FAN_OUT_TOPIC
 from voipdesk.core.i18n import gettext
 from voipdesk.core.platform import Platform
 from voipdesk.invoices.models import cents_to_amount
 from voipdesk.invoices.rules import rate_to_ppm
+from voipdesk.invoices.services import ISSUED as ISSUED_EVENT
+from voipdesk.invoices.services import PAID as PAID_EVENT
 from voipdesk.invoices.services import lock_counter, operator_snapshot
 from voipdesk.subscriptions import rules as sub_rules
 
@@ -79,6 +82,8 @@ class RenewalSummary:
     total_excl_tax: Decimal = Decimal("0.00")
     total_tax: Decimal = Decimal("0.00")
     total_incl_tax: Decimal = Decimal("0.00")
+    # The totals above are in euros; invoices in another currency: {currency: total incl. tax}.
+    totals_by_currency: dict[str, str] = field(default_factory=dict)
     sepa_debits: int = 0
     sepa_files: int = 0
     card_collections: int = 0
@@ -113,6 +118,10 @@ class RenewalSummary:
             ("Total excl. tax", f"{self.total_excl_tax:.2f} EUR"),
             ("Tax", f"{self.total_tax:.2f} EUR"),
             ("Total incl. tax", f"{self.total_incl_tax:.2f} EUR"),
+            *(
+                (f"Total incl. tax ({currency})", f"{amount} {currency}")
+                for currency, amount in self.totals_by_currency.items()
+            ),
             ("SEPA direct debits (pain.008 file)", self.sepa_debits),
             ("Card collections pending", self.card_collections),
             ("Invoice e-mails", self.invoice_emails),
@@ -213,13 +222,21 @@ def invoice_batch(
     else:
         new_id = "lower(hex(randomblob(16)))"
         number = "CAST(:year AS TEXT) || '-' || printf('%06d', :base + ROW_NUMBER() OVER (ORDER BY g.id))"
+    # The group's country's currency (catalogue.rules.CURRENCY): its services were priced in it.
+    currency = (
+        "CASE g.tax_country "
+        + " ".join(
+            f"WHEN '{country}' THEN '{code}'" for country, code in catalogue_rules.CURRENCY.items()
+        )
+        + f" ELSE '{catalogue_rules.DEFAULT_CURRENCY}' END"
+    )
     invoices = _exec(
         session,
         f"""INSERT INTO invoice (id, number, account_id, billing_group_id, order_id, renewal_period,
                 issued_on, tax_country, currency, total_excl_tax_cents, total_tax_cents,
                 total_incl_tax_cents, status, paid_at, created_at)
             SELECT {new_id}, {number}, g.billing_account_id, g.id, NULL, :period_start, :period_start,
-                   g.tax_country, 'EUR', 0, 0, 0, :draft, NULL, :now
+                   g.tax_country, {currency}, 0, 0, 0, :draft, NULL, :now
             FROM billing_group g
             WHERE g.id > :low AND g.id <= :high
               AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.billing_group_id = g.id
@@ -372,7 +389,8 @@ def invoice_batch(
             SELECT i.id, i.account_id, pm.id, pm.method_type, i.total_incl_tax_cents, 'pending', :now
             FROM invoice i
             JOIN payment_method pm ON pm.account_id = i.account_id AND pm.is_default = :yes
-                 AND pm.removed_at IS NULL AND pm.method_type IN ('card', 'sepa_debit')
+                 AND pm.removed_at IS NULL
+                 AND (pm.method_type = 'card' OR (pm.method_type = 'sepa_debit' AND i.currency = 'EUR'))
             WHERE i.{draft.replace(" AND ", " AND i.")} AND i.total_incl_tax_cents > 0
             ON CONFLICT DO NOTHING""",
         {**rng, "built": BUILT, "yes": True, "now": now},
@@ -406,6 +424,7 @@ def invoice_batch(
         {**rng, "built": BUILT, "now": now, "topic": INVOICE_EMAIL, "prefix": INVOICE_EMAIL_KEY},
         now_bind,
     )
+    _announce(session, platform, draft, rng, postgres)
     _exec(
         session,
         f"""UPDATE invoice SET status = CASE WHEN total_incl_tax_cents <= 0 THEN 'paid' ELSE 'unpaid' END,
@@ -461,6 +480,51 @@ def _consumption_lines(session: Session, period_start: date, low: str, high: str
         ],
     )
     return len(drafts)
+
+
+def _announce(
+    session: Session, platform: Platform, draft: str, rng: dict[str, Any], postgres: bool
+) -> None:
+    """`invoices.issued` for each invoice of the batch (and `invoices.paid` for those with
+    nothing to pay), written as `core.events.publish` writes them (same event ids and dedup
+    keys, so a re-run or the per-invoice path never announces one twice), in set-based SQL."""
+    now = platform.now()
+    json_object = "json_build_object" if postgres else "json_object"
+    cents = "i.total_incl_tax_cents"
+    sign = f"CASE WHEN {cents} < 0 THEN '-' ELSE '' END"
+    if postgres:
+        amount = f"{sign} || CAST(abs({cents}) / 100 AS TEXT) || '.' || right('00' || CAST(abs({cents}) % 100 AS TEXT), 2)"
+        issued_on = "to_char(i.issued_on, 'YYYY-MM-DD')"
+    else:
+        amount = f"{sign} || CAST(abs({cents}) / 100 AS TEXT) || '.' || substr('00' || CAST(abs({cents}) % 100 AS TEXT), -2, 2)"
+        issued_on = "CAST(i.issued_on AS TEXT)"
+    facts = f"""'invoice_id', i.id, 'account_id', i.account_id, 'number', i.number,
+                'order_id', i.order_id, 'billing_group_id', i.billing_group_id,
+                'incl_tax', {json_object}('amount', {amount}, 'currency', i.currency)"""
+    where = f"i.{draft.replace(' AND ', ' AND i.')}"
+    for name, extra, condition in (
+        (ISSUED_EVENT, f"'issued_on', {issued_on}", ""),
+        (PAID_EVENT, "'paid_at', CAST(:published_at AS TEXT)", f" AND {cents} <= 0"),
+    ):
+        _exec(
+            session,
+            f"""INSERT INTO outbox_message (topic, payload, dedup_key, created_at, available_at, attempts)
+                SELECT :topic, {json_object}('id', CAST(:name AS TEXT) || ':' || i.id, 'name', CAST(:name AS TEXT),
+                           'payload', {json_object}({facts}, {extra}),
+                           'published_at', CAST(:published_at AS TEXT)),
+                       'event:' || CAST(:name AS TEXT) || ':' || i.id, :now, :now, 0
+                FROM invoice i WHERE {where}{condition}
+                ON CONFLICT DO NOTHING""",
+            {
+                **rng,
+                "built": BUILT,
+                "now": now,
+                "topic": FAN_OUT_TOPIC,
+                "name": name,
+                "published_at": now.isoformat(),
+            },
+            bindparam("now", type_=UTCDateTime()),
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -690,17 +754,22 @@ def period_state(session: Session, platform: Platform, summary: RenewalSummary, 
     period = summary.period_start
     previous = period - relativedelta(months=1)
     grace = timedelta(days=platform.settings.billing_grace_days)
-    invoices = session.execute(
+    by_currency = session.execute(
         text(
-            """SELECT COUNT(*), COALESCE(SUM(total_excl_tax_cents), 0), COALESCE(SUM(total_tax_cents), 0)
-               FROM invoice WHERE renewal_period = :p"""
+            """SELECT currency, COUNT(*), COALESCE(SUM(total_excl_tax_cents), 0), COALESCE(SUM(total_tax_cents), 0)
+               FROM invoice WHERE renewal_period = :p GROUP BY currency ORDER BY currency"""
         ),
         {"p": period},
-    ).one()
-    summary.invoices_created = int(invoices[0])
-    summary.total_excl_tax = cents_to_amount(int(invoices[1]))
-    summary.total_tax = cents_to_amount(int(invoices[2]))
-    summary.total_incl_tax = summary.total_excl_tax + summary.total_tax
+    ).all()
+    summary.invoices_created = sum(int(row[1]) for row in by_currency)
+    summary.totals_by_currency = {}
+    for currency, _count, excl, tax in by_currency:
+        if currency == catalogue_rules.DEFAULT_CURRENCY:
+            summary.total_excl_tax = cents_to_amount(int(excl))
+            summary.total_tax = cents_to_amount(int(tax))
+            summary.total_incl_tax = summary.total_excl_tax + summary.total_tax
+        else:  # never added to the euros: each currency's totals on their own
+            summary.totals_by_currency[currency] = str(cents_to_amount(int(excl) + int(tax)))
     summary.services_renewed = int(
         session.execute(
             text(

@@ -299,6 +299,8 @@ def suspend_and_delete(
         {"now": now, "period_start": period_start},
         now_bind,
     )
+    if suspended:
+        _announce_suspended(session, platform, period_start)
     deleted = _exec(
         session,
         """UPDATE service SET state = 'deleted', deleted_at = :now
@@ -308,3 +310,38 @@ def suspend_and_delete(
     )
     services_changed(session, platform, touched)
     return suspended, deleted
+
+
+def _announce_suspended(session: Session, platform: Platform, period_start: date) -> None:
+    """`billing.service_suspended` for each manual renewal this run suspended (reason
+    `renewal_unpaid`, no invoice), written as `core.events.publish` writes it, in one statement;
+    the key (service and period) makes a re-run announce none twice."""
+    from voipdesk.core.events import FAN_OUT_TOPIC
+
+    now = platform.now()
+    json_object = "json_build_object" if _is_postgres(session) else "json_object"
+    name = "CAST(:name AS TEXT)"
+    key = "s.id || ':renewal:' || CAST(:period AS TEXT)"
+    _exec(
+        session,
+        f"""INSERT INTO outbox_message (topic, payload, dedup_key, created_at, available_at, attempts)
+            SELECT :topic, {json_object}('id', {name} || ':' || {key}, 'name', {name},
+                       'payload', {json_object}('service_id', s.id, 'account_id', s.account_id,
+                           'billing_group_id', s.billing_group_id, 'invoice_id', NULL,
+                           'reason', 'renewal_unpaid'),
+                       'published_at', CAST(:published_at AS TEXT)),
+                   'event:' || {name} || ':' || {key}, :now, :now, 0
+            FROM service s
+            WHERE s.renewal_mode = 'manual' AND s.state = 'suspended' AND s.suspended_at = :now
+              AND s.expiry_on < :period_start AND s.kind <> 'option'
+            ON CONFLICT DO NOTHING""",
+        {
+            "topic": FAN_OUT_TOPIC,
+            "name": "billing.service_suspended",
+            "period": period_start.isoformat(),
+            "period_start": period_start,
+            "published_at": now.isoformat(),
+            "now": now,
+        },
+        bindparam("now", type_=UTCDateTime()),
+    )

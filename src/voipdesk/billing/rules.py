@@ -132,3 +132,12 @@ def next_retry_on(failures: int, last_failure_on: date) -> date | None:
 def transfer_reference(invoice_number: str) -> str:
     """What the customer writes on a bank transfer so that staff match it to the invoice."""
     return f"INV-{invoice_number}"
+
+
+SEPA_CURRENCY = "EUR"  # SEPA direct debits (pain.008) are in euros only
+
+
+def direct_debit_collects(currency: str) -> bool:
+    """Whether an invoice in this currency may be collected by SEPA direct debit (CHF and CAD
+    invoices are paid by card or transfer; the renewal collects them by card only)."""
+    return currency == SEPA_CURRENCY

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from voipdesk.catalogue import rules
 from voipdesk.catalogue.errors import (
     NotEnoughNumbers,
     NumberNotAvailable,
@@ -186,6 +187,8 @@ def set_price(
         component=component,
         country=country,
         amount=amount,
+        # A country's price is in its currency; a "*" one in euros (used where the euro is).
+        currency=rules.DEFAULT_CURRENCY if country == "*" else rules.currency_of(country),
         valid_from=valid_from,
     )
     session.add(price)

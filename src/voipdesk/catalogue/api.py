@@ -132,7 +132,9 @@ def get_catalogue(
                     "description": view.description,
                     "prices": {
                         component: price_json(
-                            amount, () if component == PRICE_DEPOSIT else components
+                            amount,
+                            () if component == PRICE_DEPOSIT else components,
+                            rules.currency_of(country),
                         )
                         for component, amount in view.prices.items()
                     },

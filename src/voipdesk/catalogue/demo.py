@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 import phonenumbers
@@ -144,6 +144,29 @@ PRICES = [
     (rules.PHONE_PNP_DECT, PRICE_DEPOSIT, "79.00", PRICES_FROM, None),
 ]
 
+# Countries sold in another currency than the euro get their own prices (catalogue.rules.CURRENCY):
+# Switzerland the same figures in francs, Québec in Canadian dollars at about 1.5 the euro figure;
+# an extra simultaneous call is 1.00 in every currency (the subscriptions rule).
+COUNTRY_PRICE_FACTORS = {"CH": Decimal("1"), "CA-QC": Decimal("1.5")}
+
+
+def country_prices() -> list[tuple[str, str, str, str, Decimal, date, date | None]]:
+    """(country, currency, offer, component, amount, valid from, valid until) of the demo's
+    prices in francs and dollars, for the offers sold there."""
+    sold = {code: countries for code, _k, _a, _b, _c, _d, countries in OFFERS}
+    found = []
+    for country, factor in COUNTRY_PRICE_FACTORS.items():
+        currency = rules.currency_of(country)
+        for code, component, amount, valid_from, valid_until in PRICES:
+            if country not in sold.get(code, ()):
+                continue
+            value = Decimal(amount)
+            if component != PRICE_EXTRA_CALL:
+                value = (value * factor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            found.append((country, currency, code, component, value, valid_from, valid_until))
+    return found
+
+
 # numbering region, E.164 area prefix, the block numbers are taken from, area name
 NUMBER_BLOCKS = [
     ("FR", "+331", "+3318695", "Paris / Île-de-France (01)"),
@@ -236,6 +259,25 @@ def seed_catalogue(session: Session, platform: Platform) -> None:
                     valid_until=valid_until,
                 )
             )
+    have = set(
+        session.execute(
+            select(Price.offer_code, Price.component, Price.country, Price.valid_from)
+        ).all()
+    )
+    for country, currency, code, component, value, valid_from, valid_until in country_prices():
+        if (code, component, country, valid_from) in have:
+            continue
+        session.add(
+            Price(
+                offer_code=code,
+                component=component,
+                country=country,
+                amount=value,
+                currency=currency,
+                valid_from=valid_from,
+                valid_until=valid_until,
+            )
+        )
     if not session.scalar(select(PaymentMethodRule.id).limit(1)):
         for country, kind, method in PAYMENT_RULES:
             session.add(PaymentMethodRule(country=country, account_kind=kind, method_type=method))

@@ -46,6 +46,7 @@ def _price_rows(session: Session, offer_code: str, country: str, on: date) -> li
             or_(Price.valid_until.is_(None), Price.valid_until > on),
         )
     ).all()
+    rows = [row for row in rows if rules.price_applies(row.country, row.currency, country)]
     # A country's own price wins over the "*" one; among equals, the latest valid_from.
     return sorted(rows, key=lambda row: (row.country == "*", -row.valid_from.toordinal()))
 

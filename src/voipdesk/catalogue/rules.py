@@ -128,7 +128,23 @@ def forms_alias_pool(quantity: int) -> bool:
 COUNTRIES = ("FR", "BE", "CH", "CA-QC")
 # Country of the telephone numbers sold in each customer country (Québec: Canadian numbers).
 NUMBERING_REGION = {"FR": "FR", "BE": "BE", "CH": "CH", "CA-QC": "CA"}
-CURRENCY = {"FR": "EUR", "BE": "EUR", "CH": "EUR", "CA-QC": "EUR"}
+# Each country is sold and invoiced in its own currency, end to end: its prices are rows of the
+# catalogue in that currency (a "*" price, in euros, is used only where the euro is the currency),
+# and its orders, invoices, payments and taxes are in it.
+CURRENCY = {"FR": "EUR", "BE": "EUR", "CH": "CHF", "CA-QC": "CAD"}
+DEFAULT_CURRENCY = "EUR"  # of the "*" prices
+
+
+def currency_of(country: str | None) -> str:
+    """The currency a customer of this country is sold and invoiced in."""
+    return CURRENCY.get(country or "", DEFAULT_CURRENCY)
+
+
+def price_applies(price_country: str, price_currency: str, country: str) -> bool:
+    """A catalogue price row counts for a country when it is that country's own or a "*" one,
+    and in that country's currency (no euro price is ever charged in francs or dollars)."""
+    return price_country in (country, "*") and price_currency == currency_of(country)
+
 
 PAYMENT_CARD = "card"
 PAYMENT_SEPA_DEBIT = "sepa_debit"

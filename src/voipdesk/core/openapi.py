@@ -137,7 +137,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "password": "correct horse battery staple 42",
         "name": "CRM integration",
     },
-    "OrderIn": {"lines": [{"offer": "sip-decouverte", "quantity": 1}]},
+    "OrderIn": {
+        "lines": [{"offer": "sip-decouverte", "quantity": 1}],
+        "accepted_terms": {"terms_of_sale": "2026-01-01", "telephony_terms": "2026-01-01"},
+    },
     "PaymentIn": {"method": "card", "card": _example_card(), "save_card": True},
     "PaymentMethodIn": {
         "type": "sepa_debit",

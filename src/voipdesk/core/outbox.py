@@ -28,7 +28,14 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 Handler = Callable[["Platform", Session, dict[str, Any]], None]
+# A handler that calls another system (an HTTP request): it runs with no transaction open and
+# opens its own short ones (`platform.transaction()`), so no row stays locked while it waits.
+ExternalHandler = Callable[["Platform", dict[str, Any]], None]
 _HANDLERS: dict[str, Handler] = {}
+_EXTERNAL: dict[str, ExternalHandler] = {}
+# How long a claimed external message stays invisible to other workers: if its process dies
+# before recording the outcome, the message is delivered again after this (at least once).
+EXTERNAL_LEASE = timedelta(minutes=2)
 
 
 class OutboxMessage(Base):
@@ -53,6 +60,19 @@ def handler(topic: str) -> Callable[[Handler], Handler]:
 
     def register(function: Handler) -> Handler:
         _HANDLERS[topic] = function
+        return function
+
+    return register
+
+
+def external_handler(topic: str) -> Callable[[ExternalHandler], ExternalHandler]:
+    """Registers the idempotent function that delivers messages of one topic outside any
+    transaction: the message is claimed in one transaction (hidden for `EXTERNAL_LEASE`), the
+    function runs after that commit, and the message is marked delivered in another. A crash in
+    between delivers it again once the lease ends, so the function must tolerate a repeat."""
+
+    def register(function: ExternalHandler) -> ExternalHandler:
+        _EXTERNAL[topic] = function
         return function
 
     return register
@@ -125,12 +145,25 @@ def deliver_one(platform: Platform, where: ColumnElement[bool] | None = None) ->
             if message is None:
                 return False
             claimed_id = message.id
-            function = _HANDLERS.get(message.topic)
-            if function is None:
-                raise LookupError(f"no handler for topic {message.topic!r}")
-            function(platform, session, dict(message.payload))
-            message.delivered_at = platform.now()
-            message.attempts += 1
+            external = _EXTERNAL.get(message.topic)
+            if external is not None:
+                message.available_at = now + EXTERNAL_LEASE  # claimed: others wait for the lease
+                payload = dict(message.payload)
+            else:
+                function = _HANDLERS.get(message.topic)
+                if function is None:
+                    raise LookupError(f"no handler for topic {message.topic!r}")
+                function(platform, session, dict(message.payload))
+                message.delivered_at = platform.now()
+                message.attempts += 1
+                return True
+        # The claim is committed: the call to the other system holds no transaction open.
+        external(platform, payload)
+        with platform.transaction() as session:
+            claimed = session.get(OutboxMessage, claimed_id, with_for_update=True)
+            if claimed is not None and claimed.delivered_at is None:
+                claimed.delivered_at = platform.now()
+                claimed.attempts += 1
         return True
     except Exception as failure:  # any handler failure is retried later; it never stops the worker
         if claimed_id is None:

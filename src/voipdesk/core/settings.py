@@ -95,6 +95,11 @@ class Settings(BaseSettings):
 
     outbox_max_attempts: int = 10
 
+    # Webhooks: endpoints are called at public internet addresses only (a name is resolved and
+    # every address checked, at registration and before each attempt). True lets them point at
+    # this machine or a private network: for tests and development, never on a shared server.
+    webhooks_allow_private_addresses: bool = False
+
     # Telephony: the SIP domain phones register to (also the digest realm of SIP passwords: a
     # change of domain needs new passwords), its port and transport.
     sip_domain: str = "sip.voipdesk.example"

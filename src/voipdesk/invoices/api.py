@@ -87,11 +87,16 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
 def list_invoices(
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = cursor_query(),
+    sort: str = Query(
+        "-date",
+        pattern=r"^-?(date|amount)$",
+        description="date or amount (incl. tax), with - for descending; newest first by default",
+    ),
     platform: Platform = Depends(get_platform),
     account: Account = Depends(current_account),
 ) -> InvoicePage:
     with platform.session() as session:
-        invoices, next_cursor = actions.list_invoices(session, account.id, limit, cursor)
+        invoices, next_cursor = actions.list_invoices(session, account.id, limit, cursor, sort=sort)
         return InvoicePage(items=[invoice_out(i) for i in invoices], next_cursor=next_cursor)
 
 
@@ -109,8 +114,8 @@ def get_invoice(
             InvoiceLineOut(
                 description=line.description,
                 quantity=f"{line.quantity.normalize():f}",
-                unit_price_excl_tax=Money(line.unit_price_excl_tax).as_json(),
-                amount_excl_tax=_money(line.amount_excl_tax_cents),
+                unit_price_excl_tax=Money(line.unit_price_excl_tax, invoice.currency).as_json(),
+                amount_excl_tax=_money(line.amount_excl_tax_cents, invoice.currency),
                 period_start=line.period_start,
                 period_end=line.period_end,
                 service_id=line.service_id,
@@ -125,8 +130,8 @@ def get_invoice(
             TaxOut(
                 label=gettext(request_language(request), t.label),
                 rate=f"{t.rate.normalize():f}",
-                base_excl_tax=_money(t.base_cents),
-                tax=_money(t.tax_cents),
+                base_excl_tax=_money(t.base_cents, invoice.currency),
+                tax=_money(t.tax_cents, invoice.currency),
             )
             for t in session.scalars(
                 select(InvoiceTax)

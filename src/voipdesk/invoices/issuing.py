@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from voipdesk.catalogue.rules import TaxComponent
+from voipdesk.catalogue.rules import TaxComponent, currency_of
 from voipdesk.core.db import new_id
 from voipdesk.core.events import publish
 from voipdesk.core.money import Money
@@ -122,6 +122,7 @@ def issue_invoice(
     issued_on: date,
     paid: bool,
     order_reference: str | None = None,
+    currency: str | None = None,
 ) -> Invoice:
     """Numbers and stores an invoice in the caller's transaction. The PDF is rendered when it is
     downloaded (`render_invoice_pdf`), from what is stored here, so it never changes."""
@@ -149,7 +150,7 @@ def issue_invoice(
         renewal_period=None,
         issued_on=issued_on,
         tax_country=customer.get("country") or platform.settings.operator_country,
-        currency="EUR",
+        currency=currency or currency_of(customer.get("country")),
         total_excl_tax_cents=total_excl,
         total_tax_cents=total_tax,
         total_incl_tax_cents=total_excl + total_tax,

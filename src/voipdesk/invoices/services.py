@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 
 from voipdesk.invoices.document import register_payment_source
 from voipdesk.invoices.issuing import (
+    ISSUED,
+    PAID,
     InvoiceLineInput,
     announce_paid,
     customer_snapshot,
@@ -28,6 +30,8 @@ def invoice_pdf(session: Session, invoice_id: str, language: str) -> bytes | Non
 
 
 __all__ = [
+    "ISSUED",
+    "PAID",
     "InvoiceLineInput",
     "announce_paid",
     "customer_snapshot",

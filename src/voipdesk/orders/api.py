@@ -66,11 +66,12 @@ class OrderIn(BaseModel):
     lines: list[CartLineIn] = Field(max_length=100)
     promotion_code: str | None = Field(None, max_length=60)
     billing_group_id: str | None = Field(None, max_length=64)
-    accepted_terms: dict[str, str] | None = Field(
-        None,
-        description="The terms read and accepted, document code -> version: "
+    accepted_terms: dict[str, str] = Field(
+        description="Required: the terms read and accepted, document code -> version: "
         '`{"terms_of_sale": "2026-01-01", "telephony_terms": "2026-01-01"}` (the current '
-        "versions are in `GET /api/v1/terms`). Kept on the order with the time of acceptance.",
+        "versions are in `GET /api/v1/terms`). No order is made without them (422 "
+        "`terms-not-accepted` for a missing or outdated version). Kept on the order with the "
+        "time of acceptance.",
     )
 
 
@@ -371,13 +372,18 @@ def list_orders(
     request: Request,
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = cursor_query(),
+    sort: str = Query(
+        "-date",
+        pattern=r"^-?(date|amount)$",
+        description="date or amount (incl. tax), with - for descending; newest first by default",
+    ),
     account: Account = Depends(current_account),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:
     language = request_language(request)
     with platform.session() as session:
         orders, next_cursor = actions.list_orders(
-            session, platform, account_id=account.id, limit=limit, cursor=cursor
+            session, platform, account_id=account.id, limit=limit, cursor=cursor, sort=sort
         )
         return {
             "items": [order_summary_json(order, language) for order in orders],
@@ -513,6 +519,11 @@ def staff_orders(
     ),
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = cursor_query(),
+    sort: str = Query(
+        "-date",
+        pattern=r"^-?(date|amount)$",
+        description="date or amount (incl. tax), with - for descending; newest first by default",
+    ),
     staff: Account = Depends(current_staff),
     platform: Platform = Depends(get_platform),
 ) -> dict[str, Any]:
@@ -529,6 +540,7 @@ def staff_orders(
             states=[state] if state else None,
             limit=limit,
             cursor=cursor,
+            sort=sort,
         )
         return {
             "items": [order_summary_json(order, language) for order in orders],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
@@ -137,7 +138,9 @@ def deliver(platform: Platform, session: Session, order_id: str) -> None:
             {
                 "number": credential.number_e164,
                 "username": credential.sip_username,
-                "password": credential.sip_password,
+                # The line page where the customer makes the password (shown once, never mailed).
+                "path": f"/telephony/{result.billing_group_id}/lines/"
+                f"{quote(credential.number_e164)}",
             }
             for credential in result.sip_credentials
         ],

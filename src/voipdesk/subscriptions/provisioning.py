@@ -6,8 +6,6 @@ idempotent per order: a repeated delivery returns what the first call created.
 
 from __future__ import annotations
 
-import secrets
-import string
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -74,24 +72,18 @@ class DeliveryRequest:
 
 @dataclass
 class SipCredential:
+    """The SIP username of a delivered line. It has no password yet: the customer makes one on
+    the line page or through `POST .../lines/{number}/sip-password`, which shows it once and
+    keeps only its HA1 (a password sent by e-mail would be kept with the service e-mails)."""
+
     number_e164: str
     sip_username: str
-    # The clear password, only in the answer of the delivery that made it (shown once): a
-    # repeated delivery has None, since only the HA1 is kept.
-    sip_password: str | None
 
 
 @dataclass
 class DeliveryResult:
     billing_group_id: str
     sip_credentials: list[SipCredential]
-
-
-_PASSWORD_ALPHABET = string.ascii_letters + string.digits
-
-
-def generate_sip_password(length: int = 20) -> str:
-    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
 
 
 def sip_username_for(number_e164: str) -> str:
@@ -117,7 +109,7 @@ def _result_of(session: Session, order_id: str, group_id: str) -> DeliveryResult
     return DeliveryResult(
         billing_group_id=group_id,
         sip_credentials=[
-            SipCredential(line.number_e164 or "", line.sip_username or "", None) for line in lines
+            SipCredential(line.number_e164 or "", line.sip_username or "") for line in lines
         ],
     )
 
@@ -201,9 +193,7 @@ def provision_delivery(
 
     credentials: list[SipCredential] = []
     lines_by_number: dict[str, Service] = {}
-    realm = platform.settings.sip_domain
     for line in request.sip_lines:
-        password = generate_sip_password()
         username = sip_username_for(line.number_e164)
         service = add_service(
             kind=line_kind_of(line.offer_code),
@@ -213,10 +203,10 @@ def provision_delivery(
             outgoing_calls=True,
             monthly_price_e4=price_to_units(line.monthly_price_excl_tax),
             sip_username=username,
-            sip_ha1=rules.digest_ha1(username, realm, password),
+            sip_ha1=None,  # no password until the customer makes one (shown to them once)
         )
         lines_by_number[line.number_e164] = service
-        credentials.append(SipCredential(line.number_e164, service.sip_username or "", password))
+        credentials.append(SipCredential(line.number_e164, service.sip_username or ""))
         for option_code in line.option_codes:
             price = line.option_prices.get(option_code)
             if price is None:

@@ -16,6 +16,7 @@ __all__ = [
     "LinePlan",
     "ServiceView",
     "account_group",
+    "ended_line_numbers",
     "group_by_id",
     "group_services",
     "has_auto_renewing_services",
@@ -164,3 +165,21 @@ def live_line_plans(session: Session, numbers: list[str]) -> dict[str, LinePlan]
                 service_id, group_id, offer, tuple(sorted(options.get(service_id, [])))
             )
     return found
+
+
+def ended_line_numbers(session: Session, group_id: str, numbers: set[str]) -> set[str]:
+    """Which of these numbers were lines of the group that have ended (terminated or deleted)
+    and are not a live line again."""
+    from voipdesk.subscriptions.models import Service
+
+    if not numbers:
+        return set()
+    rows = session.execute(
+        select(Service.number_e164, Service.state).where(
+            Service.billing_group_id == group_id,
+            Service.kind.in_(rules.LINE_KINDS),
+            Service.number_e164.in_(sorted(numbers)),
+        )
+    ).all()
+    live = {number for number, state in rows if number and state in rules.LIVE_STATES}
+    return {number for number, state in rows if number and state not in rules.LIVE_STATES} - live

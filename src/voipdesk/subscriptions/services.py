@@ -35,7 +35,6 @@ from voipdesk.subscriptions.line_facts import (
 from voipdesk.subscriptions.listeners import register_services_listener, services_changed
 from voipdesk.subscriptions.models import Service, ServiceEvent
 from voipdesk.subscriptions.provisioning import (
-    generate_sip_password,
     line_kind_of,
     sip_username_for,
 )
@@ -49,7 +48,6 @@ __all__ = [
     "add_line_option",
     "describe",
     "end_line_option",
-    "generate_sip_password",
     "group_service_facts",
     "has_auto_renewing_services",
     "history",

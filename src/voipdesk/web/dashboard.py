@@ -149,8 +149,9 @@ def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
                 rate = catalogue_rules.total_tax_rate(account.country, board.next_renewal)
             except Exception:  # a country without a tax table shows excl. tax only
                 rate = Decimal("0")
-            board.renewal_excl = Money(excl)
-            board.renewal_incl = Money(excl + round_cents(excl * rate))
+            currency = catalogue_rules.currency_of(account.country)
+            board.renewal_excl = Money(excl, currency)
+            board.renewal_incl = Money(excl + round_cents(excl * rate), currency)
         by_id = {s.id: s for s in live}
         for group in subscriptions.list_groups(session, account.id):
             for change in subscriptions.pending_changes(session, group.id):

@@ -12,16 +12,19 @@ the clock from `platform.now()`, sending through the outbox.
 from __future__ import annotations
 
 import secrets
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from voipdesk.core.i18n import N_
 from voipdesk.core.outbox import enqueue
 from voipdesk.webhooks import rules
 from voipdesk.webhooks.errors import (
@@ -54,9 +57,37 @@ class EndpointForm:
     description: str = ""
 
 
-def _check(form: EndpointForm) -> None:
+def resolve(host: str) -> list[str]:
+    """Every address a host name (or IP literal) resolves to; none when it does not resolve."""
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    return sorted({str(info[4][0]) for info in found})
+
+
+def reachability_problem(platform: Platform, url: str) -> tuple[str | None, list[str]]:
+    """Why the platform may not call this address (an English msgid) and the addresses it
+    resolves to: each must be a public internet address, unless the settings allow private ones
+    (tests, development)."""
+    host = rules.host_of(url)
+    if platform.settings.webhooks_allow_private_addresses:
+        return None, []
+    addresses = resolve(host)
+    if not addresses:
+        return N_("The host name does not resolve to any address."), []
+    for address in addresses:
+        problem = rules.address_problem(address)
+        if problem:
+            return problem, addresses
+    return None, addresses
+
+
+def _check(platform: Platform, form: EndpointForm) -> None:
     fields: dict[str, str] = {}
     problem = rules.url_problem(form.url.strip())
+    if problem is None:
+        problem, _addresses = reachability_problem(platform, form.url.strip())
     if problem:
         fields["url"] = problem
     problem = rules.event_types_problem(form.event_types)
@@ -72,7 +103,7 @@ def register_endpoint(
     session: Session, platform: Platform, staff_id: str, form: EndpointForm
 ) -> WebhookEndpoint:
     """A new endpoint, enabled, with a fresh signing secret."""
-    _check(form)
+    _check(platform, form)
     now = platform.now()
     endpoint = WebhookEndpoint(
         url=form.url.strip(),
@@ -114,7 +145,7 @@ def update_endpoint(
         event_types=endpoint.event_types if event_types is None else event_types,
         description=endpoint.description if description is None else description,
     )
-    _check(form)
+    _check(platform, form)
     endpoint.url = form.url.strip()
     endpoint.event_types = rules.normalise_event_types(form.event_types)
     endpoint.description = form.description.strip()
@@ -246,27 +277,54 @@ def _client() -> httpx.Client:
         return _http[0]
 
 
-def _post(url: str, headers: dict[str, str], body: str) -> tuple[int | None, str, str | None]:
-    """One POST: (status code, answer text, error when there was no answer)."""
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The request to `url` sent to the checked `address` (the name is not resolved again, so
+    a DNS answer changed in between cannot lead elsewhere): the URL with that address, the
+    original Host header, and the TLS server name to verify the certificate against."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    extensions: dict[str, Any] = {}
+    if parts.scheme == "https":
+        extensions["sni_hostname"] = parts.hostname or ""
+    return pinned, {"host": parts.netloc}, extensions
+
+
+def _post(
+    platform: Platform, url: str, headers: dict[str, str], body: str
+) -> tuple[int | None, str, str | None]:
+    """One POST: (status code, answer text, error when there was no answer). The host is
+    resolved and every address checked first; the request goes to the checked address."""
+    problem, addresses = reachability_problem(platform, url)
+    if problem:
+        return None, "", f"Refused: {problem} ({', '.join(addresses) or rules.host_of(url)})"[:500]
+    target, extra, extensions = (url, {}, {}) if not addresses else _pinned(url, addresses[0])
     try:
-        answer = _client().post(url, content=body.encode(), headers=headers)
+        answer = _client().post(
+            target, content=body.encode(), headers={**headers, **extra}, extensions=extensions
+        )
         return answer.status_code, rules.kept_response(answer.text), None
     except httpx.HTTPError as failure:
         return None, "", f"{type(failure).__name__}: {failure}"[:500]
 
 
-def attempt(
-    session: Session,
-    platform: Platform,
-    delivery_id: str,
-    sequence: int,
-    *,
-    trigger: str = "automatic",
-    actor: str = "system",
-) -> WebhookAttempt | None:
-    """Sends the delivery once (the outbox handler); None when this attempt is stale, or its
-    endpoint was disabled meanwhile (the delivery is then given up: staff send it again once the
-    endpoint is enabled)."""
+@dataclass(frozen=True)
+class PreparedAttempt:
+    """What one attempt sends, read in a short transaction before the HTTP call."""
+
+    url: str
+    headers: dict[str, str]
+    body: str
+    at: datetime
+
+
+def prepare_attempt(
+    session: Session, platform: Platform, delivery_id: str, sequence: int
+) -> PreparedAttempt | None:
+    """The request of the delivery's attempt `sequence`; None when it is stale (sent already,
+    replaced by a "send again", or its endpoint deleted), or its endpoint was disabled meanwhile
+    (the delivery is then given up: staff send it again once the endpoint is enabled)."""
     delivery = session.scalar(
         select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
     )
@@ -278,16 +336,36 @@ def attempt(
         delivery.next_attempt_at = None
         return None
     now = platform.now()
-    timestamp = int(now.timestamp())
     body = delivery.message.body
-    headers = rules.headers(endpoint.secret, delivery.message.id, timestamp, body)
-    status_code, answer, error = _post(endpoint.url, headers, body)
+    headers = rules.headers(endpoint.secret, delivery.message.id, int(now.timestamp()), body)
+    return PreparedAttempt(endpoint.url, headers, body, now)
+
+
+def record_attempt(
+    session: Session,
+    platform: Platform,
+    delivery_id: str,
+    sequence: int,
+    prepared: PreparedAttempt,
+    outcome: tuple[int | None, str, str | None],
+    *,
+    trigger: str = "automatic",
+    actor: str = "system",
+) -> WebhookAttempt | None:
+    """The answer of one attempt, and the next one scheduled after a failure. An attempt made
+    stale while it was in flight (staff sent it again) is recorded but schedules nothing."""
+    delivery = session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
+    )
+    if delivery is None:
+        return None  # the endpoint was deleted meanwhile, with its deliveries
+    status_code, answer, error = outcome
     succeeded = rules.is_success(status_code)
     delivery.attempts += 1
     row = WebhookAttempt(
         delivery_id=delivery.id,
         number=delivery.attempts,
-        at=now,
+        at=prepared.at,
         trigger=trigger,
         actor=actor,
         status_code=status_code,
@@ -296,21 +374,50 @@ def attempt(
         succeeded=succeeded,
     )
     session.add(row)
-    delivery.last_attempt_at = now
-    delivery.next_attempt_at = None
-    if succeeded:
+    delivery.last_attempt_at = prepared.at
+    current = delivery.sequence == sequence and delivery.state == rules.PENDING
+    if succeeded and delivery.state != rules.SUCCEEDED:
         delivery.state = rules.SUCCEEDED
-        delivery.delivered_at = now
+        delivery.delivered_at = prepared.at
         delivery.failed_in_a_row = 0
+        delivery.next_attempt_at = None
         return row
+    if not current:
+        return row
+    delivery.next_attempt_at = None
     delivery.failed_in_a_row += 1
     delay = rules.next_delay(delivery.failed_in_a_row)
     if delay is None or trigger == "manual":
         delivery.state = rules.FAILED
         log.warning("webhooks.delivery_failed", delivery=delivery.id, status=status_code)
     else:
+        now = platform.now()
         _schedule(session, delivery, now + delay, now)
     return row
+
+
+def attempt(
+    platform: Platform,
+    delivery_id: str,
+    sequence: int,
+    *,
+    trigger: str = "automatic",
+    actor: str = "system",
+) -> WebhookAttempt | None:
+    """Sends the delivery once (the outbox's external handler of `webhooks.send`): the request
+    is read in one short transaction, POSTed with no transaction open, and its answer recorded
+    in another. A crash after the POST sends it again (same `webhook-id`: the receiver
+    deduplicates), so delivery is at least once."""
+    with platform.transaction() as session:
+        prepared = prepare_attempt(session, platform, delivery_id, sequence)
+    if prepared is None:
+        return None
+    outcome = _post(platform, prepared.url, prepared.headers, prepared.body)
+    with platform.transaction() as session:
+        return record_attempt(
+            session, platform, delivery_id, sequence, prepared, outcome,
+            trigger=trigger, actor=actor,
+        )  # fmt: skip
 
 
 def send_again(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from voipdesk.core.events import subscribe
-from voipdesk.core.outbox import handler
+from voipdesk.core.outbox import external_handler
 from voipdesk.webhooks import actions, rules
 
 if TYPE_CHECKING:
@@ -23,10 +23,10 @@ for _event_type in rules.EVENT_TYPES:
     subscribe(_event_type.source, consumer="webhooks.forward", envelope=True)(forward)
 
 
-@handler(actions.SEND_TOPIC)
-def send(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
+@external_handler(actions.SEND_TOPIC)
+def send(platform: Platform, payload: dict[str, Any]) -> None:
+    """One attempt, its HTTP call made outside any database transaction."""
     actions.attempt(
-        session,
         platform,
         payload["delivery_id"],
         payload["sequence"],

@@ -5,7 +5,8 @@ what was verified, or 401 with why not, so that staff see signing work end to en
 deliveries' answers before pointing the endpoint at their own system (the demo does so).
 
 It answers only for an endpoint registered with this very address (404 otherwise), and writes
-nothing: on SQLite the sending worker holds the write lock while it waits for the answer."""
+nothing. Its address is on this machine: the demo allows private addresses
+(`webhooks_allow_private_addresses`), which a shared server must not."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -177,6 +178,33 @@ def url_problem(url: str) -> str | None:
     if parts.fragment:
         return N_("The address must not have a fragment (#...).")
     return None
+
+
+def address_problem(address: str) -> str | None:
+    """Why an endpoint may not be reached at this IP address (an English msgid), or None: only
+    public internet addresses are called, so that an endpoint cannot make the platform call its
+    own machine, its private network or a cloud's metadata service (169.254.169.254 and the
+    like). Loopback, private, shared (100.64/10), link-local, multicast, reserved and
+    unspecified addresses are refused, IPv4 written inside IPv6 included."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return N_("This is not a web address.")
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            ip = embedded
+    if ip.is_loopback or ip.is_link_local or ip.is_multicast or not ip.is_global:
+        return N_(
+            "The address leads to this machine, a private network or a metadata service: "
+            "only public internet addresses are called."
+        )
+    return None
+
+
+def host_of(url: str) -> str:
+    """The host of an endpoint address, without brackets around an IPv6 one."""
+    return urlsplit(url).hostname or ""
 
 
 def event_types_problem(names: list[str]) -> str | None:

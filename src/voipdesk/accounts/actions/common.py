@@ -171,6 +171,19 @@ def _find_by_identifier(session: Session, identifier: str) -> Account | None:
     return session.scalar(select(Account).where(column == identifier, Account.closed_at.is_(None)))
 
 
+def _find_for_recovery(session: Session, identifier: str) -> Account | None:
+    """The account whose access is recovered: by handle or e-mail as at login, or by its backup
+    address (the way back in when the main mailbox is lost), when one account only has it."""
+    account = _find_by_identifier(session, identifier)
+    address = identifier.strip().lower()
+    if account is not None or not address or rules.looks_like_handle(address):
+        return account
+    found = session.scalars(
+        select(Account).where(Account.backup_email == address, Account.closed_at.is_(None)).limit(2)
+    ).all()
+    return found[0] if len(found) == 1 else None
+
+
 def _email_used(session: Session, email: str, except_account_id: str | None = None) -> bool:
     query = select(Account.id).where(Account.email == email)
     if except_account_id is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from voipdesk.accounts import rules
 from voipdesk.accounts.actions.common import (
     PROFILE_FIELDS,
     ProfileUpdate,
@@ -46,16 +47,18 @@ def update_profile(
         for name in changed:
             setattr(account, name, values.get(name))
         if "email" in changed:
-            # The old address hears of it: if the account was taken over, its owner knows.
-            send_service_email(
-                session,
-                platform,
-                account=account,
-                kind="email-changed",
-                template="accounts/email_changed",
-                context={"old_email": current["email"], "new_email": account.email},
-                to_address=current["email"],
-            )
+            # The old address hears of it, and the backup one: if the account was taken over,
+            # its owner knows.
+            for address in rules.security_addresses(current["email"], account.backup_email):
+                send_service_email(
+                    session,
+                    platform,
+                    account=account,
+                    kind="email-changed",
+                    template="accounts/email_changed",
+                    context={"old_email": current["email"], "new_email": account.email},
+                    to_address=address,
+                )
         if changed:
             _event(
                 session,

@@ -23,6 +23,7 @@ from voipdesk.accounts.actions.common import (
     _customer_space_url,
     _event,
     _find_by_identifier,
+    _find_for_recovery,
     _limit,
     _password_inputs,
     check_password_policy,
@@ -169,19 +170,22 @@ def _record_failure(session: Session, platform: Platform, account: Account | Non
         platform.settings.login_max_failures_per_account
     ):
         _event(session, platform, account.id, "login_locked", ip=ip)
-        send_service_email(
-            session,
-            platform,
-            account=account,
-            kind="login-locked",
-            template="accounts/login_locked",
-            context={
-                "reset_url": _new_reset_link(session, platform, account),
-                "valid_minutes": platform.settings.password_reset_valid_minutes,
-                "minutes": platform.settings.login_failure_window_minutes,
-                "security_url": _customer_space_url(platform),
-            },
-        )
+        context = {
+            "reset_url": _new_reset_link(session, platform, account),
+            "valid_minutes": platform.settings.password_reset_valid_minutes,
+            "minutes": platform.settings.login_failure_window_minutes,
+            "security_url": _customer_space_url(platform),
+        }
+        for address in rules.security_addresses(account.email, account.backup_email):
+            send_service_email(
+                session,
+                platform,
+                account=account,
+                kind="login-locked",
+                template="accounts/login_locked",
+                context=context,
+                to_address=address,
+            )
 
 
 def reauthentication_wait(platform: Platform, account_id: str, ip: str | None) -> None:
@@ -342,19 +346,21 @@ def record_login(
             )
         )
         if not first_device:
-            send_service_email(
-                session,
-                platform,
-                account=account,
-                kind="new-device-login",
-                template="accounts/new_device_login",
-                context={
-                    "when": format_datetime(now, account.language, platform.settings.timezone),
-                    "ip": ip,
-                    "browser": user_agent or "?",
-                    "security_url": _customer_space_url(platform),
-                },
-            )
+            for address in rules.security_addresses(account.email, account.backup_email):
+                send_service_email(
+                    session,
+                    platform,
+                    account=account,
+                    kind="new-device-login",
+                    template="accounts/new_device_login",
+                    context={
+                        "when": format_datetime(now, account.language, platform.settings.timezone),
+                        "ip": ip,
+                        "browser": user_agent or "?",
+                        "security_url": _customer_space_url(platform),
+                    },
+                    to_address=address,
+                )
         return True
 
 
@@ -432,7 +438,7 @@ def _tell_password_changed(
         "security_url": _customer_space_url(platform),
         "reset_url": f"{platform.settings.base_url.rstrip('/')}/password-reset",
     }
-    for address in dict.fromkeys(filter(None, (account.email, account.backup_email))):
+    for address in rules.security_addresses(account.email, account.backup_email):
         send_service_email(
             session,
             platform,
@@ -452,7 +458,7 @@ RESET_REQUEST_PERIOD = timedelta(hours=1)
 def request_password_reset(platform: Platform, identifier: str, *, ip: str | None = None) -> None:
     """E-mails a single-use reset link. Answers the same whether or not the account exists."""
     with platform.transaction() as session:
-        account = _find_by_identifier(session, identifier)
+        account = _find_for_recovery(session, identifier)
         if account is None:
             return
         now = platform.now()
@@ -469,14 +475,16 @@ def request_password_reset(platform: Platform, identifier: str, *, ip: str | Non
         valid_minutes = platform.settings.password_reset_valid_minutes
         reset_url = _new_reset_link(session, platform, account)
         _event(session, platform, account.id, "password_reset_requested", ip=ip)
-        send_service_email(
-            session,
-            platform,
-            account=account,
-            kind="password-reset",
-            template="accounts/password_reset",
-            context={"reset_url": reset_url, "valid_minutes": valid_minutes},
-        )
+        for address in rules.security_addresses(account.email, account.backup_email):
+            send_service_email(
+                session,
+                platform,
+                account=account,
+                kind="password-reset",
+                template="accounts/password_reset",
+                context={"reset_url": reset_url, "valid_minutes": valid_minutes},
+                to_address=address,
+            )
 
 
 def _new_reset_link(session: Session, platform: Platform, account: Account) -> str:
@@ -591,14 +599,16 @@ def confirm_totp(
             RecoveryCode(account_id=account.id, code_hash=hash_secret(c)) for c in codes
         )
         _event(session, platform, account.id, "totp_enabled", ip=ip, user_agent=user_agent)
-        send_service_email(
-            session,
-            platform,
-            account=account,
-            kind="totp-enabled",
-            template="accounts/totp_enabled",
-            context={"security_url": _customer_space_url(platform)},
-        )
+        for address in rules.security_addresses(account.email, account.backup_email):
+            send_service_email(
+                session,
+                platform,
+                account=account,
+                kind="totp-enabled",
+                template="accounts/totp_enabled",
+                context={"security_url": _customer_space_url(platform)},
+                to_address=address,
+            )
     return codes
 
 
@@ -643,14 +653,16 @@ def _turn_totp_off(
     account.totp_last_step = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     _event(session, platform, account.id, "totp_disabled", ip=ip, user_agent=user_agent)
-    send_service_email(
-        session,
-        platform,
-        account=account,
-        kind="totp-disabled",
-        template="accounts/totp_disabled",
-        context={"security_url": _customer_space_url(platform)},
-    )
+    for address in rules.security_addresses(account.email, account.backup_email):
+        send_service_email(
+            session,
+            platform,
+            account=account,
+            kind="totp-disabled",
+            template="accounts/totp_disabled",
+            context={"security_url": _customer_space_url(platform)},
+            to_address=address,
+        )
 
 
 def remaining_recovery_codes(platform: Platform, account_id: str) -> int:

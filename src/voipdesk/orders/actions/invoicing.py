@@ -66,5 +66,6 @@ def issue_order_invoice(platform: Platform, session: Session, order_id: str) -> 
         issued_on=platform.today(),
         paid=True,
         order_reference=order.number,
+        currency=order.currency,
     )
     order.invoice_id = invoice.id

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from voipdesk.catalogue import rules as catalogue_rules
+from voipdesk.catalogue.errors import UnknownPromotionCode
 from voipdesk.catalogue.queries import (
     allowed_payment_methods,
     find_promotion,
@@ -57,6 +58,7 @@ def create_order(
     current versions; they are kept on the order with the time of acceptance."""
     if not cart.lines:
         raise EmptyCart(fields={"lines": "Add at least one product."})
+    _check_email_verified(session, platform, account)
     now = platform.now()
     if accepted_terms is not None and rules.outdated_terms(accepted_terms):
         raise TermsNotAccepted(
@@ -65,8 +67,15 @@ def create_order(
     if cart.billing_group_id:
         _check_billing_group(session, account.id, cart.billing_group_id)
     promotion: PromotionCode | None = None
+    currency = catalogue_rules.currency_of(account.country)
     if cart.promotion_code:
         promotion = find_promotion(session, cart.promotion_code, platform.today())
+        if promotion.amount_excl_tax is not None and currency != catalogue_rules.DEFAULT_CURRENCY:
+            # A fixed discount is an amount in euros: it never applies to francs or dollars.
+            raise UnknownPromotionCode(
+                promotion=promotion.code,
+                fields={"promotion_code": "This code is not valid in your currency."},
+            )
     allowed = allowed_payment_methods(session, account.country, account.kind)
     default = payments.default_payment_method(session, account.id)
     order = PurchaseOrder(
@@ -76,7 +85,7 @@ def create_order(
         created_at=now,
         expires_at=rules.expiry_for(now),
         country=account.country,
-        currency="EUR",
+        currency=currency,
         tax_date=platform.today(),
         billing_contact=billing_contact_of(account),
         default_payment_method_id=default.id
@@ -116,6 +125,16 @@ def create_order(
     session.flush()
     _email(session, platform, order, "order-created", "created", attach_order=True)
     return order
+
+
+def _check_email_verified(session: Session, platform: Platform, account: Account) -> None:
+    """Ordering waits for the confirmed e-mail address (setting `require_verified_email`), in
+    the API as on the pages: 403 `email-not-verified`, nothing made."""
+    from voipdesk.accounts.actions import email_verified
+    from voipdesk.accounts.errors import EmailNotVerified
+
+    if platform.settings.require_verified_email and not email_verified(session, account):
+        raise EmailNotVerified()
 
 
 CUSTOM_KIND = "custom"  # a line priced by another area (e.g. more simultaneous calls)
@@ -177,7 +196,7 @@ def create_custom_order(
         created_at=now,
         expires_at=rules.expiry_for(now),
         country=account.country,
-        currency="EUR",
+        currency=catalogue_rules.currency_of(account.country),
         tax_date=period[0],
         billing_contact=billing_contact_of(account),
         default_payment_method_id=default.id
@@ -255,6 +274,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
     return (key[0], key[1]) if key else None
 
 
+# The sorts of the orders list: key -> (column, cursor type); "-key" is descending.
+ORDER_SORTS: dict[str, tuple[Any, type]] = {
+    "date": (PurchaseOrder.created_at, datetime),
+    "amount": (PurchaseOrder.total_incl_tax, str),
+}
+DEFAULT_ORDER_SORT = "-date"
+
+
 def list_orders(
     session: Session,
     platform: Platform,
@@ -263,8 +290,14 @@ def list_orders(
     states: Sequence[str] | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    sort: str | None = None,
 ) -> tuple[list[PurchaseOrder], str | None]:
-    """Newest first. Customers never see expired orders (nor unpaid ones past their expiry)."""
+    """Newest first unless `sort` says otherwise ("date" or "amount" incl. tax, "-" for
+    descending), by pages (keyset on the sorted column and the id). Customers never see expired
+    orders (nor unpaid ones past their expiry). An unknown sort is the default one."""
+    wanted = sort if sort and sort.lstrip("-") in ORDER_SORTS else DEFAULT_ORDER_SORT
+    column, kind = ORDER_SORTS[wanted.lstrip("-")]
+    descending = wanted.startswith("-")
     query = _order_query()
     if account_id is not None:
         query = query.where(
@@ -277,22 +310,29 @@ def list_orders(
         )
     if states:
         query = query.where(PurchaseOrder.state.in_(states))
-    position = decode_cursor(cursor) if cursor else None
+    position = pagination.cursor_key(cursor, kind, str)
     if position is not None:
-        stamp, last_id = position
-        query = query.where(
-            (PurchaseOrder.created_at < stamp)
-            | ((PurchaseOrder.created_at == stamp) & (PurchaseOrder.id < last_id))
-        )
-    rows = list(
-        session.scalars(
-            query.order_by(PurchaseOrder.created_at.desc(), PurchaseOrder.id.desc()).limit(
-                limit + 1
+        value, last_id = position
+        if kind is str:  # an amount
+            try:
+                value = Decimal(value)
+            except ArithmeticError:
+                from voipdesk.core.pagination import InvalidCursor
+
+                raise InvalidCursor() from None
+        if descending:
+            query = query.where(
+                (column < value) | ((column == value) & (PurchaseOrder.id < last_id))
             )
-        ).all()
-    )
+        else:
+            query = query.where(
+                (column > value) | ((column == value) & (PurchaseOrder.id > last_id))
+            )
+    order = (column.desc(), PurchaseOrder.id.desc()) if descending else (column, PurchaseOrder.id)
+    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)).all())
+    last = rows[limit - 1] if len(rows) > limit else None
     next_cursor = (
-        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+        pagination.encode_cursor(getattr(last, column.key), last.id) if last is not None else None
     )
     return rows[:limit], next_cursor
 

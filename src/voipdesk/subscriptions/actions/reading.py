@@ -176,6 +176,7 @@ class ListedService:
     expiry_on: date
     cancel_at_expiry: bool
     cancel_reason: str | None
+    tax_country: str  # its prices are in that country's currency
     pending_changes: tuple[ListedChange, ...]
 
     @property

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import Query, Response
 
 from voipdesk.accounts.models import Account
+from voipdesk.catalogue.rules import currency_of
 from voipdesk.core.money import Money
 from voipdesk.core.pagination import InvalidCursor, PageParams, decode_cursor, encode_cursor
 from voipdesk.core.platform import Platform
@@ -64,7 +65,9 @@ def service_out(
         simultaneous_calls=service.simultaneous_calls,
         outgoing_calls=service.outgoing_calls,
         pool_id=service.pool_id,
-        monthly_price_excl_tax=Money(service.monthly_price_excl_tax).as_json(),
+        monthly_price_excl_tax=Money(
+            service.monthly_price_excl_tax, currency_of(service.tax_country)
+        ).as_json(),
         renewal_mode=service.renewal_mode,
         state=service.state,
         expiry_on=service.expiry_on,

@@ -365,6 +365,23 @@ def compiled_by_service(session: Session, service_ids: list[str]) -> dict[str, d
     }
 
 
+def _gone_lines(session: Session, row: AliasConfiguration) -> set[str]:
+    """The lines this configuration names that have ended since it was saved."""
+    named = rules.numbers_named(row.kind, row.settings or {})
+    if not named:
+        return set()
+    live = {
+        s.number
+        for s in subscriptions.group_services(
+            session, row.billing_group_id, subscription_rules.LINE_KINDS
+        )
+    }
+    gone = rules.lines_named(row.kind, row.settings or {}) - live
+    if row.kind == rules.REDIRECT:  # a redirect may name any number: only an ended line is gone
+        gone |= subscriptions.ended_line_numbers(session, row.billing_group_id, named - live)
+    return gone
+
+
 def _compile(session: Session, row: AliasConfiguration, now: datetime) -> dict[str, Any]:
     return rules.compile_configuration(
         row.number_e164,
@@ -373,7 +390,52 @@ def _compile(session: Session, row: AliasConfiguration, now: datetime) -> dict[s
         row.version,
         year=now.year,
         agent_statuses=_agents(session, row.number_e164),
+        gone_lines=_gone_lines(session, row),
     )
+
+
+def _without_version(compiled: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in compiled.items() if key != "version"}
+
+
+def recompile_naming(session: Session, platform: Platform, service_ids: list[str]) -> int:
+    """Services changed (a line terminated, deleted, converted or back): the configurations of
+    their groups that name their numbers are compiled again, with a new version and their
+    number's routing record, in the same transaction. Returns how many changed."""
+    by_group: dict[str, set[str]] = {}
+    ids = sorted(set(service_ids))
+    for start in range(0, len(ids), 500):
+        for fact in subscription_services.service_facts(session, ids[start : start + 500]):
+            if fact.number:
+                by_group.setdefault(fact.billing_group_id, set()).add(fact.number)
+    changed = 0
+    for group_id in sorted(by_group):
+        numbers = by_group[group_id]
+        rows = session.scalars(
+            select(AliasConfiguration)
+            .where(
+                AliasConfiguration.billing_group_id == group_id,
+                AliasConfiguration.kind != rules.NONE,
+            )
+            .order_by(AliasConfiguration.number_e164)
+        ).all()
+        for candidate in rows:
+            if not rules.numbers_named(candidate.kind, candidate.settings or {}) & numbers:
+                continue
+            row = _row(session, candidate.number_e164, lock=True)
+            if row is None:
+                continue
+            now = platform.now()
+            compiled = _compile(session, row, now)
+            if _without_version(compiled) == _without_version(row.compiled or {}):
+                continue
+            row.version += 1
+            row.updated_at = now
+            row.compiled = _compile(session, row, now)
+            session.flush()
+            _routing_changed(session, platform, row)
+            changed += 1
+    return changed
 
 
 def _sync_agents(session: Session, platform: Platform, number: str, lines: list[str]) -> None:

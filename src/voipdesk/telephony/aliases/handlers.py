@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from voipdesk.core.events import subscribe
 from voipdesk.core.jobs import periodic
+from voipdesk.subscriptions.services import register_services_listener
 from voipdesk.telephony.aliases import actions
 
 if TYPE_CHECKING:
@@ -37,11 +38,18 @@ def release_gone_alias_numbers(platform: Platform) -> None:
         actions.release_gone_numbers(session, platform)
 
 
+def _recompile_naming(session: Session, platform: Platform, service_ids: list[str]) -> None:
+    """Services changed in subscriptions or billing (a line terminated, deleted, converted): the
+    alias configurations naming them are compiled again in the same transaction."""
+    actions.recompile_naming(session, platform, service_ids)
+
+
 def _register_routing_source() -> None:
     # The numbers' routing records carry their alias configuration (telephony.actions.routing).
     from voipdesk.telephony.actions import routing
 
     routing.register_alias_configuration_source(actions.compiled_by_service)
+    register_services_listener(_recompile_naming)
 
 
 _register_routing_source()

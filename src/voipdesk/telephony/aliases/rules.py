@@ -419,6 +419,43 @@ def agents_of(kind: str, settings: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def numbers_named(kind: str, settings: Mapping[str, Any]) -> set[str]:
+    """The lines a configuration names, and a redirect's destination (a line or another number):
+    when a service with one of these numbers changes, the configuration is compiled again."""
+    found = lines_named(kind, settings)
+    if kind == REDIRECT and settings.get("destination"):
+        found.add(settings["destination"])
+    return found
+
+
+def lines_named(kind: str, settings: Mapping[str, Any]) -> set[str]:
+    """Every line a configuration sends calls to as a line (queue members, a key or route to a
+    line or its voicemail); they were lines of the group when it was saved."""
+    found: set[str] = set()
+
+    def destination(item: Any) -> None:
+        is_line = isinstance(item, Mapping) and item.get("action") in (TO_LINE, TO_VOICEMAIL)
+        if is_line and item.get("target"):
+            found.add(item["target"])
+
+    def queue(item: Mapping[str, Any]) -> None:
+        found.update(m["number"] for m in item.get("members") or [] if m["kind"] == MEMBER_LINE)
+        destination(item.get("overflow"))
+        destination(item.get("closed"))
+
+    if kind == QUEUE:
+        queue(settings["queue"])
+    elif kind in MENU_TYPES:
+        for item in settings.get("queues") or []:
+            queue(item)
+        for menu in settings.get("menus") or []:
+            for choice in menu.get("keys") or []:
+                destination(choice)
+        destination(settings.get("closed"))
+        destination(settings.get("no_input"))
+    return found
+
+
 # --- Compiling for the switch ---------------------------------------------------------------------
 def sip_user(number: str) -> str:
     """The SIP user of a line: its number without "+" (as subscriptions provisions it)."""
@@ -435,7 +472,9 @@ def _prompt(prompt: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return compiled
 
 
-def _destination(destination: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _destination(
+    destination: Mapping[str, Any] | None, gone: frozenset[str] = frozenset()
+) -> dict[str, Any] | None:
     if not destination:
         return None
     action = destination["action"]
@@ -443,6 +482,8 @@ def _destination(destination: Mapping[str, Any] | None) -> dict[str, Any] | None
     target = destination.get("target")
     if action in (TO_LINE, TO_VOICEMAIL):
         compiled.update(number=target, sip_user=sip_user(target or ""))
+        if target in gone:
+            compiled["available"] = False  # the line has ended: nothing rings there
     elif action == TO_NUMBER:
         compiled["number"] = target
     elif action in (TO_QUEUE, TO_SUBMENU):
@@ -477,10 +518,15 @@ def _hours(hours: Mapping[str, Any] | None, year: int) -> dict[str, Any] | None:
 
 
 def _queue(
-    queue: Mapping[str, Any], year: int, statuses: Mapping[str, str] | None
+    queue: Mapping[str, Any],
+    year: int,
+    statuses: Mapping[str, str] | None,
+    gone: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     members = []
     for member in queue.get("members") or []:
+        if member["kind"] == MEMBER_LINE and member["number"] in gone:
+            continue  # an ended line is no longer rung (the customer's settings still name it)
         item: dict[str, Any] = {"kind": member["kind"], "number": member["number"]}
         if member["kind"] == MEMBER_LINE:
             item["sip_user"] = sip_user(member["number"])
@@ -498,9 +544,9 @@ def _queue(
         if music == MUSIC_AUDIO
         else {"kind": music},
         "members": members,
-        "overflow": _destination(queue.get("overflow")),
+        "overflow": _destination(queue.get("overflow"), gone),
         "opening_hours": _hours(queue.get("opening_hours"), year),
-        "closed": _destination(queue.get("closed")),
+        "closed": _destination(queue.get("closed"), gone),
     }
 
 
@@ -512,9 +558,13 @@ def compile_configuration(
     *,
     year: int,
     agent_statuses: Mapping[str, str] | None = None,
+    gone_lines: Iterable[str] = (),
 ) -> dict[str, Any]:
     """What the switch needs for one call to `number`, resolved: members with their SIP users,
-    menus by id with their keys, prompts by recording id, holidays as dates (`year` and next)."""
+    menus by id with their keys, prompts by recording id, holidays as dates (`year` and next).
+    `gone_lines`: lines named by the settings that have ended (terminated, deleted, converted):
+    they are left out of queues and agents, and a key or route to one says it is unavailable."""
+    gone = frozenset(gone_lines)
     compiled: dict[str, Any] = {"number": number, "type": kind, "version": version}
     if kind == REDIRECT:
         destination = settings["destination"]
@@ -522,8 +572,10 @@ def compile_configuration(
             "number": destination,
             "present_alias": bool(settings.get("present_alias")),
         }
+        if destination in gone:
+            compiled["redirect"]["available"] = False
     elif kind == QUEUE:
-        compiled["queue"] = _queue(settings["queue"], year, None)
+        compiled["queue"] = _queue(settings["queue"], year, None, gone)
     elif kind in MENU_TYPES:
         statuses = dict(agent_statuses or {}) if kind == CONTACT_CENTER else None
         compiled.update(
@@ -533,21 +585,24 @@ def compile_configuration(
                 menu["id"]: {
                     "name": menu.get("name") or menu["id"],
                     "prompt": _prompt(menu.get("prompt")),
-                    "keys": {c["key"]: _destination(c) for c in _keys_in_order(menu)},
+                    "keys": {c["key"]: _destination(c, gone) for c in _keys_in_order(menu)},
                 }
                 for menu in settings.get("menus") or []
             },
             queues={
-                queue["id"]: _queue(queue, year, statuses) for queue in settings.get("queues") or []
+                queue["id"]: _queue(queue, year, statuses, gone)
+                for queue in settings.get("queues") or []
             },
             opening_hours=_hours(settings.get("opening_hours"), year),
-            closed=_destination(settings.get("closed")),
-            no_input=_destination(settings.get("no_input")),
+            closed=_destination(settings.get("closed"), gone),
+            no_input=_destination(settings.get("no_input"), gone),
         )
         if kind == CONTACT_CENTER:
             compiled["recording"] = bool(settings.get("recording"))
             compiled["agents"] = {
-                line: (statuses or {}).get(line, AVAILABLE) for line in agents_of(kind, settings)
+                line: (statuses or {}).get(line, AVAILABLE)
+                for line in agents_of(kind, settings)
+                if line not in gone
             }
     elif kind == CONFERENCE:
         compiled["conference"] = {

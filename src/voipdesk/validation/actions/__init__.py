@@ -47,6 +47,7 @@ from voipdesk.validation.actions.staff import (
     list_procedures,
     mark_validated,
     record_document,
+    record_documents,
     reject,
 )
 
@@ -77,6 +78,7 @@ __all__ = [
     "pdf_filename",
     "procedure_pdf",
     "record_document",
+    "record_documents",
     "recorded_documents",
     "register_waiting_orders",
     "reject",

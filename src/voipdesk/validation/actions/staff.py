@@ -131,6 +131,32 @@ def record_document(
     return procedure
 
 
+def record_documents(
+    session: Session,
+    platform: Platform,
+    staff: Account,
+    procedure_id: str,
+    entries: list[tuple[str, str, str]],
+) -> VoipProcedure:
+    """Staff record several documents at once, (code, status, note) each, in one transaction:
+    all of them or none (the first refused one names its document). A document given with the
+    status and note it already has is left as it is."""
+    procedure = _lock(session, procedure_id)
+    if not entries:
+        raise InvalidInput(fields={"documents": "Record at least one document."})
+    current = recorded_documents(procedure)
+    for code, status, note in entries:
+        row = current.get(code)
+        if row is not None and row.status == status and (row.note or "") == (note or "").strip():
+            continue
+        try:
+            procedure = record_document(session, platform, staff, procedure_id, code, status, note)
+        except InvalidInput as error:
+            error.fields = {f"{name}:{code}": text for name, text in (error.fields or {}).items()}
+            raise
+    return procedure
+
+
 def approve(
     session: Session, platform: Platform, staff: Account, procedure_id: str
 ) -> VoipProcedure:

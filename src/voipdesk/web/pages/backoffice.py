@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, or_, select
 
 from voipdesk.accounts.models import Account
+from voipdesk.catalogue.rules import currency_of
 from voipdesk.core.errors import NotFound
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
@@ -118,7 +119,7 @@ def customer_page(
                 "offer_code": s.offer_code,
                 "state": s.state,
                 "expiry_on": s.expiry_on,
-                "monthly": Money(s.monthly_price_excl_tax),
+                "monthly": Money(s.monthly_price_excl_tax, currency_of(customer.country)),
             }
             for s in subscriptions.list_account_services(session, account_id)
             if s.kind != "option"

@@ -30,12 +30,15 @@ def invoices_page(
     request: Request,
     cursor: str | None = None,
     status: str = "",
+    sort: str = "",
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
     paid = {"paid": True, "unpaid": False}.get(status)
     with platform.session() as session:
-        invoices, next_cursor = actions.list_invoices(session, account.id, 20, cursor, paid)
+        invoices, next_cursor = actions.list_invoices(
+            session, account.id, 20, cursor, paid, sort or None
+        )
         rows = [
             {
                 "id": invoice.id,
@@ -47,8 +50,13 @@ def invoices_page(
             }
             for invoice in invoices
         ]
-    rows.sort(key=lambda row: row["status"] != "unpaid")  # what is to pay comes first
-    return render(request, "billing/invoices.html", {"invoices": rows, "next_cursor": next_cursor})
+    if not sort:
+        rows.sort(key=lambda row: row["status"] != "unpaid")  # what is to pay comes first
+    return render(
+        request,
+        "billing/invoices.html",
+        {"invoices": rows, "next_cursor": next_cursor, "sort": sort},
+    )
 
 
 @router.get("/invoices/{invoice_id}/pdf")

@@ -31,9 +31,9 @@ router = APIRouter()
 MAX_QUANTITY_CHOICES = [*range(0, 11), 15, 20, 30, 40, 50]
 
 
-def _price(amount, components) -> dict[str, Money]:  # type: ignore[no-untyped-def]
+def _price(amount, components, currency: str = "EUR") -> dict[str, Money]:  # type: ignore[no-untyped-def]
     tax = sum((round_cents(amount * component.rate) for component in components), 0)
-    return {"excl_tax": Money(amount), "incl_tax": Money(amount + tax)}
+    return {"excl_tax": Money(amount, currency), "incl_tax": Money(amount + tax, currency)}
 
 
 def catalogue_context(platform: Platform, account: Account, language: str) -> dict[str, Any]:
@@ -46,7 +46,9 @@ def catalogue_context(platform: Platform, account: Account, language: str) -> di
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for view in views:
         prices = {
-            name: _price(amount, () if name == PRICE_DEPOSIT else components)
+            name: _price(
+                amount, () if name == PRICE_DEPOSIT else components, rules.currency_of(country)
+            )
             for name, amount in view.prices.items()
         }
         by_kind.setdefault(view.kind, []).append(

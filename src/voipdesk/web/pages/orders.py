@@ -61,6 +61,7 @@ def orders_page(
     request: Request,
     state: str = "",
     cursor: str | None = None,
+    sort: str = "",
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
@@ -68,14 +69,20 @@ def orders_page(
     states = [state] if state in rules.LISTED_STATES else None
     with platform.session() as session:
         orders, next_cursor = actions.list_orders(
-            session, platform, account_id=account.id, states=states, limit=20, cursor=cursor
+            session,
+            platform,
+            account_id=account.id,
+            states=states,
+            limit=20,
+            cursor=cursor,
+            sort=sort or None,
         )
         rows = [_summary(order, language) for order in orders]
     options = [(code, gettext(language, rules.STATE_LABELS[code])) for code in rules.LISTED_STATES]
     return render(
         request,
         "orders/list.html",
-        {"orders": rows, "next_cursor": next_cursor, "state_options": options},
+        {"orders": rows, "next_cursor": next_cursor, "state_options": options, "sort": sort},
     )
 
 

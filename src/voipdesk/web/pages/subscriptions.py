@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from voipdesk.accounts.models import Account
 from voipdesk.catalogue import rules as catalogue_rules
+from voipdesk.catalogue.rules import currency_of
 from voipdesk.core.errors import DomainError, NotFound
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import N_, format_date, gettext, ngettext
@@ -56,7 +57,7 @@ def _service_row(
     service: Any, changes: list[Any], language: str, country: str = "FR", platform: Any = None
 ) -> dict[str, Any]:
     section = next((name for name, kinds in SECTIONS.items() if service.kind in kinds), None)
-    monthly = Money(service.monthly_price_excl_tax)
+    monthly = Money(service.monthly_price_excl_tax, currency_of(country))
     return {
         "offer_code": service.offer_code,
         "pool_id": service.pool_id,
@@ -77,7 +78,7 @@ def _service_row(
         "offer": actions.OFFER_LABELS.get(service.offer_code, service.offer_code),
         "calls": service.simultaneous_calls,
         "pool": service.pool_id is not None,
-        "monthly": Money(service.monthly_price_excl_tax),
+        "monthly": Money(service.monthly_price_excl_tax, currency_of(country)),
         "state": service.state,
         "state_label": gettext(language, rules.STATE_LABELS.get(service.state, service.state)),
         "renewal_mode": service.renewal_mode,

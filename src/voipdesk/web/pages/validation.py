@@ -285,20 +285,20 @@ async def backoffice_document(
     platform: Platform = Depends(get_platform),
 ) -> Response:
     data = await request.form()
+    if "code" in data:  # one document (a form of one row)
+        entries = [(str(data["code"]), str(data.get("status", "")), str(data.get("note", "")))]
+    else:  # the page's one form: every document with a status chosen
+        entries = [
+            (key.removeprefix("status:"), str(value), str(data.get(f"note:{key[7:]}", "")))
+            for key, value in data.multi_items()
+            if key.startswith("status:") and str(value)
+        ]
     return _staff_action(
         request,
         platform,
         procedure_id,
-        lambda session: actions.record_document(
-            session,
-            platform,
-            staff,
-            procedure_id,
-            str(data.get("code", "")),
-            str(data.get("status", "")),
-            str(data.get("note", "")),
-        ),
-        N_("The document was recorded."),
+        lambda session: actions.record_documents(session, platform, staff, procedure_id, entries),
+        N_("The documents were recorded."),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from tests.web.conftest import login
 from voipdesk.billing.renewal import run_renewal
 from voipdesk.subscriptions.actions.conversions import convert_line_to_alias
 from voipdesk.switch.models import CallRecord, SecurityEvent
+from voipdesk.telephony.actions.credentials import reset_sip_password
 from voipdesk.telephony.models import Registration
 
 
@@ -26,7 +28,7 @@ class Customer:
         self.account = make_account(platform)
         result = deliver(platform, self.account.id, lines=list(offers), aliases=aliases)
         self.group = result.billing_group_id
-        self.lines = result.sip_credentials
+        self.lines = with_passwords(platform, self.account.id, result)
         self.client = client
         self.headers = {"Authorization": f"Bearer {api_token_for(client, self.account)}"}
         self.phones = [Phone(switch, c.sip_username, c.sip_password, folder) for c in self.lines]
@@ -58,6 +60,30 @@ class Customer:
         return self.lines[index].number_e164
 
 
+@dataclass(frozen=True)
+class LineAccess:
+    number_e164: str
+    sip_username: str
+    sip_password: str
+
+
+def with_passwords(platform, account_id: str, result) -> list[LineAccess]:  # type: ignore[no-untyped-def]
+    """The delivered lines, each with a SIP password made as the customer makes it on the line's
+    page (a delivery sends none)."""
+    found = []
+    for credential in result.sip_credentials:
+        with platform.transaction() as session:
+            made = reset_sip_password(
+                session, platform, account_id, result.billing_group_id, credential.number_e164
+            )
+        found.append(LineAccess(credential.number_e164, credential.sip_username, made.password))
+    return found
+
+
+def delivered_lines(platform, account_id: str, offers) -> list[LineAccess]:  # type: ignore[no-untyped-def]
+    return with_passwords(platform, account_id, deliver(platform, account_id, lines=list(offers)))
+
+
 def records(platform, count: int, timeout: float = 6.0) -> list[CallRecord]:
     """The call records, oldest first, once `count` arrived (the writer stores every 100 ms)."""
     deadline = time.monotonic() + timeout
@@ -74,9 +100,7 @@ def explain(outcome, switch) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_registration_right_password_is_stored_for_the_diagnostics(platform, switch, sip_folder):
-    line = deliver(
-        platform, make_account(platform).id, lines=[("sip-entreprise", 2)]
-    ).sip_credentials[0]
+    line = delivered_lines(platform, make_account(platform).id, [("sip-entreprise", 2)])[0]
     phone = Phone(switch, line.sip_username, line.sip_password, sip_folder)
     outcome = phone.register()
     assert outcome.ok, explain(outcome, switch)
@@ -94,9 +118,7 @@ def test_registration_right_password_is_stored_for_the_diagnostics(platform, swi
 def test_wrong_password_is_challenged_again_and_repeated_failures_ban_the_address(
     platform, switch, sip_folder
 ):
-    line = deliver(
-        platform, make_account(platform).id, lines=[("sip-entreprise", 2)]
-    ).sip_credentials[0]
+    line = delivered_lines(platform, make_account(platform).id, [("sip-entreprise", 2)])[0]
     intruder = Phone(switch, line.sip_username, "not-the-password", sip_folder)
     for _ in range(3):
         outcome = intruder.register(expected=401)
@@ -398,9 +420,7 @@ def test_anonymous_call_from_the_trunk_is_refused_when_the_line_asks(
 
 
 def test_staff_read_the_security_events(client, platform, switch, sip_folder):
-    line = deliver(
-        platform, make_account(platform).id, lines=[("sip-entreprise", 2)]
-    ).sip_credentials[0]
+    line = delivered_lines(platform, make_account(platform).id, [("sip-entreprise", 2)])[0]
     assert Phone(switch, line.sip_username, "wrong", sip_folder).register(expected=401).ok
     staff = make_account(platform, is_staff=True)
     headers = {"Authorization": f"Bearer {api_token_for(client, staff)}"}
@@ -492,7 +512,7 @@ def test_a_database_restart_refuses_calls_cleanly_then_the_switch_reconnects(
         cut = session.execute(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = 'voipdesk-switch'"
+                " WHERE application_name = 'voipdesk-switch' AND datname = current_database()"
             )
         ).scalar()
     assert cut >= 1

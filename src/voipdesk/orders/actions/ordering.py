@@ -130,8 +130,8 @@ def create_order(
 def _check_email_verified(session: Session, platform: Platform, account: Account) -> None:
     """Ordering waits for the confirmed e-mail address (setting `require_verified_email`), in
     the API as on the pages: 403 `email-not-verified`, nothing made."""
-    from voipdesk.accounts.actions import email_verified
     from voipdesk.accounts.errors import EmailNotVerified
+    from voipdesk.accounts.queries import email_verified
 
     if platform.settings.require_verified_email and not email_verified(session, account):
         raise EmailNotVerified()

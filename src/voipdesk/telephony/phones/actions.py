@@ -21,6 +21,7 @@ from voipdesk.subscriptions import loans
 from voipdesk.subscriptions import rules as subscription_rules
 from voipdesk.subscriptions import services as subscriptions
 from voipdesk.subscriptions.rules import digest_ha1
+from voipdesk.telephony.actions.credentials import strong_password
 from voipdesk.telephony.phones import errors, rules
 from voipdesk.telephony.phones.models import HardwareReturn, Phone
 
@@ -242,7 +243,7 @@ def provisioning_file(
     account = session.get(Account, facts.owner_account_id)
     settings = platform.settings
     username = facts.sip_username or facts.number.lstrip("+")
-    password = subscriptions.generate_sip_password()
+    password = strong_password()
     subscriptions.set_sip_ha1(
         session,
         platform,

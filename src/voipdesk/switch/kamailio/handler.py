@@ -106,7 +106,9 @@ class Handler:
         if KSR.is_REGISTER():
             return self.register(source)
         if KSR.is_INVITE():
-            KSR.tm.t_newtran()
+            # No transaction yet: the challenge and early refusals are answered statelessly
+            # (a retransmitted INVITE is simply answered again); t_relay makes it when the
+            # call really goes somewhere.
             return self.invite(source)
         KSR.sl.send_reply(405, "Method Not Allowed")
         return 1
@@ -532,6 +534,7 @@ class Handler:
         """Applied by voipdesk's own use case (the pages' one) over its internal API; the call's
         final answer says what happened (later an announcement of the media service)."""
         call["route"] = rules.ROUTE_STAR_CODE
+        KSR.tm.t_newtran()  # a retransmitted INVITE meets this transaction, not a second call
         if not self.api_url:
             return self.refuse(call, UNAVAILABLE_STAR_CODES)
         request = urllib.request.Request(

@@ -20,6 +20,7 @@ AREAS = (
     "telephony.aliases",
     "telephony.abbreviated",
     "switch",
+    "media",
     "consumption",
     "billing",
     "webhooks",

@@ -54,7 +54,9 @@ class Applications:
         text = rules.greeting_text(box.language, box.greeting, box.number, box.greeting_name)
         return self.backend.speak(text, box.language)
 
-    def summary(self, box: telephony.VoicemailBox, messages: list[telephony.StoredMessage]) -> bytes:
+    def summary(
+        self, box: telephony.VoicemailBox, messages: list[telephony.StoredMessage]
+    ) -> bytes:
         if not messages:
             text = gettext(box.language, rules.ACCESS_EMPTY)
         else:
@@ -80,7 +82,9 @@ class VoicemailDeposit:
         if not rules.worth_storing(seconds):
             log.info("voicemail %s: %.1f s, not kept", self.box.number, seconds)
             return
-        stored = await asyncio.to_thread(self.backend.leave_message, self.box.number, self.caller, pcm)
+        stored = await asyncio.to_thread(
+            self.backend.leave_message, self.box.number, self.caller, pcm
+        )
         log.info(
             "voicemail %s: message %s from %s, %.1f s (%s)",
             self.box.number,
@@ -101,7 +105,9 @@ class VoicemailAccess:
     def say(self, text: str, **values: object) -> bytes:
         return self.backend.speak(gettext(self.box.language, text, **values), self.box.language)
 
-    async def speak(self, call: Call, text: str, interrupt: bool = False, **values: object) -> str | None:
+    async def speak(
+        self, call: Call, text: str, interrupt: bool = False, **values: object
+    ) -> str | None:
         pcm = await asyncio.to_thread(self.say, text, **values)
         return await call.play(pcm, interrupt=interrupt)
 

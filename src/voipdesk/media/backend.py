@@ -105,4 +105,3 @@ class Backend:
             while len(self._speech) > SPEECH_CACHE:
                 self._speech.popitem(last=False)
         return pcm
-

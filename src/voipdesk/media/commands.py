@@ -102,7 +102,8 @@ def start_in_background(platform: Platform) -> Background | None:
             "(set VOIPDESK_MEDIA_PORT)."
         )
         return None
-    console.print(f"[bold green]Media service[/] (voicemail, 123, conference): udp {media_uri(platform.settings)}")
+    where = media_uri(platform.settings)
+    console.print(f"[bold green]Media service[/] (voicemail, 123, conference): udp {where}")
     return running
 
 

@@ -70,7 +70,8 @@ class Answer:
 
 
 def parse_sdp(body: str) -> Offer | None:
-    address, port, types = "", 0, ()
+    address, port = "", 0
+    types: tuple[int, ...] = ()
     rtpmap: dict[int, str] = {}
     in_audio = False
     for raw in body.splitlines():

@@ -235,8 +235,12 @@ class MediaServer(asyncio.DatagramProtocol):
         for call in list(self.calls.values()):
             if call.acked.is_set() and not call.ended.is_set():
                 await self.hang_up(call)
+        tasks = [call.task for call in self.calls.values() if call.task is not None]
         if self._ticker is not None:
-            self._ticker.cancel()
+            tasks.append(self._ticker)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self.transport is not None:
             self.transport.close()
 
@@ -317,9 +321,7 @@ class MediaServer(asyncio.DatagramProtocol):
                 return
             self.send(sip.response(message, 200, "OK"), addr)
             self.end(call)
-        elif method == "OPTIONS":
-            self.send(sip.response(message, 200, "OK"), addr)
-        elif method == "INFO" and call is not None:
+        elif method == "OPTIONS" or (method == "INFO" and call is not None):
             self.send(sip.response(message, 200, "OK"), addr)
         else:
             self.send(sip.response(message, 405, "Method Not Allowed"), addr)
@@ -431,9 +433,7 @@ class MediaServer(asyncio.DatagramProtocol):
             call.rtp.remote = (offer.address, offer.port)
         body = self.sdp(call) if call.rtp is not None else ""
         self.send(
-            sip.response(
-                message, 200, "OK", contact=self.contact(call.target.name), body=body
-            ),
+            sip.response(message, 200, "OK", contact=self.contact(call.target.name), body=body),
             addr,
         )
 
@@ -443,13 +443,14 @@ class MediaServer(asyncio.DatagramProtocol):
         invite = call.invite
         routes = invite.get_all("Record-Route")
         remote = sip.uri_of(invite.get("Contact") or invite["From"])
-        if routes:
-            next_hop = sip.uri_host_port(sip.uri_of(routes[0]))
-        else:
-            next_hop = sip.uri_host_port(remote)
+        next_hop = sip.uri_host_port(sip.uri_of(routes[0]) if routes else remote)
         call.local_cseq += 1
         to = invite["From"]
-        from_ = f"{invite['To']};tag={call.local_tag}" if sip.tag(invite["To"]) is None else invite["To"]
+        from_ = (
+            f"{invite['To']};tag={call.local_tag}"
+            if sip.tag(invite["To"]) is None
+            else invite["To"]
+        )
         bye = sip.request(
             "BYE",
             remote,

@@ -109,7 +109,9 @@ class Message:
 
 def split_list(value: str) -> list[str]:
     """A header's comma-separated values, commas inside <> or quotes kept."""
-    parts, depth, quoted, current = [], 0, False, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for char in value:
         if char == '"':
             quoted = not quoted

@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 
 from voipdesk.core.platform import Platform
 from voipdesk.telephony import rules
-from voipdesk.telephony.actions.voicemail import check_voicemail_pin
-from voipdesk.telephony.actions.voicemail import store_message as _store_message
 from voipdesk.telephony.actions.star_codes import StarCodeOutcome
 from voipdesk.telephony.actions.star_codes import apply_star_code as _apply_star_code
-
+from voipdesk.telephony.actions.voicemail import check_voicemail_pin
+from voipdesk.telephony.actions.voicemail import store_message as _store_message
 
 __all__ = [
     "StarCodeOutcome",
@@ -39,7 +38,7 @@ def apply_star_code(
     return _apply_star_code(session, platform, sip_username, dialled)
 
 
-# --- The media service's voicemail -----------------------------------------------------------------
+# --- The media service's voicemail ---------------------------------------------------------------
 @dataclass(frozen=True)
 class VoicemailBox:
     """What the media service needs to answer a call to a line's voicemail (or the line's 123)."""

@@ -17,10 +17,10 @@ __all__ = [
     "CompiledConfiguration",
     "ConferenceRoom",
     "agent_star_code",
-    "conference_room",
-    "spoken",
     "compiled_configuration",
+    "conference_room",
     "is_open",
+    "spoken",
     "store_call_recording",
 ]
 
@@ -45,9 +45,7 @@ def conference_room(session: Session, number: str) -> ConferenceRoom | None:
         return None
     settings = found.compiled["conference"]
     group_id = session.scalar(
-        select(AliasConfiguration.billing_group_id).where(
-            AliasConfiguration.number_e164 == number
-        )
+        select(AliasConfiguration.billing_group_id).where(AliasConfiguration.number_e164 == number)
     )
     group = subscriptions.group_by_id(session, group_id) if group_id else None
     account = session.get(Account, group.account_id) if group is not None else None

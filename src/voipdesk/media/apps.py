@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 
 from voipdesk.core.i18n import gettext
-from voipdesk.media import audio, errors, rules
+from voipdesk.media import audio, errors, rules, sip
 from voipdesk.media.backend import Backend
 from voipdesk.media.server import Application, Call
 from voipdesk.telephony import services as telephony
@@ -41,6 +41,11 @@ class Applications:
             if room is None:
                 raise errors.TargetNotFound("no conference room on this number")
             return Conference(self.backend, room, target)
+        if target.kind == rules.KIND_IVR:
+            menus = self.backend.menu_configuration(target.number)
+            if menus is None:
+                raise errors.TargetNotFound("no IVR on this number")
+            return Ivr(self, menus, target)
         raise errors.TargetNotFound(f"{target.kind} is not served by this media service")
 
     def greeting(self, box: telephony.VoicemailBox) -> bytes:
@@ -174,3 +179,90 @@ class Conference:
         call.muted = muted
         call.server.room(self.target.name).join(call)
         await call.until_hangup()
+
+
+class Ivr:
+    """An alias configured as an IVR: opening hours, greeting, menus read by key within a
+    timeout (said again on a wrong key or none, up to a limit), then the choice: a submenu, a
+    transfer to a line or number (REFER: the caller's phone calls it), a line's voicemail (taken
+    here), or a message."""
+
+    def __init__(
+        self, applications: Applications, menus: aliases.MenuConfiguration, target: rules.Target
+    ) -> None:
+        self.applications = applications
+        self.backend = applications.backend
+        self.menus = menus
+        self.target = target
+        self.language = menus.language
+
+    def prompt_pcm(self, prompt: dict | None, fallback: str | None = None) -> bytes | None:
+        if prompt and prompt.get("audio_id") in self.menus.recordings:
+            try:
+                return audio.wav_pcm(self.menus.recordings[prompt["audio_id"]])
+            except audio.NotTelephonyAudio:
+                log.warning("IVR %s: recording %s unreadable", self.target.number, prompt)
+        if prompt and prompt.get("text"):
+            return self.backend.speak(prompt["text"], prompt.get("language") or self.language)
+        if fallback:
+            return self.backend.speak(gettext(self.language, fallback), self.language)
+        return None
+
+    async def play_prompt(
+        self, call: Call, prompt: dict | None, fallback: str | None = None, interrupt: bool = True
+    ) -> None:
+        pcm = await asyncio.to_thread(self.prompt_pcm, prompt, fallback)
+        if pcm:
+            await call.play(pcm, interrupt=interrupt)
+
+    async def run(self, call: Call) -> None:
+        compiled = self.menus.compiled
+        if not aliases.is_open(compiled.get("opening_hours"), self.backend.platform.now()):
+            closed = compiled.get("closed")
+            if closed:
+                await self.follow(call, rules.ivr_step(closed))
+            else:
+                await self.play_prompt(call, None, rules.IVR_CLOSED, interrupt=False)
+            return
+        await self.play_prompt(call, compiled.get("greeting"))
+        menu_id = compiled.get("root") or "main"
+        tries = 0
+        while True:
+            menu = (compiled.get("menus") or {}).get(menu_id) or {}
+            await self.play_prompt(call, menu.get("prompt"), rules.IVR_DEFAULT_MENU)
+            key = await call.key(rules.IVR_KEY_TIMEOUT_SECONDS)
+            choices = menu.get("keys") or {}
+            if key is None or key not in choices:
+                tries += 1
+                if tries >= rules.IVR_TRIES:
+                    await self.follow(call, rules.ivr_step(compiled.get("no_input")))
+                    return
+                if key is not None:
+                    await self.play_prompt(call, None, rules.IVR_WRONG_KEY, interrupt=False)
+                continue
+            step = rules.ivr_step(choices[key])
+            if step.kind == "menu" and step.value:
+                menu_id, tries = step.value, 0
+                continue
+            await self.follow(call, step)
+            return
+
+    async def follow(self, call: Call, step: rules.Step) -> None:
+        if step.kind == "transfer" and step.value:
+            domain = sip.uri_host_port(sip.uri_of(call.invite["To"]))[0]
+            if await call.server.transfer(call, f"sip:{step.value}@{domain}"):
+                log.info("IVR %s: transferred to %s", self.target.number, step.value)
+                return
+            log.info("IVR %s: transfer to %s refused by the phone", self.target.number, step.value)
+        elif step.kind == "voicemail" and step.value:
+            deposit = await asyncio.to_thread(
+                self.applications.prepare,
+                rules.Target(rules.KIND_VOICEMAIL, step.value),
+                call.caller,
+            )
+            await deposit.run(call)
+            return
+        elif step.kind == "message":
+            await self.play_prompt(call, step.message, rules.IVR_UNAVAILABLE, interrupt=False)
+            return
+        await self.play_prompt(call, None, rules.IVR_UNAVAILABLE, interrupt=False)

@@ -56,6 +56,10 @@ class Backend:
         with self._reading() as session:
             return aliases.conference_room(session, number)
 
+    def menu_configuration(self, number: str) -> aliases.MenuConfiguration | None:
+        with self._reading() as session:
+            return aliases.menu_configuration(session, number)
+
     def messages(self, service_id: str) -> list[telephony.StoredMessage]:
         with self._reading() as session:
             return telephony.voicemail_messages(session, service_id)

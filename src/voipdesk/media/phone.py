@@ -99,6 +99,7 @@ class Result:
     reason: str = ""
     heard: bytes = b""
     hung_up_by: str = ""  # "phone" | "server"
+    referred_to: str | None = None  # the Refer-To URI of a transfer the server asked for
     answered_after: float = 0.0
 
 
@@ -271,6 +272,12 @@ class Phone:
                     send(sip.response(message, 200, "OK"), address)
                     result.hung_up_by = result.hung_up_by or "server"
                     call.ended.set()
+                elif message.is_request and message.method == "REFER":
+                    # Taken (202); the test places the new call itself, as a phone would.
+                    send(sip.response(message, 202, "Accepted"), address)
+                    result.referred_to = sip.uri_of(message.get("Refer-To") or "")
+                elif message.is_request:
+                    send(sip.response(message, 200, "OK"), address)
                 elif (
                     not message.is_request and message.status == 200 and message.cseq[1] == "INVITE"
                 ):

@@ -20,7 +20,7 @@ KIND_CONFERENCE = "conference"  # a conference room (an alias number configured 
 KIND_IVR = "ivr"
 KIND_CONTACT_CENTER = "contact_center"
 KINDS = (KIND_VOICEMAIL_ACCESS, KIND_VOICEMAIL, KIND_CONFERENCE, KIND_IVR, KIND_CONTACT_CENTER)
-SUPPORTED_KINDS = (KIND_VOICEMAIL, KIND_VOICEMAIL_ACCESS, KIND_CONFERENCE)
+SUPPORTED_KINDS = (KIND_VOICEMAIL, KIND_VOICEMAIL_ACCESS, KIND_CONFERENCE, KIND_IVR)
 
 _TARGET = re.compile(r"^(?P<kind>[a-z_-]+?)-(?P<digits>\d{4,15})$")
 
@@ -209,6 +209,42 @@ def access_action(key: str | None) -> str:
     """What a key pressed after a message does: replay, save, delete or next (no key, # or any
     other key: next, the message staying as it was)."""
     return {KEY_REPLAY: "replay", KEY_SAVE: "save", KEY_DELETE: "delete"}.get(key or "", "next")
+
+
+# --- IVR ----------------------------------------------------------------------------------------
+IVR_KEY_TIMEOUT_SECONDS = 5  # after the menu's prompt
+IVR_TRIES = 3  # a menu is said again this often after a wrong key or none
+IVR_DEFAULT_MENU = N_("Please choose a key.")
+IVR_WRONG_KEY = N_("That key is not a choice.")
+IVR_CLOSED = N_("We are closed. Please call again during our opening hours.")
+IVR_UNAVAILABLE = N_("This service cannot take your call now. Goodbye.")
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a menu choice leads to, for the media service."""
+
+    kind: str  # "menu" | "transfer" | "voicemail" | "message" | "unavailable"
+    value: str | None = None  # the menu id, the number, or None
+    message: dict | None = None  # the compiled prompt of a "message"
+
+
+def ivr_step(destination: dict | None) -> Step:
+    """A compiled destination (telephony.aliases.rules) as the media service follows it: lines
+    and numbers by transfer, a line's voicemail here, a message played, a submenu; queues are
+    not served by this media service yet."""
+    if not destination:
+        return Step("unavailable")
+    action = destination.get("action")
+    if action == "submenu" and destination.get("target"):
+        return Step("menu", destination["target"])
+    if action in ("line", "number") and destination.get("number"):
+        return Step("transfer", destination["number"])
+    if action == "voicemail" and destination.get("number"):
+        return Step("voicemail", destination["number"])
+    if action == "message" and destination.get("message"):
+        return Step("message", message=destination["message"])
+    return Step("unavailable")
 
 
 # --- Conference -----------------------------------------------------------------------------------

@@ -437,29 +437,30 @@ class MediaServer(asyncio.DatagramProtocol):
             addr,
         )
 
-    async def hang_up(self, call: Call) -> None:
-        """BYE to the caller, through the route the INVITE recorded (the switch)."""
-        self.end(call)
+    async def in_dialog(
+        self, call: Call, method: str, extra: list[tuple[str, str]] | None = None
+    ) -> sip.Message | None:
+        """A request of ours inside the call, through the route the INVITE recorded (the
+        switch), retransmitted until answered: its final response (None: no answer)."""
         invite = call.invite
         routes = invite.get_all("Record-Route")
         remote = sip.uri_of(invite.get("Contact") or invite["From"])
         next_hop = sip.uri_host_port(sip.uri_of(routes[0]) if routes else remote)
         call.local_cseq += 1
-        to = invite["From"]
-        from_ = (
-            f"{invite['To']};tag={call.local_tag}"
-            if sip.tag(invite["To"]) is None
-            else invite["To"]
-        )
-        bye = sip.request(
-            "BYE",
+        to_header = invite["To"]
+        if sip.tag(to_header) is None:
+            to_header = f"{to_header};tag={call.local_tag}"
+        request = sip.request(
+            method,
             remote,
             via=f"SIP/2.0/UDP {self.advertised}:{self.port};branch={sip.new_branch()};rport",
-            from_=from_,
-            to=to,
+            from_=to_header,
+            to=invite["From"],
             call_id=invite.call_id,
             cseq=call.local_cseq,
             routes=routes,
+            contact=self.contact(call.target.name),
+            extra=extra,
         )
         key = (invite.call_id, call.local_cseq)
         waiting: asyncio.Future[sip.Message] = asyncio.get_running_loop().create_future()
@@ -467,14 +468,30 @@ class MediaServer(asyncio.DatagramProtocol):
         interval = T1
         try:
             for _attempt in range(7):
-                self.send(bye, next_hop)
+                self.send(request, next_hop)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(waiting), interval)
                 if waiting.done():
-                    break
+                    return waiting.result()
                 interval = min(interval * 2, T2)
         finally:
             self.pending.pop(key, None)
+        return None
+
+    async def hang_up(self, call: Call) -> None:
+        self.end(call)
+        await self.in_dialog(call, "BYE")
+
+    async def transfer(self, call: Call, uri: str) -> bool:
+        """Asks the caller's phone to call `uri` instead (REFER, RFC 3515); True when it took
+        it (2xx), then this call is hung up."""
+        call.check()
+        answer = await self.in_dialog(
+            call,
+            "REFER",
+            [("Refer-To", f"<{uri}>"), ("Referred-By", self.contact(call.target.name))],
+        )
+        return answer is not None and 200 <= answer.status < 300
 
     def end(self, call: Call) -> None:
         if call.ended.is_set():

@@ -36,7 +36,7 @@ CANONICAL = {
         "Allow",
     )
 }
-ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS"
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
 USER_AGENT = "voipdesk-media"
 
 

@@ -16,10 +16,12 @@ __all__ = [
     "AGENT_STAR_CODES",
     "CompiledConfiguration",
     "ConferenceRoom",
+    "MenuConfiguration",
     "agent_star_code",
     "compiled_configuration",
     "conference_room",
     "is_open",
+    "menu_configuration",
     "spoken",
     "store_call_recording",
 ]
@@ -62,3 +64,40 @@ def spoken(text: str, language: str) -> bytes:
     """The text spoken by text-to-speech in that language, as telephony WAV (8 kHz mono 16-bit);
     errors.SpeechUnavailable when espeak-ng or sox is missing."""
     return audio.speak(text, language).content
+
+
+@dataclass(frozen=True)
+class MenuConfiguration:
+    """An alias configured as an IVR, as the media service plays it: the compiled menus, the
+    owner's language and the recordings its prompts name (telephony WAV by audio id)."""
+
+    number: str
+    compiled: dict
+    language: str
+    recordings: dict[str, bytes]
+
+
+def menu_configuration(session: Session, number: str) -> MenuConfiguration | None:
+    from voipdesk.accounts.models import Account
+    from voipdesk.subscriptions import queries as subscriptions
+    from voipdesk.telephony.aliases.models import AliasAudio, AliasConfiguration
+
+    found = compiled_configuration(session, number)
+    if found is None or found.compiled.get("type") != "ivr":
+        return None
+    group_id = session.scalar(
+        select(AliasConfiguration.billing_group_id).where(AliasConfiguration.number_e164 == number)
+    )
+    group = subscriptions.group_by_id(session, group_id) if group_id else None
+    account = session.get(Account, group.account_id) if group is not None else None
+    recordings = dict(
+        session.execute(
+            select(AliasAudio.id, AliasAudio.content).where(AliasAudio.number_e164 == number)
+        ).all()
+    )
+    return MenuConfiguration(
+        number=number,
+        compiled=found.compiled,
+        language=account.language if account is not None else "fr",
+        recordings=recordings,
+    )

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import threading
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -130,3 +131,46 @@ def run(
         await _serve(server, stop)
 
     asyncio.run(main())
+
+
+@app.command("call")
+def call(
+    number: str = typer.Argument(..., help="What the phone dials (a line's number, 123...)."),
+    user: str = typer.Option(..., "--user", help="The line's SIP username (number without +)."),
+    password: str = typer.Option(..., "--password", help="The line's SIP password."),
+    say: str = typer.Option(
+        "Hello, this is a test message.", help="Spoken after the voicemail's tone."
+    ),
+    keys: str = typer.Option("", help="Keys pressed once answered (e.g. 1, or 4821# for a PIN)."),
+    seconds: float = typer.Option(15, help="How long the call lasts at most."),
+    heard: Path | None = typer.Option(None, help="Where to write what the phone heard (WAV)."),
+) -> None:
+    """A Python phone through the switch: it presses KEYS, and after a voicemail's tone says SAY
+    (espeak-ng); it hangs up after SECONDS, or when the media service does."""
+    from voipdesk.media import audio as media_audio
+    from voipdesk.media.phone import Phone, PhoneCall, ToneWatch
+    from voipdesk.telephony.aliases import services as aliases
+
+    settings = get_settings()
+    phone = Phone(("127.0.0.1", settings.sip_port), settings.sip_domain, user, password)
+    speech = media_audio.wav_pcm(aliases.spoken(say, "en")) if say else b""
+
+    async def script(call: PhoneCall) -> None:
+        await call.send_silence(0.5)
+        if keys:
+            await call.press(keys)
+        beep = ToneWatch()
+        call.rtp.on_frame = beep.frame
+        if await call.silence_until(beep.tone_over, timeout=seconds) and speech:
+            await call.send_audio(speech)
+            await call.send_silence(0.5)
+
+    result = asyncio.run(phone.call(number, script, timeout=seconds + 30))
+    if heard is not None:
+        heard.write_bytes(media_audio.wav_bytes(result.heard))
+    console.print(
+        f"Final answer {result.code} {result.reason}".strip()
+        + (f"; hung up by the {result.hung_up_by}" if result.code == 200 else "")
+        + (f"; referred to {result.referred_to}" if result.referred_to else "")
+    )
+    raise typer.Exit(0 if result.code == 200 else 1)

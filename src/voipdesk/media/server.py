@@ -232,9 +232,15 @@ class MediaServer(asyncio.DatagramProtocol):
         log.info("media service on udp %s:%s", self.host, self.port)
 
     async def stop(self) -> None:
-        for call in list(self.calls.values()):
-            if call.acked.is_set() and not call.ended.is_set():
-                await self.hang_up(call)
+        # Every call in progress is hung up at once (each BYE waits for its answer).
+        await asyncio.gather(
+            *(
+                self.hang_up(call)
+                for call in list(self.calls.values())
+                if call.acked.is_set() and not call.ended.is_set()
+            ),
+            return_exceptions=True,
+        )
         tasks = [call.task for call in self.calls.values() if call.task is not None]
         if self._ticker is not None:
             tasks.append(self._ticker)

@@ -131,3 +131,33 @@ def test_unreadable_database_is_503_before_answering(platform):  # type: ignore[
         assert result.code == 503 and "unavailable" in result.reason
     finally:
         running.stop()
+
+
+def test_media_call_command_leaves_a_message(client, platform, media, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    """`voipdesk media call`, the demo's phone, here straight to the media service's port."""
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner
+
+    from voipdesk import cli
+    from voipdesk.core.settings import get_settings
+
+    spoken("warm up")  # skips (locally) without espeak-ng
+    no_switch = SimpleNamespace(port=0, settings=platform.settings)
+    customer = Customer(client, platform, no_switch, None, [("sip-entreprise", 2)])
+    monkeypatch.setenv("VOIPDESK_SIP_PORT", str(media.port))
+    get_settings.cache_clear()
+    heard = tmp_path / "heard.wav"
+    try:
+        result = CliRunner().invoke(
+            cli.app,
+            ["media", "call", "voicemail-" + customer.number(0).lstrip("+"), "--user", "x",
+             "--password", "y", "--say", "Call me back.", "--heard", str(heard)],
+        )  # fmt: skip
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "Final answer 200" in result.output and "hung up by the phone" in result.output
+    assert audio.rms(audio.wav_pcm(heard.read_bytes())) > 100  # the greeting and the tone
+    (message,) = messages(platform)
+    assert message.duration_seconds >= 1

@@ -24,6 +24,7 @@ AREAS = (
     "telephony.phones",
     "telephony.diagnostics",
     "switch",
+    "media",
     "consumption",
     "billing",
     "webhooks",

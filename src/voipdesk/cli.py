@@ -24,6 +24,7 @@ from voipdesk.core.db import normalise_url
 from voipdesk.core.migrate import upgrade
 from voipdesk.core.platform import Platform
 from voipdesk.core.settings import Settings, get_settings, new_secret, secret_problems
+from voipdesk.media import commands as media_commands
 from voipdesk.switch import commands as switch_commands
 
 app = typer.Typer(help="voipdesk: the platform for VoIP operators.", no_args_is_help=True)
@@ -32,6 +33,7 @@ staff_app = typer.Typer(help="Operator staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(switch_commands.app, name="switch")
+app.add_typer(media_commands.app, name="media")
 console = Console(soft_wrap=True)
 
 DATABASE_OPTION = typer.Option(
@@ -155,7 +157,14 @@ def serve(
     # message is delivered twice by two web processes.
     worker = Worker(platform)
     worker.start_thread()
-    # The demo also runs the switch when Kamailio is installed (phones can call each other).
+    # The demo also runs the switch when Kamailio is installed (phones can call each other),
+    # and the media service beside it (voicemail, 123, conference rooms), which the switch
+    # hands those calls to.
+    media = None
+    if demo and not no_switch:
+        media = media_commands.start_in_background(platform)
+        if media is not None and not platform.settings.switch_media_uri:
+            platform.settings.switch_media_uri = media_commands.media_uri(platform.settings)
     switch = (
         switch_commands.start_in_background(platform.settings, Path("switch"))
         if demo and not no_switch
@@ -193,6 +202,8 @@ def serve(
             uvicorn.run(create_app(platform), host=host, port=port, **SERVER_SETTINGS)  # type: ignore[arg-type]
     finally:
         worker.stop()
+        if media is not None:
+            media.stop()
         if switch is not None:
             switch.terminate()
             switch.wait(timeout=10)

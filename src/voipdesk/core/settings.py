@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     switch_media_uri: str | None = None
     switch_api_url: str | None = None
     switch_token: str | None = None
+    # The media service (`voipdesk media run`: voicemail, 123, conference rooms): the address and
+    # UDP port its SIP listens on, and its RTP ports (two per call). The switch reaches it at
+    # switch_media_uri (the demo sets it to this address and port).
+    media_address: str = "127.0.0.1"
+    media_port: int = 5080
+    media_rtp_min: int = 20000
+    media_rtp_max: int = 29999
 
     # Orders (area orders): numbers an unpaid order holds are reserved for this many hours (they
     # are reserved again when it is paid); an account holds at most this many reserved numbers

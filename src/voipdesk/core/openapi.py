@@ -40,6 +40,7 @@ AREA_TAGS: dict[str, tuple[str, str]] = {
         "Billing groups, SIP lines, alias numbers, fax lines, pending changes, end of service.",
     ),
     "telephony": ("telephony", "Telephony settings of lines and numbers."),
+    "switch": ("switch", "What the switch (Kamailio) did against addresses: security events."),
     "consumption": (
         "consumption",
         "Call records and their rating, lines' calls of a month, monthly statements, the "

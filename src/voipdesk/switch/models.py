@@ -19,6 +19,7 @@ class CallRecord(Base):
     __table_args__ = (
         Index("ix_switch_call_record_line", "line_number", "started_at"),
         Index("ix_switch_call_record_group", "billing_group_id", "started_at"),
+        Index("ix_switch_call_record_unannounced", "announced_at", "ended_at"),
     )
 
     call_key: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -39,6 +40,8 @@ class CallRecord(Base):
     sip_code: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(10), default="switch")  # switch | import
+    # When its `switch.call_ended` event was published (None: not yet; see actions.announce).
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ActiveCall(Base):

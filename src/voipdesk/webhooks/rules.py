@@ -65,6 +65,16 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "billing.service_suspended",
         N_("A service is suspended because its renewal was not paid."),
     ),
+    EventType(
+        "portability.step_changed",
+        "portability.step_changed",
+        N_("A number portability reaches a step of its timeline (or fails, or is cancelled)."),
+    ),
+    EventType(
+        "call.ended",
+        "switch.call_ended",
+        N_("A call through the switch ended (answered or not), with its record."),
+    ),
 )
 BY_NAME = {event.name: event for event in EVENT_TYPES}
 BY_SOURCE = {event.source: event for event in EVENT_TYPES}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from voipdesk.accounts.models import Account
 from voipdesk.accounts.sms import send_service_sms
 from voipdesk.catalogue import services as catalogue
+from voipdesk.core import events
 from voipdesk.core.i18n import gettext
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import loans
@@ -86,6 +87,9 @@ class PortabilityRequest:
     destination_line: str | None = None
 
 
+STEP_EVENT = "portability.step_changed"  # a request reached a step (failed and cancelled too)
+
+
 def view_of(session: Session, row: Portability) -> PortabilityView:
     events = session.scalars(
         select(PortabilityEvent)
@@ -120,16 +124,32 @@ def view_of(session: Session, row: Portability) -> PortabilityView:
 def _event(
     session: Session, platform: Platform, row: Portability, actor: str, note: str | None = None
 ) -> None:
-    session.add(
-        PortabilityEvent(
-            portability_id=row.id,
-            step=row.step,
-            at=platform.now(),
-            actor=actor[:60],
-            note=(note or None) and note[:300],
-        )
+    event = PortabilityEvent(
+        portability_id=row.id,
+        step=row.step,
+        at=platform.now(),
+        actor=actor[:60],
+        note=(note or None) and note[:300],
     )
+    session.add(event)
     row.updated_at = platform.now()
+    session.flush()
+    # Operators' systems follow the timeline (webhooks): once per step reached.
+    events.publish(
+        session,
+        STEP_EVENT,
+        {
+            "portability_id": row.id,
+            "reference": row.reference,
+            "account_id": row.account_id,
+            "billing_group_id": row.billing_group_id,
+            "numbers": list(row.numbers or []),
+            "step": row.step,
+            "failure_reason": row.failure_reason if row.step == rules.FAILED else None,
+        },
+        now=platform.now(),
+        key=f"{row.id}:{event.id}",
+    )
 
 
 def _history(session: Session, platform: Platform, row: Portability, actor: str, what: str) -> None:

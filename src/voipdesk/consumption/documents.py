@@ -7,22 +7,15 @@ import io
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import phonenumbers
-from fpdf import FPDF
 
 from voipdesk.catalogue.queries import national_format
 from voipdesk.consumption import rules
 from voipdesk.consumption.queries import CallLine, StatementDetail
 from voipdesk.core.i18n import format_date, gettext, translator
 from voipdesk.core.money import Money
-
-FONT_CANDIDATES = (
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/TTF/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
-)
+from voipdesk.core.pdf import DocumentPdf
 
 
 def duration_text(seconds: int) -> str:
@@ -56,32 +49,7 @@ def month_label(month: date, language: str) -> str:
     return format_date(month, language, "MMMM y")
 
 
-class _Pdf(FPDF):
-    def __init__(self) -> None:
-        super().__init__(format="A4")
-        self.unicode = False
-        for regular in FONT_CANDIDATES:
-            if regular.is_file():
-                self.add_font("Body", "", str(regular))
-                bold = regular.with_name("DejaVuSans-Bold.ttf")
-                self.add_font("Body", "B", str(bold if bold.is_file() else regular))
-                self.unicode = True
-                break
-        self.family = "Body" if self.unicode else "Helvetica"
-        self.set_margins(15, 15, 15)
-        self.set_auto_page_break(True, margin=15)
-
-    def safe(self, text: str) -> str:
-        if self.unicode:
-            return text
-        return (
-            text.replace("€", "EUR")
-            .replace("\u202f", " ")
-            .replace("\xa0", " ")
-            .encode("latin-1", "replace")
-            .decode("latin-1")
-        )
-
+class _Pdf(DocumentPdf):
     def row(self, cells: Iterable[tuple[str, float, str]], bold: bool = False) -> None:
         self.set_font(self.family, "B" if bold else "", 8)
         for text, width, align in cells:

@@ -16,22 +16,16 @@ text boxes overlap whatever the language or the amounts. DejaVu Sans is used whe
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
-from fpdf import FPDF
 from fpdf.fonts import FontFace
 from sqlalchemy.orm import Session
 
 from voipdesk.core.i18n import format_date, translator
 from voipdesk.core.money import Money
+from voipdesk.core.pdf import DocumentPdf
 from voipdesk.invoices.document import InvoiceDocument, invoice_document
 from voipdesk.invoices.models import Invoice
 
-FONT_CANDIDATES = (
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/TTF/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
-)
 WIDTH = 180  # A4 less 15 mm margins
 PAYMENT_LABELS = {
     "card": "by card",
@@ -41,33 +35,7 @@ PAYMENT_LABELS = {
 COUNTRY_NAMES = {"FR": "France", "BE": "Belgium", "CH": "Switzerland", "CA-QC": "Québec (Canada)"}
 
 
-class _InvoicePdf(FPDF):
-    def __init__(self) -> None:
-        super().__init__(format="A4")
-        self.unicode = False
-        for regular in FONT_CANDIDATES:
-            if regular.is_file():
-                self.add_font("Body", "", str(regular))
-                bold = regular.with_name("DejaVuSans-Bold.ttf")
-                self.add_font("Body", "B", str(bold if bold.is_file() else regular))
-                self.unicode = True
-                break
-        self.family = "Body" if self.unicode else "Helvetica"
-        self.set_margins(15, 15, 15)
-        self.set_auto_page_break(True, margin=15)
-
-    def safe(self, text: str) -> str:
-        if self.unicode:
-            return text
-        return (
-            text.replace("€", "EUR")
-            .replace("\u202f", " ")
-            .replace("\xa0", " ")
-            .replace("−", "-")
-            .encode("latin-1", "replace")
-            .decode("latin-1")
-        )
-
+class _InvoicePdf(DocumentPdf):
     def text_block(self, text: str, size: float = 9, bold: bool = False, height: float = 4.5):
         self.set_font(self.family, "B" if bold else "", size)
         self.multi_cell(WIDTH, height, self.safe(text), new_x="LMARGIN", new_y="NEXT")

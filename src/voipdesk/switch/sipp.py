@@ -35,168 +35,152 @@ def free_port() -> int:
         return port
 
 
-REGISTER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="register">
-  <send retrans="500"><![CDATA[
-REGISTER sip:[domain] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[user]@[domain]>;tag=[pid]SIPpTag[call_number]
-To: <sip:[user]@[domain]>
-Call-ID: [call_id]
-CSeq: 1 REGISTER
-Contact: <sip:[user]@[local_ip]:[local_port]>
-Expires: [expires]
-Max-Forwards: 70
-User-Agent: SIPp test phone
-Content-Length: 0
+# --- Scenarios, built from their messages ---------------------------------------------------------
+HEAD = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="{name}">\n'
+TAIL = "</scenario>\n"
+SDP = (
+    "v=0\no=user1 53655765 2353687637 IN IP4 [local_ip]\ns=-\nc=IN IP4 [local_ip]\nt=0 0\n"
+    "m=audio [media_port] RTP/AVP 8\na=rtpmap:8 PCMA/8000\n"
+)
+# The final answer's Reason header, logged for the tests ("REASON ..." in the log file).
+REASON = (
+    '<action><ereg regexp="Reason: .*" search_in="msg" check_it="false" assign_to="reason"/>\n'
+    '    <log message="REASON [$reason]"/></action>'
+)
+ME = "<sip:[user]@[domain]>"
+THEM = "<sip:[dialled]@[domain]>"
 
-]]></send>
-  <recv response="401" auth="true" optional="true" next="auth"/>
-  <recv response="[expected]" next="done">
-    <action><ereg regexp="Reason: .*" search_in="msg" check_it="false" assign_to="reason"/>
-    <log message="REASON [$reason]"/></action>
-  </recv>
-  <label id="auth"/>
-  <send retrans="500"><![CDATA[
-REGISTER sip:[domain] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[user]@[domain]>;tag=[pid]SIPpTag[call_number]
-To: <sip:[user]@[domain]>
-Call-ID: [call_id]
-CSeq: 2 REGISTER
-Contact: <sip:[user]@[local_ip]:[local_port]>
-[authentication]
-Expires: [expires]
-Max-Forwards: 70
-User-Agent: SIPp test phone
-Content-Length: 0
 
-]]></send>
-  <recv response="[expected]">
-    <action><ereg regexp="Reason: .*" search_in="msg" check_it="false" assign_to="reason"/>
-    <log message="REASON [$reason]"/></action>
-  </recv>
-  <label id="done"/>
-</scenario>
-"""
+def send(message: str, attributes: str = 'retrans="500"') -> str:
+    return f"  <send {attributes}><![CDATA[\n{message}\n]]></send>\n".replace("<send >", "<send>")
+
+
+def request(
+    first_line: str,
+    cseq: str,
+    *,
+    to: str,
+    contact: bool = True,
+    routes: bool = False,
+    headers: tuple[str, ...] = (),
+    sdp: bool = False,
+) -> str:
+    """A request of the phone ([user]) with SIPp's keywords for what each call fills in."""
+    lines = [first_line, "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]"]
+    if routes:
+        lines.append("[routes]")
+    lines += [f"From: {ME};tag=[pid]SIPpTag[call_number]", to, "Call-ID: [call_id]"]
+    lines.append(f"CSeq: {cseq}")
+    if contact:
+        lines.append("Contact: <sip:[user]@[local_ip]:[local_port]>")
+    lines += [*headers, "Max-Forwards: 70"]
+    if sdp:
+        lines += ["Content-Type: application/sdp", "Content-Length: [len]", "", SDP]
+    else:
+        lines += ["Content-Length: 0", ""]
+    return "\n".join(lines)
+
+
+def reply(
+    status: str,
+    *,
+    tag: bool = True,
+    record_route: bool = False,
+    contact: bool = False,
+    sdp: bool = False,
+    cseq: str = "[last_CSeq:]",
+) -> str:
+    """An answer of the phone to the last request it received."""
+    to = "[last_To:];tag=[pid]SIPpTag01[call_number]" if tag else "[last_To:]"
+    lines = [f"SIP/2.0 {status}", "[last_Via:]", "[last_From:]", to, "[last_Call-ID:]", cseq]
+    if record_route:
+        lines.append("[last_Record-Route:]")
+    if contact:
+        lines.append("Contact: <sip:[local_ip]:[local_port]>")
+    if sdp:
+        lines += ["Content-Type: application/sdp", "Content-Length: [len]", "", SDP]
+    else:
+        lines += ["Content-Length: 0", ""]
+    return "\n".join(lines)
+
+
+def _register(cseq: int, authenticated: bool) -> str:
+    headers = ("[authentication]",) if authenticated else ()
+    return send(
+        request(
+            "REGISTER sip:[domain] SIP/2.0",
+            f"{cseq} REGISTER",
+            to=f"To: {ME}",
+            headers=(*headers, "Expires: [expires]", "User-Agent: SIPp test phone"),
+        )
+    )
+
+
+# REGISTER; after the 401, again with the digest; then the expected answer (a refusal may come
+# before any challenge).
+REGISTER = (
+    HEAD.format(name="register")
+    + _register(1, authenticated=False)
+    + '  <recv response="401" auth="true" optional="true" next="auth"/>\n'
+    + f'  <recv response="[expected]" next="done">\n    {REASON}\n  </recv>\n'
+    + '  <label id="auth"/>\n'
+    + _register(2, authenticated=True)
+    + f'  <recv response="[expected]">\n    {REASON}\n  </recv>\n'
+    + '  <label id="done"/>\n'
+    + TAIL
+)
+
+
+def _ack(cseq: int, *, to: str, in_dialog: bool) -> str:
+    first = "ACK [next_url] SIP/2.0" if in_dialog else "ACK sip:[dialled]@[domain] SIP/2.0"
+    message = request(first, f"{cseq} ACK", to=to, contact=in_dialog, routes=in_dialog)
+    return send(message, f'ack_txn="invite{cseq}"')
+
 
 # A caller: INVITE, authenticated after the 407, then the expected final answer; an answered
 # call is held for [hold] ms and hung up. Transaction-based (a late 180 is not a failure).
-CALL_HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="call">
-"""
-CHALLENGE = """  <send retrans="500" start_txn="invite1"><![CDATA[
-INVITE sip:[dialled]@[domain] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[user]@[domain]>;tag=[pid]SIPpTag[call_number]
-To: <sip:[dialled]@[domain]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:[user]@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
+CALL_HEAD = HEAD.format(name="call")
+CHALLENGE = (
+    send(
+        request("INVITE sip:[dialled]@[domain] SIP/2.0", "1 INVITE", to=f"To: {THEM}", sdp=True),
+        'retrans="500" start_txn="invite1"',
+    )
+    + '  <recv response="100" optional="true" response_txn="invite1"/>\n'
+    + '  <recv response="407" auth="true" response_txn="invite1"/>\n'
+    + _ack(1, to=f"To: {THEM}[peer_tag_param]", in_dialog=False)
+)
+CALL_BODY = (
+    send(
+        request(
+            "INVITE sip:[dialled]@[domain] SIP/2.0",
+            "2 INVITE",
+            to=f"To: {THEM}",
+            headers=("[authentication]",),
+            sdp=True,
+        ),
+        'retrans="500" start_txn="invite2"',
+    )
+    + "".join(
+        f'  <recv response="{code}" optional="true" response_txn="invite2"/>\n'
+        for code in (100, 180, 183)
+    )
+    + f'  <recv response="[expected]" rrs="true" response_txn="invite2">\n    {REASON}\n  </recv>\n'
+    + "  [after]\n"
+    + TAIL
+)
+ANSWERED_TAIL = (
+    _ack(2, to="[last_To:]", in_dialog=True)
+    + '  <pause milliseconds="[hold]"/>\n'
+    + send(
+        request("BYE [next_url] SIP/2.0", "3 BYE", to="[last_To:]", routes=True),
+        'retrans="500" start_txn="bye"',
+    )
+    + '  <recv response="200" response_txn="bye"/>'
+)
+REFUSED_TAIL = _ack(2, to="[last_To:]", in_dialog=False)
 
-v=0
-o=user1 53655765 2353687637 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 8
-a=rtpmap:8 PCMA/8000
-
-]]></send>
-  <recv response="100" optional="true" response_txn="invite1"/>
-  <recv response="407" auth="true" response_txn="invite1"/>
-  <send ack_txn="invite1"><![CDATA[
-ACK sip:[dialled]@[domain] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[user]@[domain]>;tag=[pid]SIPpTag[call_number]
-To: <sip:[dialled]@[domain]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-"""
-CALL_BODY = """  <send retrans="500" start_txn="invite2"><![CDATA[
-INVITE sip:[dialled]@[domain] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[user]@[domain]>;tag=[pid]SIPpTag[call_number]
-To: <sip:[dialled]@[domain]>
-Call-ID: [call_id]
-CSeq: 2 INVITE
-Contact: <sip:[user]@[local_ip]:[local_port]>
-[authentication]
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=user1 53655765 2353687637 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 8
-a=rtpmap:8 PCMA/8000
-
-]]></send>
-  <recv response="100" optional="true" response_txn="invite2"/>
-  <recv response="180" optional="true" response_txn="invite2"/>
-  <recv response="183" optional="true" response_txn="invite2"/>
-  <recv response="[expected]" rrs="true" response_txn="invite2">
-    <action><ereg regexp="Reason: .*" search_in="msg" check_it="false" assign_to="reason"/>
-    <log message="REASON [$reason]"/></action>
-  </recv>
-  [after]
-</scenario>
-"""
-ANSWERED_TAIL = """<send ack_txn="invite2"><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-[routes]
-From: <sip:[user]@[domain]>;tag=[pid]SIPpTag[call_number]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 2 ACK
-Contact: <sip:[user]@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-  <pause milliseconds="[hold]"/>
-  <send retrans="500" start_txn="bye"><![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-[routes]
-From: <sip:[user]@[domain]>;tag=[pid]SIPpTag[call_number]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 3 BYE
-Contact: <sip:[user]@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-  <recv response="200" response_txn="bye"/>"""
-REFUSED_TAIL = """<send ack_txn="invite2"><![CDATA[
-ACK sip:[dialled]@[domain] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[user]@[domain]>;tag=[pid]SIPpTag[call_number]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 2 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>"""
-
-# A phone (or the trunk) that answers: [answer] is "200" (answers, waits for the BYE),
-# "486" (busy) or "ring" (rings until the caller gives up: 487 after the CANCEL).
-UAS_ANSWER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="phone">
-  <recv request="INVITE" crlf="true">
+# What the phone received, logged for the tests ("RECEIVED PAI | Privacy | From").
+RECEIVED = """  <recv request="INVITE" crlf="true">
     <action>
       <ereg regexp="P-Asserted-Identity: [^\r\n]*" search_in="msg" check_it="false"
         assign_to="pai"/>
@@ -205,109 +189,38 @@ UAS_ANSWER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
       <log message="RECEIVED [$pai] | [$privacy] | [$from]"/>
     </action>
   </recv>
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-[last_Record-Route:]
-Contact: <sip:[local_ip]:[local_port]>
-Content-Length: 0
-
-]]></send>
-  <pause milliseconds="[ring]"/>
-  <send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-[last_Record-Route:]
-Contact: <sip:[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=user1 53655765 2353687637 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 8
-a=rtpmap:8 PCMA/8000
-
-]]></send>
-  <recv request="ACK" crlf="true"/>
-  <recv request="BYE"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>
 """
-UAS_BUSY = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="busy phone">
-  <recv request="INVITE"/>
-  <send><![CDATA[
-SIP/2.0 486 Busy Here
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
+RINGING = send(reply("180 Ringing", record_route=True, contact=True), "")
 
-]]></send>
-  <recv request="ACK"/>
-</scenario>
-"""
-UAS_RING = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="phone nobody answers">
-  <recv request="INVITE"/>
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-[last_Record-Route:]
-Contact: <sip:[local_ip]:[local_port]>
-Content-Length: 0
-
-]]></send>
-  <recv request="CANCEL"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <send><![CDATA[
-SIP/2.0 487 Request Terminated
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-CSeq: [cseq] INVITE
-Content-Length: 0
-
-]]></send>
-  <recv request="ACK"/>
-</scenario>
-"""
+# A phone (or the trunk) that answers (waits for the BYE), is busy, or rings until the caller
+# gives up (487 after the CANCEL).
+UAS_ANSWER = (
+    HEAD.format(name="phone")
+    + RECEIVED
+    + RINGING
+    + '  <pause milliseconds="[ring]"/>\n'
+    + send(reply("200 OK", record_route=True, contact=True, sdp=True))
+    + '  <recv request="ACK" crlf="true"/>\n  <recv request="BYE"/>\n'
+    + send(reply("200 OK", tag=False), "")
+    + TAIL
+)
+UAS_BUSY = (
+    HEAD.format(name="busy phone")
+    + '  <recv request="INVITE"/>\n'
+    + send(reply("486 Busy Here"), "")
+    + '  <recv request="ACK"/>\n'
+    + TAIL
+)
+UAS_RING = (
+    HEAD.format(name="phone nobody answers")
+    + '  <recv request="INVITE"/>\n'
+    + RINGING
+    + '  <recv request="CANCEL"/>\n'
+    + send(reply("200 OK", tag=False), "")
+    + send(reply("487 Request Terminated", cseq="CSeq: [cseq] INVITE"), "")
+    + '  <recv request="ACK"/>\n'
+    + TAIL
+)
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

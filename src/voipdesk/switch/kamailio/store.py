@@ -20,7 +20,10 @@ log = logging.getLogger("voipdesk.switch")
 NOTIFY_CHANNEL = "voipdesk_routing"
 RETRY_SECONDS = 1.0  # after losing the database, how long calls are refused before a new try
 APPLICATION_NAME = "voipdesk-switch"  # how the switch's connections show in pg_stat_activity
-CONNECT_TIMEOUT = 1  # seconds: a call is refused quickly rather than hung
+CONNECT_TIMEOUT = 1  # seconds
+MAX_CACHED = (
+    200_000  # records per worker (about 1 KB each): a call is refused quickly rather than hung
+)
 
 
 class StoreUnavailable(Exception):
@@ -173,6 +176,16 @@ class PostgresStore(RecordStore):
         self._forget()
         self._down_until = time.monotonic() + RETRY_SECONDS
 
+    @staticmethod
+    def _remember(
+        cache: dict[str, Mapping[str, Any] | None], key: str, record: Mapping[str, Any] | None
+    ) -> None:
+        # Unknown names are remembered too (a scan of random names costs one query each), but a
+        # bounded number: past it the cache starts again rather than growing without end.
+        if len(cache) >= MAX_CACHED:
+            cache.clear()
+        cache[key] = record
+
     def _forget(self) -> None:
         self._by_user.clear()
         self._by_number.clear()
@@ -221,7 +234,7 @@ class PostgresStore(RecordStore):
             return self._by_user[sip_user]
         value = self._fetch("vd_user", sip_user)
         record = None if value is None else _decode(value)
-        self._by_user[sip_user] = record
+        self._remember(self._by_user, sip_user, record)
         if record is not None:
             self._by_number[record["number"]] = record
         return record
@@ -233,7 +246,7 @@ class PostgresStore(RecordStore):
             return self._by_number[number]
         value = self._fetch("vd_number", number)
         record = None if value is None else _decode(value)
-        self._by_number[number] = record
+        self._remember(self._by_number, number, record)
         return record
 
     def abbreviated(self, group_id: str, line_number: str, code: str) -> str | None:

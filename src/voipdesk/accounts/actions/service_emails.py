@@ -1,10 +1,12 @@
-"""Service e-mails kept for the customer: the list (newest first), one e-mail, its attachments."""
+"""Service e-mails kept for the customer: the list (newest first, or by subject), one e-mail, its
+attachments."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from voipdesk.accounts.actions.common import (
@@ -19,6 +21,13 @@ from voipdesk.core.errors import NotFound
 from voipdesk.core.pagination import cursor_key, encode_cursor
 from voipdesk.core.platform import Platform
 
+# The sorts of the e-mails list: key -> (column, cursor type); "-key" is descending.
+EMAIL_SORTS: dict[str, tuple[Any, type]] = {
+    "date": (ServiceEmail.created_at, datetime),
+    "subject": (ServiceEmail.subject, str),
+}
+DEFAULT_EMAIL_SORT = "-date"
+
 
 def list_service_emails(
     platform: Platform,
@@ -26,9 +35,15 @@ def list_service_emails(
     limit: int = 50,
     cursor: str | None = None,
     subject: str | None = None,
+    sort: str | None = None,
 ) -> Page[ServiceEmail]:
-    """Newest first, optionally only those whose subject contains `subject`; attachments come
-    with their names and types (not their content)."""
+    """Newest first unless `sort` says otherwise ("date", "subject", "-" for descending; an
+    unknown sort is the default), by pages (keyset on the sorted column and the id), optionally
+    only those whose subject contains `subject`; attachments come with their names and types
+    (not their content)."""
+    wanted = sort if sort and sort.lstrip("-") in EMAIL_SORTS else DEFAULT_EMAIL_SORT
+    column, kind = EMAIL_SORTS[wanted.lstrip("-")]
+    descending = wanted.startswith("-")
     limit = _limit(limit)
     query = (
         select(ServiceEmail)
@@ -44,26 +59,25 @@ def list_service_emails(
             )
         )
     )
-    position = cursor_key(cursor, datetime, str)
+    position = cursor_key(cursor, kind, str)
     if position is not None:
-        created_at, email_id = position
-        query = query.where(
-            or_(
-                ServiceEmail.created_at < created_at,
-                (ServiceEmail.created_at == created_at) & (ServiceEmail.id < email_id),
+        value, email_id = position
+        if descending:
+            query = query.where(
+                or_(column < value, and_(column == value, ServiceEmail.id < email_id))
             )
-        )
+        else:
+            query = query.where(
+                or_(column > value, and_(column == value, ServiceEmail.id > email_id))
+            )
+    order = (column.desc(), ServiceEmail.id.desc()) if descending else (column, ServiceEmail.id)
     with platform.session() as session:
-        rows = list(
-            session.scalars(
-                query.order_by(ServiceEmail.created_at.desc(), ServiceEmail.id.desc()).limit(
-                    limit + 1
-                )
-            )
-        )
+        rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    next_cursor = (
+        encode_cursor(getattr(rows[-1], column.key), rows[-1].id) if more and rows else None
+    )
     return Page(rows, next_cursor)
 
 

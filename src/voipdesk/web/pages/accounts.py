@@ -370,14 +370,17 @@ async def service_emails(
     request: Request,
     cursor: str | None = None,
     q: str = "",
+    sort: str = "",
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    page = actions.list_service_emails(platform, account.id, limit=25, cursor=cursor, subject=q)
+    page = actions.list_service_emails(
+        platform, account.id, limit=25, cursor=cursor, subject=q, sort=sort or None
+    )
     return render(
         request,
         "accounts/service_emails.html",
-        {"emails": page.items, "next_cursor": page.next_cursor},
+        {"emails": page.items, "next_cursor": page.next_cursor, "sort": sort},
     )
 
 

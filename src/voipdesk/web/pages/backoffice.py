@@ -19,6 +19,7 @@ from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.web.auth import require_staff
 from voipdesk.web.dashboard import age_in_days, staff_queues
+from voipdesk.web.listing import sort_and_page
 from voipdesk.web.pages.account_security import SECURITY_EVENT_LABELS
 from voipdesk.web.rendering import render
 
@@ -43,7 +44,7 @@ def backoffice_home(
     return staff_home(request, platform)
 
 
-def find_customers(session: Any, text: str, limit: int = 50) -> list[Account]:
+def find_customers(session: Any, text: str, limit: int = 200) -> list[Account]:
     """Customers whose handle, name, organisation or e-mail contains `text`, or who hold a number
     containing its digits."""
     from voipdesk.subscriptions.models import Service
@@ -77,6 +78,8 @@ def find_customers(session: Any, text: str, limit: int = 50) -> list[Account]:
 def customers_page(
     request: Request,
     q: str = "",
+    sort: str = "",
+    cursor: str | None = None,
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
@@ -93,7 +96,26 @@ def customers_page(
             }
             for a in found
         ]
-    return render(request, "backoffice/customers.html", {"customers": rows, "q": q})
+    page = sort_and_page(rows, sort, CUSTOMER_SORTS, cursor, default="handle")
+    return render(
+        request,
+        "backoffice/customers.html",
+        {"customers": page.rows, "q": q, "sort": page.sort, "next_cursor": page.next_cursor},
+    )
+
+
+# The sorts of the customer search results and of the unpaid invoices ("-key" is descending).
+CUSTOMER_SORTS: dict[str, Any] = {
+    "name": lambda row: row["name"].lower(),
+    "handle": lambda row: row["handle"],
+    "email": lambda row: row["email"].lower(),
+}
+UNPAID_SORTS: dict[str, Any] = {
+    "date": lambda row: row["issued_on"],
+    "number": lambda row: row["number"],
+    "customer": lambda row: row["customer"].lower(),
+    "amount": lambda row: row["incl_tax"].amount,
+}
 
 
 @router.get("/backoffice/customers/{account_id}", response_class=HTMLResponse)
@@ -180,6 +202,8 @@ def customer_page(
 @router.get("/backoffice/invoices", response_class=HTMLResponse)
 def unpaid_invoices_page(
     request: Request,
+    sort: str = "",
+    cursor: str | None = None,
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
@@ -190,8 +214,8 @@ def unpaid_invoices_page(
             select(Invoice, Account)
             .join(Account, Account.id == Invoice.account_id)
             .where(Invoice.status == INVOICE_UNPAID)
-            .order_by(Invoice.issued_on)
-            .limit(200)
+            .order_by(Invoice.issued_on, Invoice.number)
+            .limit(500)
         ).all()
         invoices = [
             {
@@ -206,4 +230,9 @@ def unpaid_invoices_page(
             }
             for invoice, account in rows
         ]
-    return render(request, "backoffice/invoices.html", {"invoices": invoices})
+    page = sort_and_page(invoices, sort, UNPAID_SORTS, cursor, default="date")
+    return render(
+        request,
+        "backoffice/invoices.html",
+        {"invoices": page.rows, "sort": page.sort, "next_cursor": page.next_cursor},
+    )

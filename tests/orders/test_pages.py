@@ -251,6 +251,32 @@ def test_staff_orders_by_state(browser_for, customer: Account, customer_factory)
     assert browser_for(customer).get("/backoffice/orders").status_code == 403
 
 
+def test_staff_orders_sort_by_amount_both_ways_within_their_state(  # type: ignore[no-untyped-def]
+    browser_for, customer: Account, customer_factory, seeded: Platform
+) -> None:
+    buyer = browser_for(customer)
+    small = load(
+        seeded, order_id_from(buyer.post("/orders/new", {**ACCEPTED, "qty_alias-number": "1"}))
+    )
+    large = load(seeded, order_id_from(buyer.post("/orders/new", ACCEPTED)))
+    staff = browser_for(customer_factory(is_staff=True))
+
+    def numbers(query: str) -> list[str]:
+        page = staff.get(f"/backoffice/orders?{query}").text
+        table = page.split('id="staff-orders"', 1)[1].split("</table>", 1)[0]
+        return [
+            n
+            for n in re.findall(r'data-order="([^"]+)"', table)
+            if n in (small.number, large.number)
+        ]
+
+    assert numbers("state=not_paid&sort=amount") == [small.number, large.number]
+    assert numbers("state=not_paid&sort=-amount") == [large.number, small.number]
+    page = staff.get("/backoffice/orders?state=not_paid&sort=-amount").text
+    assert "/backoffice/orders?state=not_paid&amp;sort=amount" in page  # the header keeps the state
+    assert "/backoffice/orders?state=validation&amp;sort=-amount" in page  # the tabs keep the sort
+
+
 def test_cancelling_an_order_asks_first_naming_the_consequence(  # type: ignore[no-untyped-def]
     browser_for, customer: Account, seeded: Platform
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -174,3 +175,34 @@ def test_staff_record_every_document_in_one_form(
     assert done.status_code == 303
     recorded = {row.code: row.status for row in load(seeded, procedure.id).documents}
     assert recorded == {code: "valid" for code in [first, *rest]}
+
+
+def test_staff_procedures_sort_oldest_or_newest_first_within_a_state(  # type: ignore[no-untyped-def]
+    browser, seeded: Platform, customer_factory, staff: Account, clock
+) -> None:
+    from datetime import timedelta
+
+    from tests.validation.helpers import request
+
+    first = request(seeded, customer_factory(first_name="Early"))
+    clock.advance(timedelta(hours=2))
+    second = request(seeded, customer_factory(first_name="Later"))
+    client = browser(staff)
+
+    def listed(query: str) -> list[str]:
+        page = client.get(f"/backoffice/procedures?{query}").text
+        table = page.split('id="procedures"', 1)[1].split("</table>", 1)[0]
+        ids = (first.id, second.id)
+        return [
+            pid for pid in re.findall(r"/backoffice/procedures/([0-9a-f]{32})", table) if pid in ids
+        ]
+
+    assert listed("status=waiting_for_customer") == [first.id, second.id]
+    assert listed("status=waiting_for_customer&sort=-date") == [second.id, first.id]
+    newest = client.get("/backoffice/procedures?status=waiting_for_customer&sort=-date").text
+    assert "/backoffice/procedures?status=waiting_for_customer&amp;sort=date" in newest
+    assert 'href="/backoffice/procedures?sort=-date"' in newest  # the state tabs keep the sort
+    with seeded.session() as session:  # the pages follow the sort: newest first, one by one
+        page_one, cursor = actions.list_procedures(session, None, 1, None, "-date")
+        page_two, _ = actions.list_procedures(session, None, 1, cursor, "-date")
+    assert [p.id for p in page_one + page_two] == [second.id, first.id]

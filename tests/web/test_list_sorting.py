@@ -55,24 +55,32 @@ def test_service_emails_sort_by_date_and_subject_both_ways_and_keep_the_filter(
 
     newest = client.get("/service-emails?q=note").text
     assert _column(newest, "service-emails", subjects) == [
-        "Charlie note", "Alpha note", "Bravo note",
+        "Charlie note",
+        "Alpha note",
+        "Bravo note",
     ]
     assert "/service-emails?q=note&sort=subject" in _links(newest)
     assert "/service-emails?q=note&sort=date" in _links(newest)  # oldest first, one click away
 
     by_subject = client.get("/service-emails?q=note&sort=subject").text
     assert _column(by_subject, "service-emails", subjects) == [
-        "Alpha note", "Bravo note", "Charlie note",
+        "Alpha note",
+        "Bravo note",
+        "Charlie note",
     ]
     assert 'aria-sort="ascending"' in by_subject
     assert "/service-emails?q=note&sort=-subject" in _links(by_subject)
     backwards = client.get("/service-emails?q=note&sort=-subject").text
     assert _column(backwards, "service-emails", subjects) == [
-        "Charlie note", "Bravo note", "Alpha note",
+        "Charlie note",
+        "Bravo note",
+        "Alpha note",
     ]
     oldest = client.get("/service-emails?q=note&sort=date").text
     assert _column(oldest, "service-emails", subjects) == [
-        "Bravo note", "Alpha note", "Charlie note",
+        "Bravo note",
+        "Alpha note",
+        "Charlie note",
     ]
 
 
@@ -109,9 +117,7 @@ def test_service_email_pages_follow_the_sort(client, platform) -> None:  # type:
     assert seen == [f"Note {n}" for n in range(5)]
 
 
-def test_customer_search_results_sort_by_name_handle_and_email_both_ways(
-    client, platform
-) -> None:  # type: ignore[no-untyped-def]
+def test_customer_search_results_sort_by_name_handle_and_email_both_ways(client, platform) -> None:  # type: ignore[no-untyped-def]
     for first, email in [("Zoé", "a-sortcase@example.org"), ("Ana", "z-sortcase@example.org")]:
         make_account(platform, first_name=first, last_name="Sortcase", email=email)
     _staff(client, platform)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Float, String, cast, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
 from voipdesk.catalogue import rules as catalogue_rules
@@ -298,6 +298,9 @@ def list_orders(
     wanted = sort if sort and sort.lstrip("-") in ORDER_SORTS else DEFAULT_ORDER_SORT
     column, kind = ORDER_SORTS[wanted.lstrip("-")]
     descending = wanted.startswith("-")
+    # SQLite keeps amounts as text: they are ordered (never summed) as numbers there.
+    by_number = kind is str and session.get_bind().dialect.name == "sqlite"
+    key = cast(type_coerce(column, String), Float) if by_number else column
     query = _order_query()
     if account_id is not None:
         query = query.where(
@@ -320,15 +323,13 @@ def list_orders(
                 from voipdesk.core.pagination import InvalidCursor
 
                 raise InvalidCursor() from None
+            if by_number:
+                value = float(value)
         if descending:
-            query = query.where(
-                (column < value) | ((column == value) & (PurchaseOrder.id < last_id))
-            )
+            query = query.where((key < value) | ((key == value) & (PurchaseOrder.id < last_id)))
         else:
-            query = query.where(
-                (column > value) | ((column == value) & (PurchaseOrder.id > last_id))
-            )
-    order = (column.desc(), PurchaseOrder.id.desc()) if descending else (column, PurchaseOrder.id)
+            query = query.where((key > value) | ((key == value) & (PurchaseOrder.id > last_id)))
+    order = (key.desc(), PurchaseOrder.id.desc()) if descending else (key, PurchaseOrder.id)
     rows = list(session.scalars(query.order_by(*order).limit(limit + 1)).all())
     last = rows[limit - 1] if len(rows) > limit else None
     next_cursor = (

@@ -59,25 +59,40 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def list_procedures(
-    session: Session, statuses: list[str] | None, limit: int = 50, cursor: str | None = None
+    session: Session,
+    statuses: list[str] | None,
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: str | None = None,
 ) -> tuple[list[VoipProcedure], str | None]:
-    """Procedures in these states (the open ones by default), oldest first."""
+    """Procedures in these states (the open ones by default), oldest first, or newest first
+    when `sort` is "-date" (any other sort is the default)."""
     wanted = statuses or sorted(rules.OPEN_STATES)
     unknown = [status for status in wanted if status not in rules.STATES]
     if unknown:
         raise InvalidInput(
             fields={"status": "Use todo, waiting_for_customer, doing, done or cancelled."}
         )
+    newest_first = sort == "-date"
     query = _procedure_query().where(VoipProcedure.status.in_(wanted))
     if cursor:
         stamp, last_id = decode_cursor(cursor)
-        query = query.where(
-            (VoipProcedure.created_at > stamp)
-            | ((VoipProcedure.created_at == stamp) & (VoipProcedure.id > last_id))
-        )
-    rows = list(
-        session.scalars(query.order_by(VoipProcedure.created_at, VoipProcedure.id).limit(limit + 1))
+        if newest_first:
+            query = query.where(
+                (VoipProcedure.created_at < stamp)
+                | ((VoipProcedure.created_at == stamp) & (VoipProcedure.id < last_id))
+            )
+        else:
+            query = query.where(
+                (VoipProcedure.created_at > stamp)
+                | ((VoipProcedure.created_at == stamp) & (VoipProcedure.id > last_id))
+            )
+    order = (
+        (VoipProcedure.created_at.desc(), VoipProcedure.id.desc())
+        if newest_first
+        else (VoipProcedure.created_at, VoipProcedure.id)
     )
+    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
     next_cursor = (
         encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     )

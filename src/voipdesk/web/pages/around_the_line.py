@@ -36,6 +36,7 @@ from voipdesk.telephony.portability import actions as portability
 from voipdesk.telephony.portability import queries as portabilities
 from voipdesk.telephony.portability import rules as portability_rules
 from voipdesk.web.auth import require_account, require_staff
+from voipdesk.web.listing import sort_and_page
 from voipdesk.web.rendering import form_errors, redirect, render
 
 router = APIRouter()
@@ -543,21 +544,41 @@ RETURN_FILTERS = {
 }
 
 
-def _returns_context(platform: Platform, state: str) -> dict[str, Any]:
+RETURN_SORTS: dict[str, Any] = {
+    "due": lambda view: view.return_due_on,
+    "model": lambda view: view.model,
+    "deposit": lambda view: view.deposit_money.amount,
+}
+
+
+def _returns_context(
+    platform: Platform, state: str, sort: str = "", cursor: str | None = None
+) -> dict[str, Any]:
     chosen = state if state in RETURN_FILTERS else "open"
     with platform.session() as session:
         rows = phones.staff_returns(session, RETURN_FILTERS[chosen])
-    return {"rows": rows, "state": chosen, "loan_states": STATE_LABELS, "money": Money}
+    page = sort_and_page(rows, sort, RETURN_SORTS, cursor, default="due")
+    return {
+        "rows": page.rows,
+        "state": chosen,
+        "loan_states": STATE_LABELS,
+        "money": Money,
+        "sort": page.sort,
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.get("/backoffice/phone-returns", response_class=HTMLResponse)
 def staff_returns_page(
     request: Request,
     state: str = "open",
+    sort: str = "",
+    cursor: str | None = None,
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    return render(request, "backoffice/phone_returns.html", _returns_context(platform, state))
+    context = _returns_context(platform, state, sort, cursor)
+    return render(request, "backoffice/phone_returns.html", context)
 
 
 @router.post("/backoffice/phone-returns/{phone_id}/receive")

@@ -471,6 +471,7 @@ def staff_orders_page(
     request: Request,
     state: str = "validation",
     cursor: str | None = None,
+    sort: str = "",
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
@@ -479,7 +480,13 @@ def staff_orders_page(
     language = request_language(request)
     with platform.session() as session:
         orders, next_cursor = actions.list_orders(
-            session, platform, account_id=None, states=[state], limit=50, cursor=cursor
+            session,
+            platform,
+            account_id=None,
+            states=[state],
+            limit=50,
+            cursor=cursor,
+            sort=sort or None,
         )
         rows = [
             dict(
@@ -494,7 +501,13 @@ def staff_orders_page(
     return render(
         request,
         "orders/backoffice.html",
-        {"orders": rows, "state": state, "states": states, "next_cursor": next_cursor},
+        {
+            "orders": rows,
+            "state": state,
+            "states": states,
+            "next_cursor": next_cursor,
+            "sort": sort,
+        },
     )
 
 

@@ -193,13 +193,14 @@ def backoffice_list(
     request: Request,
     status: str = "",
     cursor: str | None = None,
+    sort: str = "",
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
     language = request_language(request)
     wanted = [status] if status in rules.STATES else None
     with platform.session() as session:
-        rows, next_cursor = actions.list_procedures(session, wanted, 50, cursor)
+        rows, next_cursor = actions.list_procedures(session, wanted, 50, cursor, sort)
         items = []
         for procedure in rows:
             owner = session.get(Account, procedure.account_id)
@@ -218,6 +219,7 @@ def backoffice_list(
             "states": rules.STATES,
             "state_labels": rules.STATE_LABELS,
             "next_cursor": next_cursor,
+            "sort": "-date" if sort == "-date" else "date",
         },
     )
 

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from voipdesk.core.errors import DomainError
-from voipdesk.core.http import LANGUAGE_COOKIE, platform_of
+from voipdesk.core.http import LANGUAGE_COOKIE, platform_of, request_language
 from voipdesk.core.i18n import (
     babel_locale,
     format_date,
@@ -365,3 +365,28 @@ def login_url(request: Request) -> str:
 def form_errors(error: DomainError, language: str) -> dict[str, str]:
     """Field name -> translated rule, for showing each error next to its field."""
     return {item["field"]: item["message"] for item in error.field_errors(language)}
+
+
+def run_use_case(
+    request: Request,
+    platform: Any,
+    action: Callable[[Any], Any],
+    done: Callable[[Any, str], Response],
+    again: Callable[[DomainError, str], tuple[str, dict[str, Any]]],
+    passes: Callable[[DomainError], bool] = lambda error: False,
+) -> Response:
+    """One use case of a page in one transaction: `done(result, language)` answers, or, when it is
+    refused, its page again (`again` gives template and context) with the refusal beside the form
+    and nothing stored. A refusal `passes` says is the whole page's (a 404) is raised as it is."""
+    language = request_language(request)
+    try:
+        with platform.transaction() as session:
+            result = action(session)
+    except DomainError as error:
+        if passes(error):
+            raise
+        template, context = again(error, language)
+        context["error"] = error.detail(language)
+        context["error_fields"] = form_errors(error, language)
+        return render(request, template, context, status=error.status)
+    return done(result, language)

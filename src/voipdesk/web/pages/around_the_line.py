@@ -1,6 +1,6 @@
 """Customer-space and back-office pages around the line: a line's "Phone" (Plug & Phone) and
-"Assistance" (diagnostics) tabs, a billing group's portabilities and lent phones, and the staff's
-portabilities, hardware returns and service SMS.
+"Assistance" (diagnostics) tabs, a billing group's portabilities and lent phones (the staff's side
+is in `around_the_line_backoffice`).
 
 They call the same use cases as the API; a refusal shows the page again with its translated
 reason (nothing changed), a success redirects with a message saying what really happened.
@@ -18,11 +18,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
-from voipdesk.accounts.models import Account, ServiceSms
+from voipdesk.accounts.models import Account
 from voipdesk.catalogue.queries import national_format
-from voipdesk.core.errors import DomainError, InvalidInput, NotFound
+from voipdesk.core.errors import InvalidInput, NotFound
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import N_, gettext
 from voipdesk.core.money import Money
@@ -35,9 +34,8 @@ from voipdesk.telephony.phones import actions as phones
 from voipdesk.telephony.portability import actions as portability
 from voipdesk.telephony.portability import queries as portabilities
 from voipdesk.telephony.portability import rules as portability_rules
-from voipdesk.web.auth import require_account, require_staff
-from voipdesk.web.listing import sort_and_page
-from voipdesk.web.rendering import form_errors, redirect, render
+from voipdesk.web.auth import require_account
+from voipdesk.web.rendering import redirect, render, run_use_case
 
 router = APIRouter()
 LINE = "/telephony/{group_id}/lines/{number}"
@@ -82,18 +80,14 @@ def _run(
 ) -> Response:
     """One use case in one transaction: a redirect with what happened, or the page again with
     the refusal (nothing stored)."""
-    language = request_language(request)
-    try:
-        with platform.transaction() as session:
-            result = action(session)
-    except DomainError as error:
-        if isinstance(error, NotFound) and error.status == 404 and not error.fields:
-            raise
-        template, context = again()
-        context["error"] = error.detail(language)
-        context["error_fields"] = form_errors(error, language)
-        return render(request, template, context, status=error.status)
-    return redirect(request, back, success(result, language))
+    return run_use_case(
+        request,
+        platform,
+        action,
+        lambda result, language: redirect(request, back, success(result, language)),
+        lambda _error, _language: again(),
+        lambda error: isinstance(error, NotFound) and error.status == 404 and not error.fields,
+    )
 
 
 # --- A line's Plug & Phone -----------------------------------------------------------------------
@@ -447,202 +441,3 @@ def change_portability_date_page(
             _portability_context(platform, account, group_id, portability_id, language),
         ),
     )  # fmt: skip
-
-
-# --- Back office ---------------------------------------------------------------------------------
-def _staff_portabilities_context(platform: Platform, language: str) -> dict[str, Any]:
-    with platform.session() as session:
-        rows = portabilities.staff_portabilities(session)
-        holders = dict(
-            session.execute(
-                select(Account.id, Account.handle).where(
-                    Account.id.in_({p.account_id for p in rows})
-                )
-            ).all()
-        )
-    next_steps = {
-        p.id: [
-            to
-            for to in (*portability_rules.STEPS, portability_rules.FAILED)
-            if portability_rules.can_move(p.step, to)
-        ]
-        for p in rows
-    }
-    return {
-        "rows": rows,
-        "holders": holders,
-        "next_steps": next_steps,
-        **_labels(language),
-    }
-
-
-@router.get("/backoffice/portabilities", response_class=HTMLResponse)
-def staff_portabilities_page(
-    request: Request,
-    staff: Account = Depends(require_staff),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    context = _staff_portabilities_context(platform, request_language(request))
-    return render(request, "backoffice/portabilities.html", context)
-
-
-@router.post("/backoffice/portabilities/{portability_id}/steps")
-def staff_step_page(
-    portability_id: str,
-    request: Request,
-    to: str = Form(""),
-    staff: Account = Depends(require_staff),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    language = request_language(request)
-    return _run(
-        request,
-        platform,
-        lambda s: portability.advance(s, platform, portability_id, to, f"staff:{staff.id}"),
-        lambda view, lang: gettext(
-            lang,
-            "The portability %(reference)s is now at the step “%(step)s”.",
-            reference=view.reference,
-            step=gettext(lang, portability_rules.STEP_LABELS[view.step]),
-        ),
-        "/backoffice/portabilities",
-        lambda: ("backoffice/portabilities.html", _staff_portabilities_context(platform, language)),
-    )
-
-
-@router.post("/backoffice/portabilities/{portability_id}/failure")
-def staff_failure_page(
-    portability_id: str,
-    request: Request,
-    reason: str = Form(""),
-    details: str = Form(""),
-    staff: Account = Depends(require_staff),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    language = request_language(request)
-    return _run(
-        request,
-        platform,
-        lambda s: portability.fail(
-            s, platform, portability_id, reason, details, f"staff:{staff.id}"
-        ),
-        lambda view, lang: gettext(
-            lang,
-            "The portability %(reference)s is failed: the customer was sent the reason and what to "
-            "do (see the service SMS and e-mails).",
-            reference=view.reference,
-        ),
-        "/backoffice/portabilities",
-        lambda: ("backoffice/portabilities.html", _staff_portabilities_context(platform, language)),
-    )
-
-
-RETURN_FILTERS = {
-    "open": (subscription_rules.LOAN_RETURN_OPENED,),
-    "received": (subscription_rules.LOAN_RECEIVED, subscription_rules.LOAN_REFUNDING),
-    "refunded": (subscription_rules.LOAN_REFUNDED,),
-}
-
-
-RETURN_SORTS: dict[str, Any] = {
-    "due": lambda view: view.return_due_on,
-    "model": lambda view: view.model,
-    "deposit": lambda view: view.deposit_money.amount,
-}
-
-
-def _returns_context(
-    platform: Platform, state: str, sort: str = "", cursor: str | None = None
-) -> dict[str, Any]:
-    chosen = state if state in RETURN_FILTERS else "open"
-    with platform.session() as session:
-        rows = phones.staff_returns(session, RETURN_FILTERS[chosen])
-    page = sort_and_page(rows, sort, RETURN_SORTS, cursor, default="due")
-    return {
-        "rows": page.rows,
-        "state": chosen,
-        "loan_states": STATE_LABELS,
-        "money": Money,
-        "sort": page.sort,
-        "next_cursor": page.next_cursor,
-    }
-
-
-@router.get("/backoffice/phone-returns", response_class=HTMLResponse)
-def staff_returns_page(
-    request: Request,
-    state: str = "open",
-    sort: str = "",
-    cursor: str | None = None,
-    staff: Account = Depends(require_staff),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    context = _returns_context(platform, state, sort, cursor)
-    return render(request, "backoffice/phone_returns.html", context)
-
-
-@router.post("/backoffice/phone-returns/{phone_id}/receive")
-def staff_receive_page(
-    phone_id: str,
-    request: Request,
-    staff: Account = Depends(require_staff),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    return _run(
-        request,
-        platform,
-        lambda s: phones.receive(s, platform, phone_id, staff.id),
-        lambda view, lang: gettext(
-            lang,
-            "The phone is received: its deposit is refunded through the payment provider on "
-            "%(date)s.",
-            date=view.refund_due_on.isoformat() if view.refund_due_on else "—",
-        ),
-        "/backoffice/phone-returns",
-        lambda: ("backoffice/phone_returns.html", _returns_context(platform, "open")),
-    )
-
-
-@router.post("/backoffice/phone-returns/{phone_id}/refuse")
-def staff_refuse_page(
-    phone_id: str,
-    request: Request,
-    reason: str = Form(""),
-    staff: Account = Depends(require_staff),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    return _run(
-        request,
-        platform,
-        lambda s: phones.refuse(s, platform, phone_id, reason, staff.id),
-        lambda view, lang: gettext(
-            lang,
-            "The return is refused: the deposit is kept and the customer was told why by e-mail.",
-        ),
-        "/backoffice/phone-returns",
-        lambda: ("backoffice/phone_returns.html", _returns_context(platform, "open")),
-    )
-
-
-@router.get("/backoffice/sms", response_class=HTMLResponse)
-def staff_sms_page(
-    request: Request,
-    staff: Account = Depends(require_staff),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    with platform.session() as session:
-        rows = session.scalars(
-            select(ServiceSms).order_by(ServiceSms.created_at.desc()).limit(200)
-        ).all()
-        holders = dict(
-            session.execute(
-                select(Account.id, Account.handle).where(
-                    Account.id.in_({r.account_id for r in rows})
-                )
-            ).all()
-        )
-    return render(
-        request,
-        "backoffice/sms.html",
-        {"rows": rows, "holders": holders, "gateway": bool(platform.settings.sms_gateway_url)},
-    )

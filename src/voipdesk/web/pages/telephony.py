@@ -27,7 +27,7 @@ from voipdesk.telephony import errors, rules
 from voipdesk.telephony.actions import credentials, lines, options, voicemail
 from voipdesk.telephony.api.schemas import path_number
 from voipdesk.web.auth import require_account
-from voipdesk.web.rendering import form_errors, redirect, render
+from voipdesk.web.rendering import redirect, render, run_use_case
 
 router = APIRouter()
 LINE = "/telephony/{group_id}/lines/{number}"
@@ -121,26 +121,30 @@ def _act(
 ) -> Response:
     """Runs one use case in one transaction: a redirect with what happened, or the page again
     with the refusal (nothing stored)."""
-    language = request_language(request)
     template = "telephony/calls.html" if tab == "calls" else "telephony/voicemail.html"
-    try:
-        with platform.transaction() as session:
-            result = action(session)
-    except DomainError as error:
-        if isinstance(error, NotFound) and not isinstance(error, errors.OptionNotOnLine):
-            raise
+
+    def again(_error: DomainError, language: str) -> tuple[str, dict[str, Any]]:
         context = _line_context(platform, account, group_id, number, language)
         if tab == "voicemail":
             _with_messages(context, platform, account, group_id, number)
-        context["error"] = error.detail(language)
-        context["error_fields"] = form_errors(error, language)
         context["form"] = request.query_params.get("form", "")
-        return render(request, template, context, status=error.status)
-    if extra is not None:
+        return template, context
+
+    def done(result: Any, language: str) -> Response:
+        if extra is None:
+            return redirect(request, f"{_base(group_id, number)}/{tab}", gettext(language, success))
         context = _line_context(platform, account, group_id, number, language)
         context.update(extra(result))
         return render(request, template, context)
-    return redirect(request, f"{_base(group_id, number)}/{tab}", gettext(language, success))
+
+    return run_use_case(
+        request,
+        platform,
+        action,
+        done,
+        again,
+        lambda error: isinstance(error, NotFound) and not isinstance(error, errors.OptionNotOnLine),
+    )
 
 
 # --- Calls management ----------------------------------------------------------------------------

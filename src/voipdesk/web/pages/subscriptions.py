@@ -24,7 +24,7 @@ from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import actions, rules
 from voipdesk.subscriptions.models import BillingGroup, PhoneLoan
 from voipdesk.web.auth import require_account
-from voipdesk.web.rendering import phone, redirect, render
+from voipdesk.web.rendering import phone, redirect, render, run_use_case
 
 router = APIRouter()
 
@@ -167,23 +167,26 @@ def _act(
     """Runs the action; `success` is the message, or gives (message, page) from what the action
     returned, so that the message says what really happened and where to go on."""
     language = request_language(request)
-    try:
-        with platform.transaction() as session:
-            result = action(session)
-            if callable(success):
-                message, target = success(result, session, language)
-                back = target or back
-            else:
-                message = gettext(language, success)
-    except DomainError as error:
-        if isinstance(error, NotFound):
-            raise
+
+    def step(session: Any) -> tuple[str, str | None]:
+        result = action(session)
+        if callable(success):
+            return success(result, session, language)
+        return gettext(language, success), None
+
+    def again(error: DomainError, language: str) -> tuple[str, dict[str, Any]]:
         context = extra() if extra else _group_context(platform, account, group_id, language)
-        context["error"] = error.detail(language)
-        context["error_fields"] = {k: gettext(language, v) for k, v in error.fields.items()}
         context["pool_numbers"] = error.extra.get("pool_numbers")
-        return render(request, template, context, status=error.status)
-    return redirect(request, back, message)
+        return template, context
+
+    return run_use_case(
+        request,
+        platform,
+        step,
+        lambda done, _language: redirect(request, done[1] or back, done[0]),
+        again,
+        lambda error: isinstance(error, NotFound),
+    )
 
 
 def _calls_message(result: Any, session: Any, language: str) -> tuple[str, str | None]:

@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     media_port: int = 5080
     media_rtp_min: int = 20000
     media_rtp_max: int = 29999
+    # Voicemail messages older than this many days are deleted by a periodic job (0: kept).
+    voicemail_retention_days: int = 90
 
     # Orders (area orders): numbers an unpaid order holds are reserved for this many hours (they
     # are reserved again when it is paid); an account holds at most this many reserved numbers

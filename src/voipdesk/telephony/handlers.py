@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from voipdesk.core.jobs import periodic
 from voipdesk.core.outbox import handler
 from voipdesk.subscriptions.services import register_services_listener
-from voipdesk.telephony.actions import options, routing
+from voipdesk.telephony.actions import options, routing, voicemail
 
 if TYPE_CHECKING:
     from voipdesk.core.platform import Platform
@@ -25,3 +27,10 @@ def rebuild_routing_records(session: Session, platform: Platform, service_ids: l
 def option_paid(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
     """The purchase order of an option is paid: the line has it (a repeat adds nothing)."""
     options.apply_paid_option(session, platform, payload)
+
+
+@periodic("telephony.voicemail_retention", every=timedelta(hours=1))
+def purge_expired_voicemail(platform: Platform) -> None:
+    """Voicemail messages past the retention period are deleted with their audio."""
+    with platform.transaction() as session:
+        voicemail.purge_expired_messages(session, platform)

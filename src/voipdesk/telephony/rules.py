@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
@@ -366,6 +367,14 @@ STAR_CODES: tuple[StarCode, ...] = (
     StarCode("*31#N", ACTION_HIDE_ONCE, None, N_("Call N with the caller ID hidden (this call)")),
 )
 VOICEMAIL_NUMBER = "123"  # dialled from the line: its voicemail
+
+
+def voicemail_retention_cutoff(now: datetime, retention_days: int) -> datetime | None:
+    """Messages received before this moment are past their retention (None: kept for ever)."""
+    if retention_days <= 0:
+        return None
+    return now - timedelta(days=retention_days)
+
 
 _ON = re.compile(r"^\*(21|67|61|62)\*([+0-9]{2,20})(?:\*([0-9]{1,2}))?#$")
 _OFF = re.compile(r"^#(21|67|61|62)#$")

@@ -318,3 +318,21 @@ def store_message(
     session.add(message)
     session.flush()
     return message.id
+
+
+def purge_expired_messages(session: Session, platform: Platform) -> int:
+    """Deletes the messages past the retention period of the settings; returns how many."""
+    cutoff = rules.voicemail_retention_cutoff(
+        platform.now(), platform.settings.voicemail_retention_days
+    )
+    if cutoff is None:
+        return 0
+    expired = session.scalars(
+        select(VoicemailMessage)
+        .options(defer(VoicemailMessage.audio))
+        .where(VoicemailMessage.received_at < cutoff)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for message in expired:
+        session.delete(message)
+    return len(expired)

@@ -83,7 +83,7 @@ GROUP_COLUMNS = ("id", "account_id", "name", "admin_account_id", "tech_account_i
 SERVICE_COLUMNS = ("id", "billing_group_id", "account_id", "kind", "number_e164", "offer_code",
                    "parent_service_id", "pool_id", "simultaneous_calls", "outgoing_calls",
                    "monthly_price_e4", "tax_country", "renewal_mode", "state", "expiry_on",
-                   "cancel_at_expiry", "sip_username", "sip_password",
+                   "cancel_at_expiry", "sip_username", "sip_ha1",
                    "created_at")  # fmt: skip
 LOAN_COLUMNS = ("id", "account_id", "billing_group_id", "service_id", "hardware_code", "deposit",
                 "state", "lent_at")  # fmt: skip
@@ -211,7 +211,7 @@ class Data:
                  rng.choice(prices), country, "manual" if manual else "automatic", "active",
                  # Manual renewals paid for March already; the others are renewed for March.
                  "2026-03-31" if manual else "2026-02-28", False,
-                 f"b{index}x{position}" if is_line else None, "secret" if is_line else None,
+                 f"b{index}x{position}" if is_line else None, "0" * 32 if is_line else None,
                  created)
             )  # fmt: skip
             self.services += 1

@@ -67,7 +67,7 @@ def cursor_query() -> Any:
     )
 
 
-def page_params(
+async def page_params(
     limit: int = Query(
         DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page (1 to {MAX_LIMIT})"
     ),
@@ -75,7 +75,8 @@ def page_params(
         None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page"
     ),
 ) -> PageParams:
-    """FastAPI dependency: `page: PageParams = Depends(page_params)`."""
+    """FastAPI dependency: `page: PageParams = Depends(page_params)`. Async on purpose: FastAPI
+    runs a sync dependency in the thread pool, a hop per request for two query parameters."""
     return PageParams(limit=limit, cursor=cursor or None)
 
 

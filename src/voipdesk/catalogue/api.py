@@ -387,7 +387,7 @@ def staff_add_numbers(
     return {"added": added}
 
 
-# --- Spending cap policy (staff) -------------------------------------------------------------------
+# --- Spending cap policy (staff) ---------------------------------------------------------------
 class SpendingCapPolicyIn(BaseModel):
     """Amounts in euros (decimal strings); `new_customer_days`: an account younger than this is
     a new customer."""

@@ -52,8 +52,9 @@ def test_staff_set_the_limits_from_a_date_and_new_customers_get_the_lower_ones(c
     built_in = client.get(url, headers=staff).json()
     assert built_in["in_force"]["valid_from"] is None and built_in["items"] == []
     # Refused, nothing stored: disordered limits, a date in the past.
-    bad = client.post(url, json={**POLICY, "new_customer_maximum": "1000.00",
-                                 "valid_from": platform.today().isoformat()}, headers=staff)  # fmt: skip
+    today = platform.today().isoformat()
+    disordered = {**POLICY, "new_customer_maximum": "1000.00", "valid_from": today}
+    bad = client.post(url, json=disordered, headers=staff)
     assert bad.status_code == 422 and bad.json()["type"].endswith("spending-cap-policy-invalid")
     past = client.post(
         url, json={**POLICY, "valid_from": (platform.today() - timedelta(days=1)).isoformat()},

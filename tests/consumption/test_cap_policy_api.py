@@ -114,7 +114,7 @@ def test_below_spent_refused_nothing_stored_and_warnings_rearmed_when_raised(cli
                 select(func.count())
                 .select_from(ServiceEvent)
                 .where(
-                    ServiceEvent.billing_group_id == group, ServiceEvent.what.like("spending cap%")
+                    ServiceEvent.billing_group_id == group, ServiceEvent.what.like("spending cap:%")
                 )
             )
 
@@ -157,3 +157,20 @@ def test_below_spent_refused_nothing_stored_and_warnings_rearmed_when_raised(cli
     rate_everything_pending(platform)
     assert len(subjects()) == 8 and blocked() is True
     assert sum("blocked" in s for s in subjects()) == 2
+    # The block and its lift are in the group's history (who: the system; when).
+    with platform.session() as session:
+        states = list(
+            session.scalars(
+                select(ServiceEvent.what)
+                .where(
+                    ServiceEvent.billing_group_id == group,
+                    ServiceEvent.actor == "system:spending-cap",
+                )
+                .order_by(ServiceEvent.id)
+            )
+        )
+    assert [w.split(" (")[0] for w in states] == [
+        "spending cap reached: calls beyond the plan blocked",
+        "spending cap lifted",
+        "spending cap reached: calls beyond the plan blocked",
+    ]

@@ -294,8 +294,12 @@ def check_cap(session: Session, platform: Platform, group_id: str, month: date) 
         row.warned = list(warnings.warned)
     row.reached = live and rules.BLOCK_THRESHOLD in reached
     session.flush()
-    if live:
-        telephony.set_spending_cap_reached(session, platform, group_id, row.reached)
+    if live and telephony.set_spending_cap_reached(session, platform, group_id, row.reached):
+        state = "reached: calls beyond the plan blocked" if row.reached else "lifted"
+        subscriptions.record_history(
+            session, platform, group_id, None, "system:spending-cap",
+            f"spending cap {state} ({spent_amount.quantize(rules.CENT)} of {cap} EUR)",
+        )  # fmt: skip
     return row
 
 

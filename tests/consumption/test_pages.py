@@ -134,3 +134,27 @@ def test_staff_rate_page_adds_a_rate_and_rerates(client):
         follow_redirects=True,
     )
     assert "2026-03 rated again: 0 billing groups" in rerated.text
+
+
+def test_staff_page_sets_the_spending_cap_limits(client):
+    platform = client.app.state.platform
+    staff = make_account(platform, language="fr", is_staff=True)
+    assert login(client, staff.email, PASSWORD).status_code in (302, 303)
+    page = client.get("/backoffice/catalogue/spending-cap")
+    assert page.status_code == 200 and "Aucune limite enregistrée" in page.text
+    values = {"csrf_token": csrf_from(page.text), "default": "80", "maximum": "1500",
+              "new_customer_default": "25", "new_customer_maximum": "150", "minimum": "5",
+              "new_customer_days": "60", "valid_from": platform.today().isoformat()}  # fmt: skip
+    bad = client.post(
+        "/backoffice/catalogue/spending-cap", data={**values, "new_customer_default": "90"}
+    )
+    assert bad.status_code == 422 and "ne tiennent pas" in bad.text
+    saved = client.post("/backoffice/catalogue/spending-cap", data=values, follow_redirects=True)
+    assert "Les limites du plafond de dépenses sont enregistrées." in saved.text
+    assert 'id="policies"' in saved.text
+    customer = make_account(platform)
+    group = deliver(platform, customer.id, lines=[("sip-decouverte", 2)]).billing_group_id
+    with platform.session() as session:
+        from voipdesk.consumption import actions
+
+        assert actions.cap_of(session, platform, group) == 25  # a new customer, by the page's

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from voipdesk.catalogue.rules import BUILT_IN_SPENDING_CAP_POLICY
 from voipdesk.consumption import rules
 from voipdesk.consumption.rules import CallFacts, Inclusion, Plan, Rate
 
@@ -190,8 +191,9 @@ def test_cap_thresholds_are_monotone(spent, cap):
 
 def test_cap_limits_and_refusals():
     now = datetime(2026, 6, 1, tzinfo=UTC)
-    new = rules.cap_limits(now - timedelta(days=10), now)
-    old = rules.cap_limits(now - timedelta(days=400), now)
+    policy = BUILT_IN_SPENDING_CAP_POLICY
+    new = rules.cap_limits(policy, now - timedelta(days=10), now)
+    old = rules.cap_limits(policy, now - timedelta(days=400), now)
     assert new.default < old.default and new.maximum < old.maximum
     assert rules.check_cap(Decimal("50.00"), old, Decimal("10")) == Decimal("50.00")
     for amount, spent, code in (

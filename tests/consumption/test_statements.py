@@ -126,3 +126,33 @@ def test_statement_pdf_csv_and_invoice_line_once(client, clock, tmp_path):
             ("Appels recalculés, mars 2026 : Mobile rate", -50, date(2026, 5, 1)),
         ]
     )
+
+
+def test_beyond_plan_invoiced_once_for_a_group_with_no_service_due(client, clock):
+    platform = client.app.state.platform
+    account = make_account(platform, language="en")
+    result = deliver(platform, account.id, lines=[("sip-decouverte", 2)])
+    group = result.billing_group_id
+    number = result.sip_credentials[0].number_e164
+    store(platform, call(number, group, "+33612345678", T0, 600))  # 10 min mobile: 1.00
+    # Its services are paid beyond April (none is due at the April renewal).
+    with platform.transaction() as session:
+        from voipdesk.subscriptions.models import Service
+
+        for service in session.scalars(select(Service).where(Service.billing_group_id == group)):
+            service.expiry_on = date(2026, 4, 30)
+    clock.move_to(datetime(2026, 4, 1, 6, 0, tzinfo=UTC))
+    run_renewal(platform, date(2026, 4, 1))
+    lines = _consumption_lines(platform, group)
+    assert lines == [("Calls beyond the plan, March 2026", 100, date(2026, 4, 1))]
+    with platform.session() as session:
+        invoices = list(session.scalars(select(Invoice).where(Invoice.billing_group_id == group)))
+        renewal = [i for i in invoices if i.renewal_period == date(2026, 4, 1)]
+        assert len(renewal) == 1 and renewal[0].total_excl_tax_cents == 100
+        only_lines = session.scalars(
+            select(InvoiceLine).where(InvoiceLine.invoice_id == renewal[0].id)
+        ).all()
+        assert len(only_lines) == 1  # no service line: nothing of them was due
+    again = run_renewal(platform, date(2026, 4, 1))
+    assert again.this_run["invoices_created"] == 0
+    assert _consumption_lines(platform, group) == lines

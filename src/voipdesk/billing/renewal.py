@@ -258,8 +258,9 @@ def invoice_batch(
             WHERE g.id > :low AND g.id <= :high
               AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.billing_group_id = g.id
                               AND i.renewal_period = :period_start)
-              AND EXISTS (SELECT 1 FROM service s WHERE s.billing_group_id = g.id
+              AND (EXISTS (SELECT 1 FROM service s WHERE s.billing_group_id = g.id
                           AND ({_DUE_SERVICE} OR {_CREDITABLE}))
+                   OR {consumption.OWED_SQL})
             ORDER BY g.id""",
         {
             **rng,

@@ -1,11 +1,12 @@
-"""Catalogue changes: number reservations for orders, and the operator's price changes."""
+"""Catalogue changes: number reservations for orders, and the operator's price and spending
+cap policy changes."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from voipdesk.catalogue import rules
@@ -13,6 +14,7 @@ from voipdesk.catalogue.errors import (
     NotEnoughNumbers,
     NumberNotAvailable,
     PromotionCodeTaken,
+    SpendingCapPolicyInvalid,
     UnknownCountry,
     UnknownOffer,
 )
@@ -25,6 +27,7 @@ from voipdesk.catalogue.models import (
     Offer,
     Price,
     PromotionCode,
+    SpendingCapPolicy,
 )
 from voipdesk.catalogue.queries import (
     count_free_numbers,
@@ -305,3 +308,47 @@ def add_numbers(
             added.append(number)
     session.flush()
     return added
+
+
+def set_spending_cap_policy(
+    session: Session,
+    policy: rules.SpendingCapPolicy,
+    valid_from: date,
+    now: datetime,
+    actor: str,
+) -> SpendingCapPolicy:
+    """New spending cap defaults and limits from `valid_from`: the policy in force then ends
+    that day (history is kept); one set for the same day replaces it. Caps customers already
+    chose stay as they are: the limits apply to the next change."""
+    problems = rules.spending_cap_policy_problems(policy)
+    if problems:
+        raise SpendingCapPolicyInvalid(fields=problems)
+    same_day = session.scalar(
+        select(SpendingCapPolicy).where(SpendingCapPolicy.valid_from == valid_from)
+    )
+    for row in session.scalars(
+        select(SpendingCapPolicy).where(
+            SpendingCapPolicy.valid_from < valid_from,
+            (SpendingCapPolicy.valid_until.is_(None))
+            | (SpendingCapPolicy.valid_until > valid_from),
+        )
+    ):
+        row.valid_until = valid_from
+    row = same_day or SpendingCapPolicy(valid_from=valid_from)
+    later = session.scalar(
+        select(func.min(SpendingCapPolicy.valid_from)).where(
+            SpendingCapPolicy.valid_from > valid_from
+        )
+    )
+    row.valid_until = later
+    row.default_amount = policy.default
+    row.maximum = policy.maximum
+    row.new_customer_default = policy.new_customer_default
+    row.new_customer_maximum = policy.new_customer_maximum
+    row.minimum = policy.minimum
+    row.new_customer_days = policy.new_customer_days
+    row.created_at = now
+    row.created_by = actor[:60]
+    session.add(row)
+    session.flush()
+    return row

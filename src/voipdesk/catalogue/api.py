@@ -13,7 +13,7 @@ from sqlalchemy import select
 from voipdesk.accounts.api_auth import current_staff
 from voipdesk.accounts.models import Account
 from voipdesk.catalogue import actions, queries, rules
-from voipdesk.catalogue.errors import PriceInThePast
+from voipdesk.catalogue.errors import PriceInThePast, SpendingCapPolicyInThePast
 from voipdesk.catalogue.models import PRICE_DEPOSIT, Price
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
@@ -385,3 +385,106 @@ def staff_add_numbers(
             session, body.country, body.area_prefix, body.area_name, body.numbers
         )
     return {"added": added}
+
+
+# --- Spending cap policy (staff) ---------------------------------------------------------------
+class SpendingCapPolicyIn(BaseModel):
+    """Amounts in euros (decimal strings); `new_customer_days`: an account younger than this is
+    a new customer."""
+
+    default: Decimal = Field(max_digits=14)
+    maximum: Decimal = Field(max_digits=14)
+    new_customer_default: Decimal = Field(max_digits=14)
+    new_customer_maximum: Decimal = Field(max_digits=14)
+    minimum: Decimal = Field(max_digits=14)
+    new_customer_days: int = Field(ge=0, le=rules.NEW_CUSTOMER_DAYS_MAXIMUM)
+    valid_from: date
+
+
+class SpendingCapPolicyOut(BaseModel):
+    default: MoneyOut
+    maximum: MoneyOut
+    new_customer_default: MoneyOut
+    new_customer_maximum: MoneyOut
+    minimum: MoneyOut
+    new_customer_days: int
+    valid_from: date | None = Field(description="None: the built-in policy")
+    valid_until: date | None
+
+
+class SpendingCapPoliciesOut(BaseModel):
+    in_force: SpendingCapPolicyOut
+    items: list[SpendingCapPolicyOut]
+
+
+def policy_json(
+    policy: rules.SpendingCapPolicy, valid_from: date | None, valid_until: date | None
+) -> dict[str, Any]:
+    return {
+        "default": Money(policy.default).as_json(),
+        "maximum": Money(policy.maximum).as_json(),
+        "new_customer_default": Money(policy.new_customer_default).as_json(),
+        "new_customer_maximum": Money(policy.new_customer_maximum).as_json(),
+        "minimum": Money(policy.minimum).as_json(),
+        "new_customer_days": policy.new_customer_days,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
+
+
+def policies_json(session: Any, today: date) -> dict[str, Any]:
+    rows = queries.spending_cap_policies(session)
+    in_force = next(
+        (
+            row
+            for row in rows
+            if row.valid_from <= today and (row.valid_until is None or row.valid_until > today)
+        ),
+        None,
+    )
+    return {
+        "in_force": (
+            policy_json(queries.policy_of(in_force), in_force.valid_from, in_force.valid_until)
+            if in_force is not None
+            else policy_json(rules.BUILT_IN_SPENDING_CAP_POLICY, None, None)
+        ),
+        "items": [
+            policy_json(queries.policy_of(row), row.valid_from, row.valid_until) for row in rows
+        ],
+    }
+
+
+@router.get(
+    "/backoffice/catalogue/spending-cap",
+    response_model=SpendingCapPoliciesOut,
+    tags=["backoffice"],
+    summary="The spending cap's defaults and limits: in force today, and every one with its dates",
+)
+def staff_spending_cap_policies(
+    staff: Account = Depends(current_staff),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    with platform.session() as session:
+        return policies_json(session, platform.today())
+
+
+@router.post(
+    "/backoffice/catalogue/spending-cap",
+    status_code=201,
+    response_model=SpendingCapPolicyOut,
+    tags=["backoffice"],
+    summary="New spending cap defaults and limits from a date (the ones in force end that day)",
+)
+def staff_set_spending_cap_policy(
+    body: SpendingCapPolicyIn,
+    staff: Account = Depends(current_staff),
+    platform: Platform = Depends(get_platform),
+) -> dict[str, Any]:
+    if body.valid_from < platform.today():
+        raise SpendingCapPolicyInThePast(fields={"valid_from": "Today or later."})
+    policy = rules.SpendingCapPolicy(**body.model_dump(exclude={"valid_from"}))
+    with platform.transaction() as session:
+        row = actions.set_spending_cap_policy(
+            session, policy, body.valid_from, platform.now(), f"account:{staff.id}"
+        )
+        return policy_json(policy, row.valid_from, row.valid_until)

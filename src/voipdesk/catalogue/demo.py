@@ -23,6 +23,7 @@ from voipdesk.catalogue.models import (
     PaymentMethodRule,
     Price,
     PromotionCode,
+    SpendingCapPolicy,
 )
 
 if TYPE_CHECKING:
@@ -296,6 +297,23 @@ def seed_catalogue(session: Session, platform: Platform) -> None:
                     active=True,
                 )
             )
+    if not session.scalar(select(SpendingCapPolicy.id).limit(1)):
+        # The spending cap's defaults and limits as catalogue data staff can change from a date.
+        policy = rules.BUILT_IN_SPENDING_CAP_POLICY
+        session.add(
+            SpendingCapPolicy(
+                valid_from=PRICES_FROM,
+                valid_until=None,
+                default_amount=policy.default,
+                maximum=policy.maximum,
+                new_customer_default=policy.new_customer_default,
+                new_customer_maximum=policy.new_customer_maximum,
+                minimum=policy.minimum,
+                new_customer_days=policy.new_customer_days,
+                created_at=now,
+                created_by="demo",
+            )
+        )
     known = set(session.scalars(select(InventoryNumber.number_e164)).all())
     for region, prefix, block, name in NUMBER_BLOCKS:
         for number in demo_numbers(block, NUMBERS_PER_AREA):

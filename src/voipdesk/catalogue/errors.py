@@ -78,3 +78,16 @@ class PromotionCodeTaken(Conflict):
 class PriceInThePast(InvalidInput):
     code = "price-in-the-past"
     message = "A new price starts today or later: invoices already made keep their prices."
+
+
+class SpendingCapPolicyInvalid(InvalidInput):
+    code = "spending-cap-policy-invalid"
+    message = (
+        "These spending cap limits do not hold: each default is between the minimum and its "
+        "maximum, and new customers never get more than the others."
+    )
+
+
+class SpendingCapPolicyInThePast(InvalidInput):
+    code = "spending-cap-policy-in-the-past"
+    message = "New spending cap limits start today or later."

@@ -119,3 +119,24 @@ class PromotionCode(Base):
     max_uses: Mapped[int | None] = mapped_column(Integer)
     used_count: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SpendingCapPolicy(Base):
+    """The spending cap's defaults and limits (euros), valid from a date until the next one
+    (exclusive); `rules.BUILT_IN_SPENDING_CAP_POLICY` applies on days without a row."""
+
+    __tablename__ = "catalogue_spending_cap"
+    # The amounts' order is checked by rules.spending_cap_policy_problems (SQLite keeps
+    # DecimalAmount as text, so a CHECK comparing them would compare strings).
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    valid_from: Mapped[date] = mapped_column(Date, unique=True)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    default_amount: Mapped[Decimal] = mapped_column(DecimalAmount())
+    maximum: Mapped[Decimal] = mapped_column(DecimalAmount())
+    new_customer_default: Mapped[Decimal] = mapped_column(DecimalAmount())
+    new_customer_maximum: Mapped[Decimal] = mapped_column(DecimalAmount())
+    minimum: Mapped[Decimal] = mapped_column(DecimalAmount())
+    new_customer_days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(60))

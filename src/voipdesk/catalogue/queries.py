@@ -28,6 +28,7 @@ from voipdesk.catalogue.models import (
     PaymentMethodRule,
     Price,
     PromotionCode,
+    SpendingCapPolicy,
 )
 
 
@@ -290,3 +291,38 @@ def find_promotion(session: Session, code: str, on: date) -> PromotionCode:
             promotion=code, fields={"promotion_code": "This promotion code cannot be used."}
         )
     return promotion
+
+
+def spending_cap_policy(session: Session, on: date) -> rules.SpendingCapPolicy:
+    """The spending cap's defaults and limits in force on that day (stored by staff, else the
+    built-in ones)."""
+    row = session.scalar(
+        select(SpendingCapPolicy)
+        .where(
+            SpendingCapPolicy.valid_from <= on,
+            or_(SpendingCapPolicy.valid_until.is_(None), SpendingCapPolicy.valid_until > on),
+        )
+        .order_by(SpendingCapPolicy.valid_from.desc())
+        .limit(1)
+    )
+    if row is None:
+        return rules.BUILT_IN_SPENDING_CAP_POLICY
+    return policy_of(row)
+
+
+def policy_of(row: SpendingCapPolicy) -> rules.SpendingCapPolicy:
+    return rules.SpendingCapPolicy(
+        default=Decimal(row.default_amount).quantize(Decimal("0.01")),
+        maximum=Decimal(row.maximum).quantize(Decimal("0.01")),
+        new_customer_default=Decimal(row.new_customer_default).quantize(Decimal("0.01")),
+        new_customer_maximum=Decimal(row.new_customer_maximum).quantize(Decimal("0.01")),
+        minimum=Decimal(row.minimum).quantize(Decimal("0.01")),
+        new_customer_days=int(row.new_customer_days),
+    )
+
+
+def spending_cap_policies(session: Session) -> list[SpendingCapPolicy]:
+    """Every stored spending cap policy with its dates, the newest first (history included)."""
+    return list(
+        session.scalars(select(SpendingCapPolicy).order_by(SpendingCapPolicy.valid_from.desc()))
+    )

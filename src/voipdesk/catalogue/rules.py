@@ -255,3 +255,63 @@ LINE_FEATURES: dict[str, frozenset[str]] = {
 
 def offer_has_feature(offer_code: str, feature: str) -> bool:
     return feature in LINE_FEATURES.get(offer_code, frozenset())
+
+
+# --- Spending cap policy -------------------------------------------------------------------------
+# The cap on calls beyond the plan that a billing group starts with, and the range its customer
+# may choose, in euros. Operator data (`catalogue_spending_cap`, effective-dated like prices); this
+# built-in policy applies on days the table has no row for. A "new customer" is an account
+# younger than `new_customer_days` days: known from sign-up, so the customer can see when the
+# higher default and maximum will apply, and the same for every group of the account.
+@dataclass(frozen=True, slots=True)
+class SpendingCapPolicy:
+    default: Decimal
+    maximum: Decimal
+    new_customer_default: Decimal
+    new_customer_maximum: Decimal
+    minimum: Decimal
+    new_customer_days: int
+
+
+BUILT_IN_SPENDING_CAP_POLICY = SpendingCapPolicy(
+    default=Decimal("100.00"),
+    maximum=Decimal("2000.00"),
+    new_customer_default=Decimal("30.00"),
+    new_customer_maximum=Decimal("200.00"),
+    minimum=Decimal("5.00"),
+    new_customer_days=90,
+)
+SPENDING_CAP_CEILING = Decimal("100000.00")  # what a policy's amounts may not exceed
+NEW_CUSTOMER_DAYS_MAXIMUM = 3650
+
+
+def spending_cap_policy_problems(policy: SpendingCapPolicy) -> dict[str, str]:
+    """What is wrong with a policy staff enter, by field (empty when it holds): amounts in cents
+    above zero, minimum <= each default <= its maximum, and new customers never get more than
+    the others."""
+    problems: dict[str, str] = {}
+    amounts = {
+        "default": policy.default,
+        "maximum": policy.maximum,
+        "new_customer_default": policy.new_customer_default,
+        "new_customer_maximum": policy.new_customer_maximum,
+        "minimum": policy.minimum,
+    }
+    for name, amount in amounts.items():
+        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+            problems[name] = "An amount in euros with at most two decimals."
+        elif amount <= 0 or amount > SPENDING_CAP_CEILING:
+            problems[name] = "Above zero and at most 100,000."
+    if not 0 <= policy.new_customer_days <= NEW_CUSTOMER_DAYS_MAXIMUM:
+        problems["new_customer_days"] = "From 0 to 3650 days."
+    if problems:
+        return problems
+    if not policy.minimum <= policy.default <= policy.maximum:
+        problems["default"] = "Between the minimum and the maximum."
+    if not policy.minimum <= policy.new_customer_default <= policy.new_customer_maximum:
+        problems["new_customer_default"] = "Between the minimum and the new customers' maximum."
+    if policy.new_customer_maximum > policy.maximum:
+        problems["new_customer_maximum"] = "At most the maximum of other customers."
+    if policy.new_customer_default > policy.default:
+        problems["new_customer_default"] = "At most the default of other customers."
+    return problems

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from voipdesk.accounts.emails import send_service_email
 from voipdesk.accounts.models import Account
+from voipdesk.catalogue import queries as catalogue_queries
 from voipdesk.consumption import errors, rules
 from voipdesk.consumption.models import (
     ANY_PLAN,
@@ -239,8 +240,11 @@ def _owner(session: Session, group_id: str) -> Account | None:
 
 
 def cap_limits(session: Session, platform: Platform, group_id: str) -> rules.CapLimits:
+    """The group's default cap and range, by the catalogue's policy of today and its owner's
+    age (a new customer's are lower)."""
     owner = _owner(session, group_id)
-    return rules.cap_limits(owner.created_at if owner is not None else None, platform.now())
+    policy = catalogue_queries.spending_cap_policy(session, platform.today())
+    return rules.cap_limits(policy, owner.created_at if owner is not None else None, platform.now())
 
 
 def cap_of(session: Session, platform: Platform, group_id: str) -> Decimal:
@@ -265,8 +269,9 @@ def current_month(platform: Platform) -> date:
 
 def check_cap(session: Session, platform: Platform, group_id: str, month: date) -> CapMonth:
     """The group's beyond-plan amount of the month against its cap: each warning e-mailed once
-    (50, 80, 90 %), and at 100 % the switch told (the lines' routing records) until the cap is
-    raised or the month ends."""
+    per arming (50, 80, 90 %; armed again when the amount falls below it, e.g. the cap raised:
+    `rules.cap_warnings`), and at 100 % the switch told (the lines' routing records) until the
+    cap is raised above the amount or the month ends."""
     now = platform.now()
     row = session.get(CapMonth, (group_id, month), with_for_update=True)
     if row is None:
@@ -283,17 +288,18 @@ def check_cap(session: Session, platform: Platform, group_id: str, month: date) 
     row.spent_e4 = spent
     row.updated_at = now
     if live:
-        warned = set(row.warned or [])
-        for threshold in reached:
-            if threshold in warned:
-                continue
+        warnings = rules.cap_warnings(row.warned or [], spent_amount, cap)
+        for threshold in warnings.send:
             _cap_email(session, platform, group_id, month, threshold, spent_amount, cap)
-            warned.add(threshold)
-        row.warned = sorted(warned)
+        row.warned = list(warnings.warned)
     row.reached = live and rules.BLOCK_THRESHOLD in reached
     session.flush()
-    if live:
-        telephony.set_spending_cap_reached(session, platform, group_id, row.reached)
+    if live and telephony.set_spending_cap_reached(session, platform, group_id, row.reached):
+        state = "reached: calls beyond the plan blocked" if row.reached else "lifted"
+        subscriptions.record_history(
+            session, platform, group_id, None, "system:spending-cap",
+            f"spending cap {state} ({spent_amount.quantize(rules.CENT)} of {cap} EUR)",
+        )  # fmt: skip
     return row
 
 

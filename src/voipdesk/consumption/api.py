@@ -238,13 +238,18 @@ def download_statement(
 class SpendingCapOut(BaseModel):
     amount: MoneyOut
     is_default: bool
+    default: MoneyOut = Field(description="The catalogue's default cap for this customer")
     minimum: MoneyOut
     maximum: MoneyOut
+    new_customer: bool = Field(description="The catalogue's lower default and maximum apply")
     month: str
     spent_beyond_plan: MoneyOut
     percent: int
     reached: bool = Field(description="Outgoing calls beyond the plan are refused until raised")
-    warnings_sent: list[int] = Field(description="Thresholds (percent) e-mailed this month")
+    warnings_sent: list[int] = Field(
+        description="Thresholds (percent) e-mailed this month and still reached; one the amount "
+        "falls below (the cap raised) is sent again when reached again"
+    )
 
 
 class SpendingCapIn(BaseModel):
@@ -256,7 +261,9 @@ def cap_out(view: actions.CapView) -> SpendingCapOut:
     return SpendingCapOut(
         amount=money(view.amount),
         is_default=view.is_default,
+        default=money(view.limits.default),
         minimum=money(view.limits.minimum),
+        new_customer=view.limits.new_customer,
         maximum=money(view.limits.maximum),
         month=f"{view.month:%Y-%m}",
         spent_beyond_plan=money(view.spent),

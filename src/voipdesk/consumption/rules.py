@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from voipdesk.catalogue.rules import SpendingCapPolicy
 from voipdesk.core.i18n import N_
 
 TIMEZONE = ZoneInfo("Europe/Paris")
@@ -410,12 +411,7 @@ def month_total(prices: Iterable[Decimal]) -> Decimal:
 WARNING_THRESHOLDS = (50, 80, 90)
 BLOCK_THRESHOLD = 100
 THRESHOLDS = (*WARNING_THRESHOLDS, BLOCK_THRESHOLD)
-DEFAULT_CAP = Decimal("100.00")
-NEW_CUSTOMER_CAP = Decimal("30.00")
-NEW_CUSTOMER_DAYS = 90  # an account younger than this is a new customer
-CAP_MINIMUM = Decimal("5.00")
-CAP_MAXIMUM = Decimal("2000.00")
-NEW_CUSTOMER_CAP_MAXIMUM = Decimal("200.00")
+# The defaults and limits are catalogue data (`catalogue.rules.SpendingCapPolicy`, effective-dated).
 
 
 @dataclass(frozen=True)
@@ -423,14 +419,24 @@ class CapLimits:
     default: Decimal
     minimum: Decimal
     maximum: Decimal
+    new_customer: bool = False
 
 
-def cap_limits(account_created: datetime | None, now: datetime) -> CapLimits:
-    """The default cap and the range a customer may choose: lower for new customers."""
-    new = account_created is None or now - account_created < timedelta(days=NEW_CUSTOMER_DAYS)
-    if new:
-        return CapLimits(NEW_CUSTOMER_CAP, CAP_MINIMUM, NEW_CUSTOMER_CAP_MAXIMUM)
-    return CapLimits(DEFAULT_CAP, CAP_MINIMUM, CAP_MAXIMUM)
+def is_new_customer(account_created: datetime | None, now: datetime, days: int) -> bool:
+    """An account younger than `days` days (or of unknown age) is a new customer."""
+    return account_created is None or now - account_created < timedelta(days=days)
+
+
+def cap_limits(
+    policy: SpendingCapPolicy, account_created: datetime | None, now: datetime
+) -> CapLimits:
+    """The default cap and the range a customer may choose, by the catalogue's policy of the
+    day: lower for new customers."""
+    if is_new_customer(account_created, now, policy.new_customer_days):
+        return CapLimits(
+            policy.new_customer_default, policy.minimum, policy.new_customer_maximum, True
+        )
+    return CapLimits(policy.default, policy.minimum, policy.maximum, False)
 
 
 @dataclass(frozen=True)
@@ -464,3 +470,19 @@ def thresholds_reached(spent: Decimal, cap: Decimal) -> tuple[int, ...]:
 
 def cap_reached(spent: Decimal, cap: Decimal) -> bool:
     return BLOCK_THRESHOLD in thresholds_reached(spent, cap)
+
+
+@dataclass(frozen=True)
+class CapWarnings:
+    send: tuple[int, ...]  # thresholds to e-mail now
+    warned: tuple[int, ...]  # thresholds warned and still reached, after this check
+
+
+def cap_warnings(warned: Iterable[int], spent: Decimal, cap: Decimal) -> CapWarnings:
+    """Each threshold is e-mailed once per arming: once sent it stays silent while the month's
+    amount is at or above it; when the amount falls below it relative to the cap (the cap
+    raised, or a re-rating lowered the amount) it is armed again, and sent again when reached."""
+    reached = thresholds_reached(spent, cap)
+    kept = {t for t in warned if t in reached}
+    send = tuple(t for t in reached if t not in kept)
+    return CapWarnings(send, tuple(sorted(kept | set(send))))

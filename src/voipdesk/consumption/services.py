@@ -11,7 +11,23 @@ from voipdesk.consumption import actions
 from voipdesk.consumption.actions import InvoiceLineDraft, invoice_lines
 from voipdesk.core.platform import Platform
 
-__all__ = ["InvoiceLineDraft", "close_month", "invoice_lines", "rate_everything_pending"]
+__all__ = [
+    "OWED_SQL",
+    "InvoiceLineDraft",
+    "close_month",
+    "invoice_lines",
+    "rate_everything_pending",
+]
+
+# The renewal's condition (SQL, on the billing group `g`, with :prev_start) for a group that
+# owes consumption not invoiced yet: the month before's beyond-plan amount or a re-rating
+# difference. Such a group gets its invoice of the period even with no service due, so the
+# beyond-plan step charges it (once: `invoice_lines` marks it invoiced).
+OWED_SQL = """(EXISTS (SELECT 1 FROM consumption_statement cs WHERE cs.billing_group_id = g.id
+                   AND cs.month = :prev_start AND cs.invoiced_period IS NULL
+                   AND cs.beyond_plan_cents > 0)
+               OR EXISTS (SELECT 1 FROM consumption_adjustment ca WHERE ca.billing_group_id = g.id
+                   AND ca.invoiced_period IS NULL AND ca.difference_cents <> 0))"""
 
 BATCH = 5000
 

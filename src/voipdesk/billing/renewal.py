@@ -180,7 +180,7 @@ def _proration_params(period_start: date) -> tuple[dict[str, Any], list[Any]]:
 
 def groups_left(session: Session, period_start: date) -> bool:
     """Whether some group still lacks its invoice of the period while it has a service to charge
-    or credit: exactly the groups a batch would invoice (a batch is one transaction, its invoices
+    or credit, or consumption it owes: exactly the groups a batch would invoice (a batch is one transaction, its invoices
     first), read in one statement instead of one anti-join per batch."""
     proration, proration_binds = _proration_params(period_start)
     statement = text(
@@ -191,7 +191,18 @@ def groups_left(session: Session, period_start: date) -> bool:
             LIMIT 1"""
     ).bindparams(*proration_binds)
     found = session.execute(statement, {"period_start": period_start, **proration}).first()
-    return found is not None
+    if found is not None:
+        return True
+    # A group with no service due still gets its invoice when it owes consumption.
+    owing = text(
+        f"""SELECT 1 FROM billing_group g
+            WHERE NOT EXISTS (SELECT 1 FROM invoice i WHERE i.billing_group_id = g.id
+                              AND i.renewal_period = :period_start)
+              AND {consumption.OWED_SQL}
+            LIMIT 1"""
+    )
+    params = {"period_start": period_start, "prev_start": proration["prev_start"]}
+    return session.execute(owing, params).first() is not None
 
 
 def _batch_bounds(session: Session, after: str, size: int) -> str | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voipdesk.core.db import Base, UTCDateTime
@@ -72,7 +73,14 @@ def run_due_jobs(platform: Platform) -> list[str]:
                 .with_for_update(skip_locked=True)
             )
             if row is None:
-                session.add(JobSchedule(name=job.name, next_run_at=now))
+                # None also when another worker holds the row (skip_locked): only a job never
+                # planned is added, and two workers adding it at once is no failure.
+                if job.name not in planned:
+                    try:
+                        with session.begin_nested():
+                            session.add(JobSchedule(name=job.name, next_run_at=now))
+                    except IntegrityError:
+                        pass
                 continue
             if row.next_run_at > now:
                 continue

@@ -32,7 +32,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from voipdesk.core.migrate import upgrade
 from voipdesk.core.settings import Settings
 from voipdesk.switch import config
+from voipdesk.switch.sipp import free_media_port, free_port
 from voipdesk.telephony import rules as telephony_rules
 
 DOMAIN = "bench.voipdesk.example"
@@ -235,12 +235,6 @@ request_route {{
 """
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def line_user(index: int) -> str:
     return f"3319{index:07d}"
 
@@ -396,7 +390,7 @@ def run_rates(
             "-cp",
             str(free_port()),
             "-mp",
-            str(free_port()),
+            str(free_media_port()),
             "-r",
             str(rate),
             "-m",
@@ -490,7 +484,7 @@ def main() -> None:
         command = ["sipp", "-sf", str(uas_scenario), "-p", str(port), "-cp", str(free_port())]
         command += [
             "-mp",
-            str(free_port()),
+            str(free_media_port()),
             *common(0),
             "-error_file",
             str(folder / f"uas-{port}.err"),

@@ -35,6 +35,8 @@ SAME_IN_FRENCH = {
     "Québec (Canada)",
     "E-mail",
     "Actions",
+    "Maximum",
+    "Minimum",
     "Catalogue",
     "Menu",
     "Pages",

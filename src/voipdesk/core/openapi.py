@@ -82,6 +82,8 @@ OPERATION_IDS: dict[str, str] = {
     "ask_delete_now": "request_deletion_now",
     "confirm_delete_now": "confirm_deletion_now",
     "hardware_received": "mark_hardware_received",
+    "staff_spending_cap_policies": "list_spending_cap_policies",
+    "staff_set_spending_cap_policy": "set_spending_cap_policy",
 }
 
 # The verbs an operation id may start with (a test holds every operation to it).

@@ -8,6 +8,7 @@ lets an operator try a line by hand (SIPp is Debian's `sip-tester`).
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -33,6 +34,30 @@ def free_port() -> int:
                 except OSError:
                     continue
         return port
+
+
+# Below Linux's ephemeral range (32768-60999), where free_port() and the kernel pick the
+# switch's and the phones' ports: SIPp's media ports there can no longer meet them.
+_MEDIA_PORTS = range(20000, 32000, 4)
+
+
+def free_media_port() -> int:
+    """A base for SIPp's `-mp`: SIPp binds it and the three ports after it (audio and video RTP
+    and RTCP), so all four must be free; one free port alone once met the switch at base+2."""
+    while True:
+        base = random.choice(_MEDIA_PORTS)
+        sockets = []
+        try:
+            for offset in range(4):
+                udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sockets.append(udp)
+                udp.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        finally:
+            for udp in sockets:
+                udp.close()
+        return base
 
 
 # --- Scenarios, built from their messages ---------------------------------------------------------
@@ -264,7 +289,7 @@ class Phone:
             "-p",
             str(self.port),
             "-mp",
-            str(free_port()),
+            str(free_media_port()),
             "-cp",
             str(free_port()),
             "-m",

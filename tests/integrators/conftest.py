@@ -43,7 +43,8 @@ def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     url = f"sqlite:///{tmp_path_factory.mktemp('spec') / 'empty.sqlite3'}"
     platform = Platform(settings=test_settings(url), engine=make_engine(url))
     with serving(platform) as base_url:
-        answer = httpx.get(f"{base_url}/api/v1/openapi.json")
+        # built on the first request: seconds on a busy machine, past httpx's default 5 s
+        answer = httpx.get(f"{base_url}/api/v1/openapi.json", timeout=60)
     platform.engine.dispose()
     assert answer.status_code == 200
     description: dict[str, Any] = answer.json()

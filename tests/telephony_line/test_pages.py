@@ -81,7 +81,7 @@ def test_portabilities_of_the_group_request_refusal_cancel(client):
         "holder_name": "Martin Télécom SARL",
         "registration_number": SIREN,
         "desired_date": "",
-        "destination_line": line,
+        "destination": f"line:{line}",
     }
     refused = client.post(f"/telephony/{group}/portabilities", data=form)
     assert refused.status_code == 422

@@ -25,6 +25,8 @@ from voipdesk.subscriptions import loans
 from voipdesk.subscriptions import queries as subscriptions
 from voipdesk.subscriptions import rules as subscription_rules
 from voipdesk.subscriptions import services as subscription_services
+from voipdesk.telephony.aliases import queries as aliases
+from voipdesk.telephony.aliases import rules as alias_rules
 from voipdesk.telephony.portability import errors, rules
 from voipdesk.telephony.portability.models import Portability, PortabilityEvent, PortingNumber
 
@@ -56,6 +58,7 @@ class PortabilityView:
     registration_number: str | None
     desired_date: date | None
     destination_line: str | None
+    destination_configuration: str | None
     step: str
     failure_reason: str | None
     failure_details: str | None
@@ -85,6 +88,7 @@ class PortabilityRequest:
     registration_number: str | None = None
     desired_date: date | None = None
     destination_line: str | None = None
+    destination_configuration: str | None = None
 
 
 STEP_EVENT = "portability.step_changed"  # a request reached a step (failed and cancelled too)
@@ -111,6 +115,7 @@ def view_of(session: Session, row: Portability) -> PortabilityView:
         registration_number=row.registration_number,
         desired_date=row.desired_date,
         destination_line=row.destination_line,
+        destination_configuration=row.destination_configuration,
         step=row.step,
         failure_reason=row.failure_reason,
         failure_details=row.failure_details,
@@ -204,6 +209,19 @@ def _check_request(
             raise errors.PortabilityDestinationInvalid(
                 number=destination, fields={"destination_line": "Not a line of this group."}
             )
+    configuration = None
+    if request.destination_configuration:
+        if destination is not None:
+            raise errors.PortabilityTwoDestinations(
+                fields={"destination_configuration": "A line is chosen already."}
+            )
+        configuration = request.destination_configuration.strip().replace(" ", "")
+        configured = aliases.group_configuration_types(session, group_id)
+        if configured.get(configuration, alias_rules.NONE) == alias_rules.NONE:
+            raise errors.PortabilityConfigurationInvalid(
+                number=configuration,
+                fields={"destination_configuration": "Not a configured alias number here."},
+            )
     for number in numbers:
         if catalogue.number_in_inventory(session, number) or loans.number_is_held(session, number):
             raise errors.PortabilityNumberAlreadyOurs(
@@ -228,6 +246,7 @@ def _check_request(
         registration_number=registration,
         desired_date=desired,
         destination_line=destination,
+        destination_configuration=configuration,
     )
 
 
@@ -280,6 +299,7 @@ def request_portability(
         registration_number=checked.registration_number,
         desired_date=checked.desired_date,
         destination_line=checked.destination_line,
+        destination_configuration=checked.destination_configuration,
         step=rules.FORM_SENT,
         created_at=now,
         created_by=actor[:60],
@@ -411,6 +431,12 @@ def _activate(session: Session, platform: Platform, row: Portability, actor: str
             row.billing_group_id,
             [{"number": n, "for_line": row.destination_line} for n in numbers],
             actor,
+        )
+    elif row.destination_configuration:
+        from voipdesk.telephony.aliases.copying import copy_configuration
+
+        copy_configuration(
+            session, platform, row.billing_group_id, row.destination_configuration, numbers, actor
         )
     _event(session, platform, row, actor)
     _history(session, platform, row, actor, f"activated: {', '.join(numbers)} are alias numbers")

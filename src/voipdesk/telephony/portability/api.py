@@ -55,6 +55,11 @@ class PortabilityIn(BaseModel):
     destination_line: str | None = Field(
         None, max_length=20, description="a line of the group the numbers will redirect to"
     )
+    destination_configuration: str | None = Field(
+        None,
+        max_length=20,
+        description="or a configured alias number of the group whose configuration they will copy",
+    )
 
 
 class DateIn(BaseModel):
@@ -91,6 +96,7 @@ class PortabilityOut(BaseModel):
     registration_number: str | None
     desired_date: date | None
     destination_line: str | None
+    destination_configuration: str | None
     step: Step
     step_label: str
     ongoing: bool
@@ -150,6 +156,7 @@ def portability_out(view: actions.PortabilityView, language: str) -> Portability
         registration_number=view.registration_number,
         desired_date=view.desired_date,
         destination_line=view.destination_line,
+        destination_configuration=view.destination_configuration,
         step=view.step,  # type: ignore[arg-type]
         step_label=gettext(language, rules.STEP_LABELS[view.step]),
         ongoing=view.ongoing,
@@ -182,6 +189,7 @@ def request_of(body: PortabilityIn) -> actions.PortabilityRequest:
         registration_number=body.registration_number,
         desired_date=body.desired_date,
         destination_line=body.destination_line,
+        destination_configuration=body.destination_configuration,
     )
 
 

@@ -138,6 +138,16 @@ class PortabilityDestinationInvalid(InvalidInput):
     message = "%(number)s is not a line of this billing group."
 
 
+class PortabilityConfigurationInvalid(InvalidInput):
+    code = "portability-configuration-invalid"
+    message = "%(number)s is not a configured alias number of this billing group."
+
+
+class PortabilityTwoDestinations(InvalidInput):
+    code = "portability-two-destinations"
+    message = "Choose a line or an alias number configuration for the numbers, not both."
+
+
 class PortabilityStepNotAllowed(Conflict):
     code = "portability-step-not-allowed"
     message = "A portability at the step “%(step)s” cannot go to “%(to)s”."

@@ -30,6 +30,8 @@ class Portability(Base):
     registration_number: Mapped[str | None] = mapped_column(String(20))
     desired_date: Mapped[date | None] = mapped_column(Date)  # None: as soon as possible
     destination_line: Mapped[str | None] = mapped_column(String(20))  # E.164 of a group line
+    # E.164 of a configured alias number of the group, whose configuration the numbers copy
+    destination_configuration: Mapped[str | None] = mapped_column(String(20))
     step: Mapped[str] = mapped_column(String(20), index=True)  # rules.STEPS, failed, cancelled
     failure_reason: Mapped[str | None] = mapped_column(String(30))
     failure_details: Mapped[str | None] = mapped_column(Text)

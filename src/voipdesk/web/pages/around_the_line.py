@@ -28,6 +28,8 @@ from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import rules as subscription_rules
 from voipdesk.telephony.actions import lines
+from voipdesk.telephony.aliases import queries as alias_queries
+from voipdesk.telephony.aliases import rules as alias_rules
 from voipdesk.telephony.api.schemas import path_number
 from voipdesk.telephony.diagnostics import queries as diagnostics
 from voipdesk.telephony.phones import actions as phones
@@ -266,11 +268,29 @@ def _portabilities_context(
             s.number
             for s in subscriptions.group_services(session, group_id, subscription_rules.LINE_KINDS)
         ]
+        configured = alias_queries.group_configuration_types(session, group_id)
+    line_choices = [
+        (f"line:{n}", gettext(language, "Ring the line %(number)s", number=national_format(n)))
+        for n in group_lines
+    ]
+    configuration_choices = [
+        (
+            f"configuration:{n}",
+            gettext(
+                language,
+                "Same configuration as %(number)s (%(type)s)",
+                number=national_format(n),
+                type=gettext(language, alias_rules.TYPE_LABELS.get(kind, kind)),
+            ),
+        )
+        for n, kind in sorted(configured.items())
+        if kind != alias_rules.NONE
+    ]
     return {
         "group_id": group_id,
         "ongoing": [p for p in rows if p.ongoing],
         "finished": [p for p in rows if not p.ongoing],
-        "line_choices": [(n, national_format(n)) for n in group_lines],
+        "destination_choices": line_choices + configuration_choices,
         "form": {},
         "earliest": portability_rules.earliest_date(platform.today(), "FR"),
         **_labels(language),
@@ -312,12 +332,15 @@ def request_portability_page(
     holder_name: str = Form(""),
     registration_number: str = Form(""),
     desired_date: str = Form(""),
-    destination_line: str = Form(""),
+    destination: str = Form(""),
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
     language = request_language(request)
     typed = [n.strip() for n in numbers.replace(",", "\n").splitlines() if n.strip()]
+    # one choice on the page: "line:<number>" rings a line, "configuration:<number>" copies an
+    # alias number's configuration
+    chosen, _, destination_number = destination.partition(":")
 
     def make(session: Any) -> portability.PortabilityView:
         return portability.request_portability(
@@ -335,7 +358,10 @@ def request_portability_page(
                 donor_reference=donor_reference or None,
                 registration_number=registration_number or None,
                 desired_date=_date(desired_date, "desired_date"),
-                destination_line=destination_line or None,
+                destination_line=destination_number if chosen == "line" else None,
+                destination_configuration=(
+                    destination_number if chosen == "configuration" else None
+                ),
             ),
             f"account:{account.id}",
         )
@@ -346,7 +372,7 @@ def request_portability_page(
             "country": country, "numbers": numbers, "current_operator": current_operator,
             "rio": rio, "donor_reference": donor_reference, "holder_kind": holder_kind,
             "holder_name": holder_name, "registration_number": registration_number,
-            "desired_date": desired_date, "destination_line": destination_line,
+            "desired_date": desired_date, "destination": destination,
         }  # fmt: skip
         return "telephony/portabilities.html", context
 

@@ -276,7 +276,15 @@ def seed_unpaid_customer(platform: Platform) -> None:
                 session,
                 platform,
                 account,
-                Cart(lines=[CartLine(offer=catalogue_rules.SIP_DECOUVERTE, area="+331")]),
+                Cart(
+                    lines=[
+                        CartLine(
+                            offer=catalogue_rules.SIP_DECOUVERTE,
+                            area="+331",
+                            phone=catalogue_rules.PHONE_PNP_ESSENTIAL,
+                        )
+                    ]
+                ),
             )
             order_id = order.id
         card = CardInput(TEST_CARD_SUCCEEDS, 12, ordered_on.year + 3, "123")
@@ -287,6 +295,10 @@ def seed_unpaid_customer(platform: Platform) -> None:
         drain(platform)
         _validated(platform, account_id)
         drain(platform)
+        for day, hour, step in _PHONE_SENT_BACK:
+            clock.move_to(at(ordered_on + timedelta(days=day), hour))
+            step(platform, account_id, order_id)
+            drain(platform)
         declined = CardInput(TEST_CARD_DECLINED, 12, ordered_on.year + 3, "123")
         with platform.transaction() as session:
             account = session.get(Account, account_id)
@@ -504,6 +516,45 @@ def _numbers_configured(platform: Platform, account_id: str, order_id: str) -> N
         from voipdesk.consumption.demo import seed_group_calls
 
         seed_group_calls(platform, group_id)
+
+
+def _return_requested(platform: Platform, account_id: str, order_id: str) -> None:
+    from voipdesk.telephony.phones import actions as phones
+
+    with platform.transaction() as session:
+        order = session.get(PurchaseOrder, order_id)
+        assert order is not None and order.billing_group_id is not None
+        group_id = order.billing_group_id
+        [phone] = phones.group_phones(session, account_id, group_id)
+        phones.request_return(
+            session, platform, account_id, group_id, phone.loan_id, f"account:{account_id}"
+        )
+
+
+def _return_received(platform: Platform, account_id: str, order_id: str) -> None:
+    from voipdesk.telephony.phones import actions as phones
+
+    with platform.transaction() as session:
+        order = session.get(PurchaseOrder, order_id)
+        assert order is not None and order.billing_group_id is not None
+        [phone] = phones.group_phones(session, account_id, order.billing_group_id)
+        staff_id = session.scalar(select(Account.id).where(Account.email == STAFF["email"]))
+        assert staff_id is not None
+        phones.receive(session, platform, phone.loan_id, staff_id)
+
+
+def _due_deposits_refunded(platform: Platform, _account_id: str, _order_id: str) -> None:
+    subscriptions.refund_due_deposits(platform)
+
+
+# The unpaid customer did not need the Plug & Phone lent with her line: she sends it back two days
+# after the order, staff receive it three days later, and its deposit goes back through the
+# provider once its day comes (the periodic job, then the outbox): (day, hour, step).
+_PHONE_SENT_BACK = (
+    (2, 11, _return_requested),
+    (5, 10, _return_received),
+    (16, 8, _due_deposits_refunded),
+)
 
 
 # The delivered customer's Plug & Phone (its MAC, as printed under it) and the numbers it brings

@@ -1,6 +1,7 @@
 """The demo's unpaid customer: its renewal invoice went unpaid (declined card), it received the
 failed-payment e-mail, the three reminders and the suspension notice, its line is suspended;
-paying the invoice by card through the API reactivates the line at once."""
+paying the invoice by card through the API reactivates the line at once. The Plug & Phone lent
+with her line went back: received by staff, its deposit refunded through the provider."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ def test_the_unpaid_customer_pays_and_its_line_is_reactivated(
     for kind in ("invoice-collection-failed", "invoice-suspension-notice", "invoice-suspension"):
         assert kind in kinds, kinds
     account_id = client.get("/api/v1/me", headers=headers).json()["id"]
+    group = client.get("/api/v1/telephony", headers=headers).json()["items"][0]["id"]
+    [phone] = client.get(f"/api/v1/telephony/{group}/phones", headers=headers).json()["items"]
+    assert phone["state"] == "refunded" and phone["received_on"] < phone["refund_due_on"]
+    assert phone["refunded_at"] >= phone["refund_due_on"]
+    assert "hardware-return" in kinds  # told where to send it and by when
     with platform.session() as session:
         line = session.scalar(
             select(Service).where(Service.account_id == account_id, Service.kind == "sip_line")

@@ -8,11 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from voipdesk.accounts.models import Account, ServiceSms
 from voipdesk.core.http import get_platform, request_language
-from voipdesk.core.i18n import gettext
+from voipdesk.core.i18n import N_, gettext
 from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import rules as subscription_rules
@@ -21,7 +21,7 @@ from voipdesk.telephony.portability import actions as portability
 from voipdesk.telephony.portability import queries as portabilities
 from voipdesk.telephony.portability import rules as portability_rules
 from voipdesk.web.auth import require_staff
-from voipdesk.web.listing import sort_and_page
+from voipdesk.web.listing import contains, sort_and_page, sort_and_page_query
 from voipdesk.web.pages.around_the_line import STATE_LABELS, _labels, _run
 from voipdesk.web.rendering import render
 
@@ -203,25 +203,54 @@ def staff_refuse_page(
     )
 
 
+SMS_STATES = {
+    "sent": N_("Sent"),
+    "queued": N_("Being sent"),
+    "stored": N_("Stored only"),
+}
+# The sorts of the service SMS ("-key" is descending); the newest first by default.
+SMS_SORTS: dict[str, Any] = {
+    "date": ServiceSms.created_at,
+    "customer": Account.handle,
+    "to": ServiceSms.to_number,
+    "state": ServiceSms.status,
+}
+
+
 @router.get("/backoffice/sms", response_class=HTMLResponse)
 def staff_sms_page(
     request: Request,
+    state: str = "",
+    q: str = "",
+    sort: str = "",
+    cursor: str | None = None,
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    with platform.session() as session:
-        rows = session.scalars(
-            select(ServiceSms).order_by(ServiceSms.created_at.desc()).limit(200)
-        ).all()
-        holders = dict(
-            session.execute(
-                select(Account.id, Account.handle).where(
-                    Account.id.in_({r.account_id for r in rows})
-                )
-            ).all()
+    """The service SMS, newest first; by state, and by customer handle or number (a part of it)."""
+    query = select(ServiceSms, Account.handle).join(Account, Account.id == ServiceSms.account_id)
+    if state in SMS_STATES:
+        query = query.where(ServiceSms.status == state)
+    text = q.strip()
+    if text:
+        query = query.where(
+            or_(contains(Account.handle, text), contains(ServiceSms.to_number, text))
         )
+    with platform.session() as session:
+        ties = (ServiceSms.created_at, ServiceSms.id)
+        page = sort_and_page_query(session, query, SMS_SORTS, sort, cursor, ties, 25, "-date")
+    language = request_language(request)
     return render(
         request,
         "backoffice/sms.html",
-        {"rows": rows, "holders": holders, "gateway": bool(platform.settings.sms_gateway_url)},
+        {
+            "rows": page.rows,
+            "sort": page.sort,
+            "next_cursor": page.next_cursor,
+            "state": state if state in SMS_STATES else "",
+            "q": text,
+            "states": [("", gettext(language, "All states"))]
+            + [(code, gettext(language, label)) for code, label in SMS_STATES.items()],
+            "gateway": bool(platform.settings.sms_gateway_url),
+        },
     )

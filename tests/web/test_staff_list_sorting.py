@@ -248,3 +248,84 @@ def test_service_sms_pages_keep_the_sort_and_the_filter(client, platform) -> Non
         url = _next(page)
         assert url in ("", "/backoffice/sms?state=sent&sort=to&cursor=25")
     assert seen == [f"{n:02}" for n in range(1, 60, 2)]
+
+
+def _portabilities(client, count: int = 3):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from tests.telephony_line.helpers import setup
+    from voipdesk.telephony.portability.models import Portability
+
+    platform, customer, group, _lines = setup(client)
+    steps = ["validated", "form_sent", "received"]
+    operators = ["SFR", "Bouygues", "Orange"]
+    with platform.transaction() as session:
+        for number in range(count):
+            session.add(
+                Portability(
+                    reference=f"PO-SORT{number:02}",
+                    billing_group_id=group,
+                    account_id=customer.id,
+                    country="FR",
+                    numbers=[f"+331456789{number:02}"],
+                    current_operator=operators[number % 3],
+                    holder_kind="individual",
+                    holder_name="Camille Martin",
+                    desired_date=date(2026, 3, 10 - number % 3) if number % 3 else None,
+                    step=steps[number % 3],
+                    created_at=START + timedelta(days=number),
+                    created_by="test",
+                    updated_at=START + timedelta(days=number),
+                )
+            )
+    return platform
+
+
+REFERENCES = r'<h2 id="p-[^"]+">(PO-SORT\d+)'
+
+
+def _references(page: str) -> list[str]:
+    return _column(page, "staff-portabilities", REFERENCES)
+
+
+def test_staff_portabilities_sort_both_ways_and_keep_the_filters(client) -> None:  # type: ignore[no-untyped-def]
+    platform = _portabilities(client)
+    _staff(client, platform)
+
+    oldest = client.get("/backoffice/portabilities").text
+    assert _references(oldest) == ["PO-SORT00", "PO-SORT01", "PO-SORT02"]
+    newest = client.get("/backoffice/portabilities?sort=-received").text
+    assert _references(newest) == ["PO-SORT02", "PO-SORT01", "PO-SORT00"]
+    by_step = client.get("/backoffice/portabilities?sort=step").text  # the timeline's order
+    assert _references(by_step) == ["PO-SORT01", "PO-SORT02", "PO-SORT00"]
+    by_operator = client.get("/backoffice/portabilities?sort=-operator").text
+    assert _references(by_operator) == ["PO-SORT00", "PO-SORT02", "PO-SORT01"]
+    by_date = client.get("/backoffice/portabilities?sort=desired").text  # none: last
+    assert _references(by_date) == ["PO-SORT02", "PO-SORT01", "PO-SORT00"]
+    assert 'aria-current="true"' in by_date
+
+    searched = client.get("/backoffice/portabilities?q=145678901&sort=-received").text
+    assert _references(searched) == ["PO-SORT01"]
+    at_step = client.get("/backoffice/portabilities?step=validated&q=PO-SORT&sort=reference").text
+    assert _references(at_step) == ["PO-SORT00"]
+    assert "/backoffice/portabilities?step=validated&q=PO-SORT&sort=-reference" in _links(at_step)
+    assert 'name="sort" value="reference"' in at_step
+    nothing = client.get("/backoffice/portabilities?q=PO-NONE").text
+    assert "No portability matches these filters." in nothing
+
+
+def test_staff_portability_pages_keep_the_sort_and_the_filter(client) -> None:  # type: ignore[no-untyped-def]
+    platform = _portabilities(client, count=45)
+    _staff(client, platform)
+    seen: list[str] = []
+    url = "/backoffice/portabilities?q=PO-SORT&sort=-received"
+    while url:
+        page = client.get(url).text
+        seen += _references(page)
+        url = _next(page)
+        assert url in (
+            "",
+            "/backoffice/portabilities?q=PO-SORT&sort=-received&cursor=20",
+            "/backoffice/portabilities?q=PO-SORT&sort=-received&cursor=40",
+        )
+    assert seen == [f"PO-SORT{n:02}" for n in range(44, -1, -1)]

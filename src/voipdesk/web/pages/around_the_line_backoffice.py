@@ -29,9 +29,34 @@ router = APIRouter()
 
 
 # --- Back office ---------------------------------------------------------------------------------
-def _staff_portabilities_context(platform: Platform, language: str) -> dict[str, Any]:
+# The sorts of the staff's portabilities ("-key" is descending): the oldest request first (a work
+# queue); the step in the order of the timeline.
+PORTABILITY_SORTS: dict[str, Any] = {
+    "received": lambda p: p.created_at,
+    "desired": lambda p: p.desired_date,
+    "step": lambda p: (
+        (*portability_rules.STEPS, portability_rules.FAILED).index(p.step)
+        if p.step in (*portability_rules.STEPS, portability_rules.FAILED)
+        else None
+    ),
+    "reference": lambda p: p.reference,
+    "operator": lambda p: p.current_operator.lower(),
+}
+PORTABILITY_PAGE = 20
+
+
+def _staff_portabilities_context(
+    platform: Platform,
+    language: str,
+    step: str = "",
+    q: str = "",
+    sort: str = "",
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    chosen = step if step in portability_rules.ONGOING_STEPS else ""
+    text = q.strip()
     with platform.session() as session:
-        rows = portabilities.staff_portabilities(session)
+        rows = portabilities.staff_portabilities(session, chosen or None)
         holders = dict(
             session.execute(
                 select(Account.id, Account.handle).where(
@@ -39,29 +64,63 @@ def _staff_portabilities_context(platform: Platform, language: str) -> dict[str,
                 )
             ).all()
         )
+    if text:
+        wanted = text.lower()
+        digits = "".join(c for c in text if c.isdigit())
+        rows = [
+            p
+            for p in rows
+            if wanted in p.reference.lower()
+            or wanted in holders.get(p.account_id, "").lower()
+            or (digits and any(digits in number for number in p.numbers))
+        ]
+    page = sort_and_page(
+        rows, sort, PORTABILITY_SORTS, cursor, size=PORTABILITY_PAGE, default="received"
+    )
     next_steps = {
         p.id: [
             to
             for to in (*portability_rules.STEPS, portability_rules.FAILED)
             if portability_rules.can_move(p.step, to)
         ]
-        for p in rows
+        for p in page.rows
     }
+    labels = _labels(language)
     return {
-        "rows": rows,
+        "rows": page.rows,
         "holders": holders,
         "next_steps": next_steps,
-        **_labels(language),
+        "sort": page.sort,
+        "next_cursor": page.next_cursor,
+        "step": chosen,
+        "q": text,
+        "filtered": bool(chosen or text),
+        "step_options": [("", gettext(language, "All steps in progress"))]
+        + [(code, labels["steps"][code]) for code in portability_rules.ONGOING_STEPS],
+        "sort_options": [
+            ("received", gettext(language, "Received on")),
+            ("desired", gettext(language, "Desired date")),
+            ("step", gettext(language, "Step")),
+            ("reference", gettext(language, "Reference")),
+            ("operator", gettext(language, "Current operator")),
+        ],
+        **labels,
     }
 
 
 @router.get("/backoffice/portabilities", response_class=HTMLResponse)
 def staff_portabilities_page(
     request: Request,
+    step: str = "",
+    q: str = "",
+    sort: str = "",
+    cursor: str | None = None,
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    context = _staff_portabilities_context(platform, request_language(request))
+    context = _staff_portabilities_context(
+        platform, request_language(request), step, q, sort, cursor
+    )
     return render(request, "backoffice/portabilities.html", context)
 
 

@@ -51,16 +51,6 @@ MAX_PAGE_SIZE = 100
 MAX_OFFSET = 100_000
 
 
-def as_number(session: Any, column: Any) -> Any:
-    """`column` ordered as a number: SQLite keeps amounts (decimals) as text, where "10.00" comes
-    before "9.00"; PostgreSQL orders its numerics already."""
-    from sqlalchemy import Float, String, cast, type_coerce
-
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(type_coerce(column, String), Float)
-    return column
-
-
 def sort_and_page_query(
     session: Any,
     query: Any,

@@ -129,6 +129,7 @@ def _paths(platform) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
             f"/backoffice/orders/{order.id}",
             "/backoffice/invoices",
             "/backoffice/switch",
+            "/backoffice/switch/calls",
         ]
     return {
         "": ["/login", "/signup", "/password-reset", "/legal/terms", "/legal/privacy"],

@@ -152,11 +152,15 @@ environment.filters.update(money=_money, date=_date, datetime=_datetime, phone=p
 @pass_context
 def query_url(context: Any, **changes: Any) -> str:
     """This page's path with its query string changed (None removes a parameter): sort headers,
-    filters and pages keep the other parameters. A change of filter or sort drops the cursor."""
+    filters and pages keep the other parameters. A change of filter or sort drops the cursor; on a
+    page of several lists, a change of `x_sort` drops `x_cursor` too, and keeps the other lists'."""
     request = context["request"]
     params = dict(request.query_params)
     if "cursor" not in changes:
         params.pop("cursor", None)
+    for key in changes:
+        if key.endswith("_sort") and f"{key[:-5]}_cursor" not in changes:
+            params.pop(f"{key[:-5]}_cursor", None)
     for key, value in changes.items():
         if value is None or value == "":
             params.pop(key, None)

@@ -8,11 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from voipdesk.accounts.models import Account, ServiceSms
 from voipdesk.core.http import get_platform, request_language
-from voipdesk.core.i18n import gettext
+from voipdesk.core.i18n import N_, gettext
 from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import rules as subscription_rules
@@ -21,7 +21,7 @@ from voipdesk.telephony.portability import actions as portability
 from voipdesk.telephony.portability import queries as portabilities
 from voipdesk.telephony.portability import rules as portability_rules
 from voipdesk.web.auth import require_staff
-from voipdesk.web.listing import sort_and_page
+from voipdesk.web.listing import contains, sort_and_page, sort_and_page_query
 from voipdesk.web.pages.around_the_line import STATE_LABELS, _labels, _run
 from voipdesk.web.rendering import render
 
@@ -29,9 +29,34 @@ router = APIRouter()
 
 
 # --- Back office ---------------------------------------------------------------------------------
-def _staff_portabilities_context(platform: Platform, language: str) -> dict[str, Any]:
+# The sorts of the staff's portabilities ("-key" is descending): the oldest request first (a work
+# queue); the step in the order of the timeline.
+PORTABILITY_SORTS: dict[str, Any] = {
+    "received": lambda p: p.created_at,
+    "desired": lambda p: p.desired_date,
+    "step": lambda p: (
+        (*portability_rules.STEPS, portability_rules.FAILED).index(p.step)
+        if p.step in (*portability_rules.STEPS, portability_rules.FAILED)
+        else None
+    ),
+    "reference": lambda p: p.reference,
+    "operator": lambda p: p.current_operator.lower(),
+}
+PORTABILITY_PAGE = 20
+
+
+def _staff_portabilities_context(
+    platform: Platform,
+    language: str,
+    step: str = "",
+    q: str = "",
+    sort: str = "",
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    chosen = step if step in portability_rules.ONGOING_STEPS else ""
+    text = q.strip()
     with platform.session() as session:
-        rows = portabilities.staff_portabilities(session)
+        rows = portabilities.staff_portabilities(session, chosen or None)
         holders = dict(
             session.execute(
                 select(Account.id, Account.handle).where(
@@ -39,29 +64,63 @@ def _staff_portabilities_context(platform: Platform, language: str) -> dict[str,
                 )
             ).all()
         )
+    if text:
+        wanted = text.lower()
+        digits = "".join(c for c in text if c.isdigit())
+        rows = [
+            p
+            for p in rows
+            if wanted in p.reference.lower()
+            or wanted in holders.get(p.account_id, "").lower()
+            or (digits and any(digits in number for number in p.numbers))
+        ]
+    page = sort_and_page(
+        rows, sort, PORTABILITY_SORTS, cursor, size=PORTABILITY_PAGE, default="received"
+    )
     next_steps = {
         p.id: [
             to
             for to in (*portability_rules.STEPS, portability_rules.FAILED)
             if portability_rules.can_move(p.step, to)
         ]
-        for p in rows
+        for p in page.rows
     }
+    labels = _labels(language)
     return {
-        "rows": rows,
+        "rows": page.rows,
         "holders": holders,
         "next_steps": next_steps,
-        **_labels(language),
+        "sort": page.sort,
+        "next_cursor": page.next_cursor,
+        "step": chosen,
+        "q": text,
+        "filtered": bool(chosen or text),
+        "step_options": [("", gettext(language, "All steps in progress"))]
+        + [(code, labels["steps"][code]) for code in portability_rules.ONGOING_STEPS],
+        "sort_options": [
+            ("received", gettext(language, "Received on")),
+            ("desired", gettext(language, "Desired date")),
+            ("step", gettext(language, "Step")),
+            ("reference", gettext(language, "Reference")),
+            ("operator", gettext(language, "Current operator")),
+        ],
+        **labels,
     }
 
 
 @router.get("/backoffice/portabilities", response_class=HTMLResponse)
 def staff_portabilities_page(
     request: Request,
+    step: str = "",
+    q: str = "",
+    sort: str = "",
+    cursor: str | None = None,
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    context = _staff_portabilities_context(platform, request_language(request))
+    context = _staff_portabilities_context(
+        platform, request_language(request), step, q, sort, cursor
+    )
     return render(request, "backoffice/portabilities.html", context)
 
 
@@ -203,25 +262,54 @@ def staff_refuse_page(
     )
 
 
+SMS_STATES = {
+    "sent": N_("Sent"),
+    "queued": N_("Being sent"),
+    "stored": N_("Stored only"),
+}
+# The sorts of the service SMS ("-key" is descending); the newest first by default.
+SMS_SORTS: dict[str, Any] = {
+    "date": ServiceSms.created_at,
+    "customer": Account.handle,
+    "to": ServiceSms.to_number,
+    "state": ServiceSms.status,
+}
+
+
 @router.get("/backoffice/sms", response_class=HTMLResponse)
 def staff_sms_page(
     request: Request,
+    state: str = "",
+    q: str = "",
+    sort: str = "",
+    cursor: str | None = None,
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    with platform.session() as session:
-        rows = session.scalars(
-            select(ServiceSms).order_by(ServiceSms.created_at.desc()).limit(200)
-        ).all()
-        holders = dict(
-            session.execute(
-                select(Account.id, Account.handle).where(
-                    Account.id.in_({r.account_id for r in rows})
-                )
-            ).all()
+    """The service SMS, newest first; by state, and by customer handle or number (a part of it)."""
+    query = select(ServiceSms, Account.handle).join(Account, Account.id == ServiceSms.account_id)
+    if state in SMS_STATES:
+        query = query.where(ServiceSms.status == state)
+    text = q.strip()
+    if text:
+        query = query.where(
+            or_(contains(Account.handle, text), contains(ServiceSms.to_number, text))
         )
+    with platform.session() as session:
+        ties = (ServiceSms.created_at, ServiceSms.id)
+        page = sort_and_page_query(session, query, SMS_SORTS, sort, cursor, ties, 25, "-date")
+    language = request_language(request)
     return render(
         request,
         "backoffice/sms.html",
-        {"rows": rows, "holders": holders, "gateway": bool(platform.settings.sms_gateway_url)},
+        {
+            "rows": page.rows,
+            "sort": page.sort,
+            "next_cursor": page.next_cursor,
+            "state": state if state in SMS_STATES else "",
+            "q": text,
+            "states": [("", gettext(language, "All states"))]
+            + [(code, gettext(language, label)) for code, label in SMS_STATES.items()],
+            "gateway": bool(platform.settings.sms_gateway_url),
+        },
     )

@@ -1,6 +1,6 @@
 """The staff's side: the staff home (work queues with counts and ages), customer search (handle,
-name, e-mail, number), a customer's page (services, orders, invoices, history) and the unpaid
-invoices. Staff land here: `/` shows the staff home to a staff account."""
+name, e-mail, number) and the unpaid invoices (a customer's page is in `backoffice_customer`).
+Staff land here: `/` shows the staff home to a staff account."""
 
 from __future__ import annotations
 
@@ -11,16 +11,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, or_, select
 
 from voipdesk.accounts.models import Account
-from voipdesk.catalogue.rules import currency_of
-from voipdesk.core.errors import NotFound
-from voipdesk.core.http import get_platform, request_language
-from voipdesk.core.i18n import gettext
+from voipdesk.core.http import get_platform
 from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.web.auth import require_staff
 from voipdesk.web.dashboard import age_in_days, staff_queues
 from voipdesk.web.listing import sort_and_page
-from voipdesk.web.pages.account_security import SECURITY_EVENT_LABELS
 from voipdesk.web.rendering import render
 
 router = APIRouter()
@@ -116,87 +112,6 @@ UNPAID_SORTS: dict[str, Any] = {
     "customer": lambda row: row["customer"].lower(),
     "amount": lambda row: row["incl_tax"].amount,
 }
-
-
-@router.get("/backoffice/customers/{account_id}", response_class=HTMLResponse)
-def customer_page(
-    account_id: str,
-    request: Request,
-    staff: Account = Depends(require_staff),
-    platform: Platform = Depends(get_platform),
-) -> Response:
-    from voipdesk.accounts import actions as accounts
-    from voipdesk.invoices import queries as invoices
-    from voipdesk.orders import actions as orders
-    from voipdesk.subscriptions import actions as subscriptions
-
-    with platform.session() as session:
-        customer = session.get(Account, account_id)
-        if customer is None or customer.is_staff:
-            raise NotFound()
-        services = [
-            {
-                "kind": s.kind,
-                "number": s.number_e164,
-                "offer_code": s.offer_code,
-                "state": s.state,
-                "expiry_on": s.expiry_on,
-                "monthly": Money(s.monthly_price_excl_tax, currency_of(customer.country)),
-            }
-            for s in subscriptions.list_account_services(session, account_id)
-            if s.kind != "option"
-        ]
-        order_rows, _ = orders.list_orders(session, platform, account_id=account_id, limit=20)
-        order_list = [
-            {
-                "id": o.id,
-                "number": o.number,
-                "state": o.state,
-                "created_at": o.created_at,
-                "excl_tax": Money(o.total_excl_tax, o.currency),
-                "incl_tax": Money(o.total_incl_tax, o.currency),
-            }
-            for o in order_rows
-        ]
-        invoice_rows, _ = invoices.list_invoices(session, account_id, 20)
-        invoice_list = [
-            {
-                "number": i.number,
-                "issued_on": i.issued_on,
-                "status": "paid" if i.status == "paid" else "unpaid",
-                "excl_tax": Money(i.total_excl_tax, i.currency),
-                "incl_tax": Money(i.total_incl_tax, i.currency),
-            }
-            for i in invoice_rows
-        ]
-        customer_data = {
-            "id": customer.id,
-            "handle": customer.handle,
-            "name": customer.display_name,
-            "email": customer.email,
-            "kind": customer.kind,
-            "country": customer.country,
-            "language": customer.language,
-            "address": f"{customer.address_line1}, {customer.postal_code} {customer.city}",
-        }
-    events = accounts.list_security_events(platform, account_id, limit=20).items
-    language = request_language(request)
-    history = [
-        {"at": e.at, "label": gettext(language, SECURITY_EVENT_LABELS[e.kind])}
-        for e in events
-        if e.kind in SECURITY_EVENT_LABELS
-    ]
-    return render(
-        request,
-        "backoffice/customer.html",
-        {
-            "customer": customer_data,
-            "services": services,
-            "orders": order_list,
-            "invoices": invoice_list,
-            "history": history,
-        },
-    )
 
 
 @router.get("/backoffice/invoices", response_class=HTMLResponse)

@@ -171,6 +171,7 @@ class Result:
     job_runs_twice: int
     drain_s: float
     worker_stop_s: list[float]
+    loop_failures: int  # `worker.loop_failed` or `job.failed` in the four processes' logs
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     load_before: float = 0.0
 
@@ -328,6 +329,12 @@ def one_run(args: argparse.Namespace, workdir: Path, run: int) -> Result:
             if line.strip()
         }
         job_runs, job_runs_twice = job_run_counts(url)
+        logs = [workdir / f"worker-{run}-{i}.log" for i in range(2)]
+        logs += [server.log for server in servers]
+        loop_failures = sum(
+            text.count("worker.loop_failed") + text.count("job.failed")
+            for text in (path.read_text(errors="replace") for path in logs)
+        )
         requests = sum(r.requests for r in results.values())
         return Result(
             rps=sum(r.requests / r.seconds for r in results.values()),
@@ -351,6 +358,7 @@ def one_run(args: argparse.Namespace, workdir: Path, run: int) -> Result:
             job_runs_twice=job_runs_twice,
             drain_s=drain_s,
             worker_stop_s=stop_s,
+            loop_failures=loop_failures,
             peak_rss_mb=peaks,
             load_before=load_before,
         )
@@ -473,7 +481,8 @@ def main() -> None:
     )
     print(
         f"periodic job runs: {spread([r.job_runs for r in results])}, twice in one period: "
-        f"{sum(r.job_runs_twice for r in results)}"
+        f"{sum(r.job_runs_twice for r in results)}; worker loops or jobs failed: "
+        f"{sum(r.loop_failures for r in results)}"
     )
     print(f"drain after load (s): {spread([r.drain_s for r in results], 1)}")
     print(

@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from voipdesk.core.outbox import OutboxMessage, drain, enqueue, handler, retry_delay
+from voipdesk.core import jobs
+from voipdesk.core.jobs import PeriodicJob
+from voipdesk.core.outbox import OutboxMessage, Worker, drain, enqueue, handler, retry_delay
 
 DELIVERED: list[int] = []
 FAILURES: dict[int, int] = {}
@@ -64,3 +66,39 @@ def test_a_dedup_key_makes_one_message(platform):
         session.flush()
         second = enqueue(session, "tests.core.flaky", {"n": 1}, platform.now(), dedup_key="same")
         assert first is second
+
+
+_STOPPED_DURING: list[int] = []
+_worker_to_stop: list[Worker] = []
+
+
+@handler("tests.core.stop_during")
+def _stop_during(platform, session, payload):  # type: ignore[no-untyped-def]
+    _worker_to_stop[0].stop()  # SIGTERM arrives while this message is being delivered
+    _STOPPED_DURING.append(payload["n"])
+
+
+def test_a_worker_asked_to_stop_finishes_its_message_and_starts_no_other(platform, monkeypatch):
+    _STOPPED_DURING.clear()
+    jobs_run: list[str] = []
+    monkeypatch.setattr(
+        jobs,
+        "_JOBS",
+        {"tests.stop": PeriodicJob("tests.stop", timedelta(minutes=1), jobs_run.append)},
+    )
+    with platform.transaction() as session:
+        for n in range(5):
+            enqueue(session, "tests.core.stop_during", {"n": n}, platform.now())
+    worker = Worker(platform)
+    _worker_to_stop[:] = [worker]
+    worker.run()  # returns once stopped
+    assert _STOPPED_DURING == [0]
+    with platform.session() as session:
+        waiting = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.topic == "tests.core.stop_during",
+                OutboxMessage.delivered_at.is_(None),
+            )
+        ).all()
+    assert len(waiting) == 4  # still there for the next worker
+    assert jobs_run == []

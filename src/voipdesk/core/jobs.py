@@ -6,6 +6,7 @@ one worker at a time, and jobs themselves are idempotent, so a repeat after a cr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,13 +57,17 @@ def registered_jobs() -> dict[str, PeriodicJob]:
     return dict(_JOBS)
 
 
-def run_due_jobs(platform: Platform) -> list[str]:
+def run_due_jobs(platform: Platform, stopping: threading.Event | None = None) -> list[str]:
+    """Runs each job that is due, one after the other; once `stopping` is set, no further job
+    is started."""
     ran: list[str] = []
     # One read first: the worker polls every second, and claiming every job in a write
     # transaction each time took the write lock (SQLite) several times a second for nothing.
     with platform.session() as session:
         planned = dict(session.execute(select(JobSchedule.name, JobSchedule.next_run_at)).all())
     for job in list(_JOBS.values()):
+        if stopping is not None and stopping.is_set():
+            break
         if job.name in planned and planned[job.name] > platform.now():
             continue
         with platform.transaction() as session:

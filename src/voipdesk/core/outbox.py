@@ -193,12 +193,18 @@ def _record_failure(platform: Platform, message_id: int, failure: Exception) -> 
 
 
 def drain(
-    platform: Platform, limit: int | None = None, where: ColumnElement[bool] | None = None
+    platform: Platform,
+    limit: int | None = None,
+    where: ColumnElement[bool] | None = None,
+    stopping: threading.Event | None = None,
 ) -> int:
-    """Delivers due messages (matching `where`, if given) until none is left (or `limit`).
-    Returns how many were handled."""
+    """Delivers due messages (matching `where`, if given) until none is left (or `limit`, or
+    `stopping` is set: the message being delivered is finished first). Returns how many were
+    handled."""
     handled = 0
     while limit is None or handled < limit:
+        if stopping is not None and stopping.is_set():
+            break
         if not deliver_one(platform, where):
             break
         handled += 1
@@ -219,8 +225,10 @@ class Worker:
 
         while not self.stopping.is_set():
             try:
-                drain(self.platform, limit=100)
-                run_due_jobs(self.platform)
+                # Asked to stop (SIGTERM): the current message or job is finished, no next one
+                # is started, so the process exits within one delivery.
+                drain(self.platform, limit=100, stopping=self.stopping)
+                run_due_jobs(self.platform, stopping=self.stopping)
             except Exception:  # a database hiccup must not kill the worker
                 log.exception("worker.loop_failed")
             self.wake.wait(self.poll_seconds)

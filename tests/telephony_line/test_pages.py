@@ -202,3 +202,30 @@ def test_lent_phones_page_and_staff_returns(client):
     )
     assert received.status_code == 303
     assert f'data-phone="{loan_id}"' in client.get("/backoffice/phone-returns?state=received").text
+
+
+def test_the_dashboard_shows_ongoing_portabilities_and_a_failed_one_as_a_thing_to_do(client):
+    from voipdesk.telephony.portability import actions
+
+    platform, customer, group, _lines = _customer(client)
+    with platform.transaction() as session:
+        made = actions.request_portability(
+            session, platform, customer.id, group,
+            actions.PortabilityRequest(
+                country="FR", numbers=PORTED, current_operator="SFR", holder_kind="individual",
+                holder_name="Camille Martin", rio=rio_for(PORTED[1]),
+            ),
+            f"account:{customer.id}",
+        )  # fmt: skip
+    board = client.get("/")
+    assert 'id="dashboard-portabilities"' in board.text and made.reference in board.text
+    assert "Form sent" in board.text
+    assert 'data-todo="portability_failed"' not in board.text
+    with platform.transaction() as session:
+        actions.advance(session, platform, made.id, "received", "staff:x")
+        actions.fail(session, platform, made.id, "holder_mismatch", None, "staff:x")
+    board = client.get("/")
+    assert 'data-todo="portability_failed"' in board.text
+    assert f"The portability {made.reference} failed" in board.text
+    assert f'href="/telephony/{group}/portabilities/{made.id}"' in board.text
+    assert 'id="dashboard-portabilities"' not in board.text  # it waits for the customer now

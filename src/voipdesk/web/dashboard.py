@@ -18,7 +18,7 @@ from voipdesk.core.platform import Platform
 @dataclass
 class Todo:
     # order_not_paid, order_validation, order_delivering, invoice_unpaid, procedure,
-    # contact_request
+    # contact_request, hardware_return, portability_failed
     kind: str
     text_values: dict[str, Any]
     href: str
@@ -36,6 +36,7 @@ class Dashboard:
     changes: list[dict[str, Any]] = field(default_factory=list)
     procedure_state: str | None = None
     validated_on: datetime | None = None
+    portabilities: list[dict[str, Any]] = field(default_factory=list)  # ongoing, not failed
 
 
 def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
@@ -130,6 +131,30 @@ def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
                     "hardware_return",
                 )
             )
+        from voipdesk.telephony.portability import queries as portabilities
+        from voipdesk.telephony.portability import rules as portability_rules
+
+        for request in portabilities.account_ongoing_portabilities(session, account.id):
+            href = f"/telephony/{request.billing_group_id}/portabilities/{request.id}"
+            if request.step == portability_rules.FAILED:
+                reason = portability_rules.FAILURE_REASONS.get(request.failure_reason or "")
+                board.todos.append(
+                    Todo(
+                        "portability_failed",
+                        {"reference": request.reference, "reason": reason.label if reason else ""},
+                        href,
+                        "portability_failed",
+                    )
+                )
+            else:
+                board.portabilities.append(
+                    {
+                        "reference": request.reference,
+                        "numbers": request.numbers,
+                        "step": portability_rules.STEP_LABELS[request.step],  # a message id
+                        "href": href,
+                    }
+                )
         for _request in subscriptions.incoming_contact_requests(session, account.id):
             board.todos.append(Todo("contact_request", {}, "/telephony", "contact_request"))
         live = list(

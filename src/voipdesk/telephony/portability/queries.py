@@ -1,4 +1,5 @@
-"""Reading portability requests: a group's (customer), every ongoing one (staff)."""
+"""Reading portability requests: a group's and an account's (customer), every ongoing one
+(staff)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ def group_portabilities(
     if ongoing_only:
         query = query.where(Portability.step.in_(rules.ONGOING_STEPS))
     rows = session.scalars(query.order_by(Portability.created_at.desc(), Portability.id))
+    return [view_of(session, row) for row in rows]
+
+
+def account_ongoing_portabilities(session: Session, account_id: str) -> list[PortabilityView]:
+    """The account's requests still under way (a failed one too: it waits for the customer),
+    newest first: for the dashboard."""
+    rows = session.scalars(
+        select(Portability)
+        .where(Portability.account_id == account_id, Portability.step.in_(rules.ONGOING_STEPS))
+        .order_by(Portability.created_at.desc(), Portability.id)
+    )
     return [view_of(session, row) for row in rows]
 
 

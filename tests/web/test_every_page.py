@@ -147,6 +147,34 @@ def _log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_load_state()
 
 
+def _problems(page, where: str, language: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """What a person would meet on the page open in `page`: sideways scroll at phone width,
+    inline style or script, the wrong language, and axe-core's violations."""
+    problems: list[str] = []
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE_WIDTH:
+        problems.append(f"{where}: {width} px wide at {PHONE_WIDTH} px")
+    inline = page.evaluate("document.querySelectorAll('[style], script:not([src])').length")
+    if inline:
+        problems.append(f"{where}: {inline} inline style or script")
+    if page.locator("html").get_attribute("lang") != language:
+        problems.append(f"{where}: page not in {language}")
+    text = page.evaluate(VISIBLE_TEXT)
+    other = ENGLISH_WORDS if language == "fr" else FRENCH_WORDS
+    found = sorted({match.group(0).lower() for match in other.finditer(text)})
+    if found:
+        problems.append(f"{where}: words of the other language {found}")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: {type: 'tag', values:"
+        " ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map("
+        "v => v.id + ': '"
+        " + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))"
+    )
+    problems.extend(f"{where}: axe {item}" for item in result)
+    return problems
+
+
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_every_page_fits_a_phone_passes_axe_and_speaks_one_language(
     live_server, language: str
@@ -182,30 +210,16 @@ def test_every_page_fits_a_phone_passes_axe_and_speaks_one_language(
                 _log_in(page, login)
             for path in paths:
                 page.goto(path)
-                where = f"{login or 'visitor'} {path} ({language})"
-                width = page.evaluate("document.documentElement.scrollWidth")
-                if width > PHONE_WIDTH:
-                    problems.append(f"{where}: {width} px wide at {PHONE_WIDTH} px")
-                inline = page.evaluate(
-                    "document.querySelectorAll('[style], script:not([src])').length"
+                problems.extend(
+                    _problems(page, f"{login or 'visitor'} {path} ({language})", language)
                 )
-                if inline:
-                    problems.append(f"{where}: {inline} inline style or script")
-                if page.locator("html").get_attribute("lang") != language:
-                    problems.append(f"{where}: page not in {language}")
-                text = page.evaluate(VISIBLE_TEXT)
-                other = ENGLISH_WORDS if language == "fr" else FRENCH_WORDS
-                found = sorted({match.group(0).lower() for match in other.finditer(text)})
-                if found:
-                    problems.append(f"{where}: words of the other language {found}")
-                page.add_script_tag(path=str(AXE))
-                result = page.evaluate(
-                    "async () => (await axe.run(document, {runOnly: {type: 'tag', values:"
-                    " ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map("
-                    "v => v.id + ': '"
-                    " + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))"
-                )
-                problems.extend(f"{where}: axe {item}" for item in result)
+            if login == DELIVERED_CUSTOMER["email"]:
+                # The order review is the answer to a POST: reached as a customer reaches it.
+                page.goto("/catalogue")
+                page.select_option("#qty_sip-decouverte", "1")
+                page.locator("#create-order").click()
+                page.wait_for_load_state()
+                problems.extend(_problems(page, f"{login} order review ({language})", language))
             context.close()
         browser.close()
     if language == "fr":

@@ -5,6 +5,7 @@ It calls the same actions as the API."""
 from __future__ import annotations
 
 from decimal import Decimal
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -230,12 +231,13 @@ def _review(platform: Platform, account: Account, cart: actions.Cart, language: 
     return seen
 
 
-def _terms(language: str) -> list[dict[str, str]]:
+def _terms(language: str) -> list[dict[str, Any]]:
     return [
         {
             "code": terms.code,
             "title": gettext(language, terms.title),
-            "version": terms.version,
+            "version": terms.version,  # its date, ISO: shown as a date in the reader's words
+            "version_date": date.fromisoformat(terms.version),
             "url": f"/terms/{terms.code.replace('_', '-')}",
         }
         for terms in order_rules.TERMS.values()

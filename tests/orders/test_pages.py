@@ -120,6 +120,10 @@ def test_order_tunnel_choose_review_pay(browser_for, customer: Account, seeded: 
     )
     assert paid.status_code == 303 and paid.headers["location"] == f"/orders/{order_id}"
     assert load(seeded, order_id).state == rules.DELIVERING
+    # The order's page says what the payment did and what comes next, once.
+    told = browser.get(f"/orders/{order_id}").text
+    assert "Payment of" in told and "received." in told and "being delivered" in told
+    assert "Payment of" not in browser.get(f"/orders/{order_id}").text
     run_outbox(seeded)
     listing = browser.get("/orders")
     assert number in listing.text

@@ -15,9 +15,11 @@ from voipdesk.catalogue.queries import national_format
 from voipdesk.core.errors import DomainError, InvalidInput, NotFound
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import N_, format_datetime, gettext
+from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.orders import actions, rules
 from voipdesk.orders.documents import order_context, payment_method_label, render_purchase_order
+from voipdesk.orders.models import PurchaseOrder
 from voipdesk.payments.provider import get_sandbox
 from voipdesk.web.auth import require_account, require_staff
 from voipdesk.web.rendering import redirect, render
@@ -207,6 +209,9 @@ def pay_page(
                 payment.confirmation_url if payment.status == "requires_confirmation" else None
             )
             failed = payment.status == "failed"
+            paid_order = session.get(PurchaseOrder, order_id)
+            order_state = paid_order.state if paid_order is not None else ""
+            amount = Money(payment.amount, payment.currency)
     except DomainError as error:
         if isinstance(error, NotFound):
             raise
@@ -223,7 +228,29 @@ def pay_page(
         return render(request, "orders/order.html", context, status=error.status)
     if confirmation:
         return _see(confirmation.replace(platform.settings.base_url.rstrip("/"), ""))
-    return _see(f"/orders/{order_id}" + ("?declined=1" if failed else ""))
+    if failed:
+        return _see(f"/orders/{order_id}?declined=1")
+    return redirect(
+        request,
+        f"/orders/{order_id}",
+        _paid_message(request_language(request), payment.status, order_state, amount),
+    )
+
+
+def _paid_message(language: str, status: str, order_state: str, amount: Money) -> str | None:
+    """What the payment did, said once on the order's page (the order's next step with it)."""
+    if status != "succeeded":
+        return None  # a transfer awaited: the page itself says how to pay it
+    paid = gettext(language, "Payment of %(amount)s received.", amount=amount.format(language))
+    then = {
+        rules.VALIDATION: N_(
+            "Your order now waits for the validation of your account for VoIP: send your "
+            "procedure and its documents."
+        ),
+        rules.DELIVERING: N_("Your order is being delivered: we e-mail you the access details."),
+        rules.DELIVERED: N_("Your order is delivered: the access details are in your e-mails."),
+    }.get(order_state)
+    return paid + (" " + gettext(language, then) if then else "")
 
 
 # The card's fields as the actions name them -> the form's inputs.

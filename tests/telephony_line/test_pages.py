@@ -187,6 +187,10 @@ def test_lent_phones_page_and_staff_returns(client):
     assert (
         "Return expected" in after.text and platform.settings.operator_postal_address in after.text
     )
+    # The dashboard asks for it, with a way to the group's phones.
+    board = client.get("/")
+    assert 'data-todo="hardware_return"' in board.text
+    assert f'href="/telephony/{group}/phones"' in board.text
     staff = make_account(platform, is_staff=True, language="en")
     client.cookies.clear()  # the customer leaves; staff log in
     login(client, staff.email, PASSWORD)

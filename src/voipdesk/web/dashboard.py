@@ -127,7 +127,7 @@ def customer_dashboard(platform: Platform, account: Any) -> Dashboard:
                 Todo(
                     "hardware_return",
                     {"due_on": loan.return_due_on, "deposit": Money(loan.deposit)},
-                    "/telephony",
+                    f"/telephony/{loan.billing_group_id}/phones",
                     "hardware_return",
                 )
             )

@@ -336,7 +336,7 @@ def one_run(args: argparse.Namespace, workdir: Path, run: int) -> Result:
 
 
 def per_second(result: Result) -> list[str]:
-    lines = ["  s   answers  2xx  503-db  other  lost  (w=sign-up r=read ok)"]
+    lines = ["  s   answers  2xx  503-db  other  lost  (2xx and 503 by kind: w=sign-up r=read)"]
     buckets: dict[int, Counter[str]] = {}
     for a in result.answers:
         bucket = buckets.setdefault(int(a.received), Counter())
@@ -346,6 +346,7 @@ def per_second(result: Result) -> list[str]:
             bucket[a.kind] += 1
         elif a.status == "503" and a.detail == "database-unavailable":
             bucket["503"] += 1
+            bucket[a.kind + "503"] += 1
         elif a.status == "lost":
             bucket["lost"] += 1
         else:
@@ -355,7 +356,7 @@ def per_second(result: Result) -> list[str]:
         mark = "*" if result.cut_at - 1 < second < result.back_at else " "
         lines.append(
             f" {second:3d}{mark} {b['all']:6d} {b['ok']:5d} {b['503']:6d} {b['other']:6d}"
-            f" {b['lost']:5d}  w={b['w']} r={b['r']}"
+            f" {b['lost']:5d}  w={b['w']} r={b['r']}  503: w={b['w503']} r={b['r503']}"
         )
     return lines
 
@@ -409,6 +410,11 @@ def main() -> None:
     for phase in phases:
         counts = [r.count(phase, "503") for r in results]
         print(f"503 database-unavailable answered {phase}: {spread(counts)}")
+    for kind, name in (("w", "sign-ups"), ("r", "reads")):
+        counts = [
+            sum(1 for a in r.answers if a.kind == kind and a.status == "503") for r in results
+        ]
+        print(f"503 database-unavailable to {name}: {spread(counts)}")
     print(f"503 sent after the proxy was back: {spread([r.sent_after('503') for r in results])}")
     print(f"other non-2xx answers: {dict(sum((r.others() for r in results), Counter()))}")
     lost = [sum(r.count(p, "lost") for p in phases) for r in results]

@@ -6,9 +6,7 @@ PostgreSQL itself is left alone)."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 from collections import Counter
 
 import pytest
@@ -18,68 +16,9 @@ from sqlalchemy.engine import make_url
 from tests.accounts.factories import api_token_for, make_account
 from tests.conftest import POSTGRES_URL, _truncate_all, require
 from tests.conftest import test_settings as settings_for_tests
+from tests.flaky_proxy import FlakyProxy
 from voipdesk.core.db import make_engine, normalise_url
 from voipdesk.core.platform import Platform
-
-
-class FlakyProxy:
-    """Forwards 127.0.0.1:<port> to the database; `down()` cuts every connection and stops
-    listening (a restart), `up()` listens again on the same port."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.connections: list[socket.socket] = []
-        self.lock = threading.Lock()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.listener: socket.socket | None = None
-        self.up()
-
-    def up(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def down(self) -> None:
-        if self.listener is not None:
-            with contextlib.suppress(OSError):  # shutdown wakes the accepting thread
-                self.listener.shutdown(socket.SHUT_RDWR)
-            self.listener.close()
-            self.listener = None
-        with self.lock:
-            for connection in self.connections:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
-                connection.close()
-            self.connections.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.target)
-            with self.lock:
-                self.connections += [client, server]
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.close()
 
 
 def test_a_database_restart_fails_only_its_own_requests(postgres_database, clock) -> None:  # type: ignore[no-untyped-def]

@@ -240,3 +240,52 @@ def test_phones_sort_by_deposit_as_numbers_filter_by_state_and_page(client) -> N
     everything = client.get(f"{url}?sort=model").text
     assert _next(everything) == f"{url}?sort=model&cursor=20"
     assert 'name="sort" value="model"' in everything  # the filter keeps the sort
+
+
+def test_security_log_sorts_filters_and_pages_in_the_database(client) -> None:  # type: ignore[no-untyped-def]
+    from voipdesk.accounts.models import SecurityEvent
+
+    platform, customer = _customer(client)
+    with platform.transaction() as session:
+        for number in range(40):
+            session.add(
+                SecurityEvent(
+                    account_id=customer.id,
+                    kind="login_failed" if number % 2 else "password_changed",
+                    at=START + timedelta(hours=number),
+                    ip=f"192.0.2.{number}" if number % 5 else None,
+                    details={},
+                )
+            )
+    dates = r'<time datetime="([^"]+)">'
+    kinds = r'<tr data-kind="([a-z_]+)">'
+
+    first = client.get("/security").text
+    newest = _column(first, "security-events", dates)
+    assert len(newest) == 25 and newest == sorted(newest, reverse=True)
+    assert _next(first) == "/security?cursor=25"
+    oldest = _column(client.get("/security?sort=date").text, "security-events", dates)
+    assert oldest == sorted(oldest) and oldest[0] < min(newest)
+    by_event = _column(client.get("/security?sort=event").text, "security-events", kinds)
+    assert (
+        by_event == sorted(by_event) and by_event[0] == "login" and "password_changed" in by_event
+    )
+    down = _column(client.get("/security?sort=-event").text, "security-events", kinds)
+    assert down == sorted(down, reverse=True) and "login" not in down
+    assert down.count("password_changed") == 20
+    addresses = r'<td data-label="IP address">([^<]+)</td>'
+    by_ip = client.get("/security?ip=192.0.2.&sort=-ip").text
+    assert _column(by_ip, "security-events", addresses)[0] == "192.0.2.9"  # as text
+    empty_last = client.get("/security?sort=ip&cursor=25").text
+    assert _column(empty_last, "security-events", addresses)[-1] == "—"
+
+    failed = client.get("/security?kind=login_failed&sort=date").text
+    listed = _column(failed, "security-events", kinds)
+    assert set(listed) == {"login_failed"} and len(listed) == 20
+    assert "/security?kind=login_failed&sort=-date" in _links(failed)
+    assert "/security?kind=login_failed&sort=event" in _links(failed)
+    assert 'name="sort" value="date"' in failed  # the filter keeps the sort
+    paged = client.get("/security?ip=192.0.2.&sort=-ip").text
+    assert _next(paged) == "/security?ip=192.0.2.&sort=-ip&cursor=25"
+    nothing = client.get("/security?ip=203.0.113.").text
+    assert "No event matches these filters." in nothing

@@ -309,8 +309,8 @@ def seed_unpaid_customer(platform: Platform) -> None:
         clock.move_to(at(renewal_day, 3))
         collect_pending_cards(platform)
         drain(platform)
-        for step in DUNNING_STEPS:
-            clock.move_to(at(renewal_day + timedelta(days=step.day), 9))
+        for dunning_step in DUNNING_STEPS:
+            clock.move_to(at(renewal_day + timedelta(days=dunning_step.day), 9))
             run_dunning(platform)
             drain(platform)
     finally:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from voipdesk.accounts import actions
 from voipdesk.accounts.errors import WeakPassword
-from voipdesk.accounts.models import Account
+from voipdesk.accounts.models import Account, SecurityEvent
 from voipdesk.accounts.rules import otpauth_uri
 from voipdesk.core.errors import DomainError, InvalidInput
 from voipdesk.core.http import client_ip, get_platform
@@ -47,6 +47,48 @@ SECURITY_EVENT_LABELS = {
 
 
 # --- security ---------------------------------------------------------------------------------
+# The security log's sorts ("-key" is descending): newest first by default, the event, the address.
+LOG_SORTS = {"date": SecurityEvent.at, "event": SecurityEvent.kind, "ip": SecurityEvent.ip}
+LOG_PAGE = 25
+
+
+def _security_log(
+    platform: Platform, account: Account, query: Any, labels: dict[str, str]
+) -> dict[str, Any]:
+    """The page of the security log the query asks for: `kind` (an event), `ip` (a part of the
+    address), `sort` and `cursor` (sorted and cut in the database)."""
+    from sqlalchemy import select
+
+    from voipdesk.web.listing import contains, sort_and_page_query
+
+    kind = query.get("kind", "")
+    ip = query.get("ip", "").strip()[:64]
+    statement = select(SecurityEvent).where(SecurityEvent.account_id == account.id)
+    if kind in labels:
+        statement = statement.where(SecurityEvent.kind == kind)
+    if ip:
+        statement = statement.where(contains(SecurityEvent.ip, ip))
+    with platform.session() as session:
+        page = sort_and_page_query(
+            session,
+            statement,
+            LOG_SORTS,
+            query.get("sort"),
+            query.get("cursor"),
+            (SecurityEvent.at, SecurityEvent.id),
+            LOG_PAGE,
+            "-date",
+        )
+        session.expunge_all()
+    return {
+        "events": page.rows,
+        "sort": page.sort,
+        "next_cursor": page.next_cursor,
+        "log_filtered": kind in labels or bool(ip),
+        "event_options": sorted(labels.items(), key=lambda item: item[1]),
+    }
+
+
 def _security_page(
     request: Request, platform: Platform, account: Account, status: int = 200, **context: Any
 ) -> Response:
@@ -56,7 +98,7 @@ def _security_page(
     labels = {kind: gettext(language, label) for kind, label in SECURITY_EVENT_LABELS.items()}
     values: dict[str, Any] = {
         "tokens": actions.list_api_tokens(platform, account.id),
-        "events": actions.list_security_events(platform, account.id, limit=50).items,
+        **_security_log(platform, account, request.query_params if status == 200 else {}, labels),
         "event_labels": labels,
         "recovery_left": actions.remaining_recovery_codes(platform, account.id)
         if fresh.totp_enabled

@@ -11,7 +11,7 @@ reason (nothing changed), a success redirects with a message saying what really 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -195,12 +195,16 @@ def diagnostics_page(
 
 
 # --- A group's lent phones and their returns -----------------------------------------------------
-def _phones_context(platform: Platform, account: Account, group_id: str) -> dict[str, Any]:
+def _phones_context(
+    platform: Platform, account: Account, group_id: str, query: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    from voipdesk.web.pages.around_the_line_lists import listed_phones
+
     with platform.session() as session:
         group_phones = phones.group_phones(session, account.id, group_id)
     return {
         "group_id": group_id,
-        "phones": group_phones,
+        **listed_phones(group_phones, query),
         "loan_states": STATE_LABELS,
         "money": Money,
         "address": platform.settings.operator_postal_address,
@@ -214,7 +218,11 @@ def group_phones_page(
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    return render(request, "telephony/phones.html", _phones_context(platform, account, group_id))
+    return render(
+        request,
+        "telephony/phones.html",
+        _phones_context(platform, account, group_id, request.query_params),
+    )
 
 
 @router.post("/telephony/{group_id}/phones/{phone_id}/return")
@@ -258,9 +266,14 @@ def _labels(language: str) -> dict[str, Any]:
 
 
 def _portabilities_context(
-    platform: Platform, account: Account, group_id: str, language: str
+    platform: Platform,
+    account: Account,
+    group_id: str,
+    language: str,
+    query: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     from voipdesk.subscriptions import queries as subscriptions
+    from voipdesk.web.pages.around_the_line_lists import listed_portabilities
 
     with platform.session() as session:
         rows = portabilities.group_portabilities(session, account.id, group_id)
@@ -288,8 +301,7 @@ def _portabilities_context(
     ]
     return {
         "group_id": group_id,
-        "ongoing": [p for p in rows if p.ongoing],
-        "finished": [p for p in rows if not p.ongoing],
+        **listed_portabilities(rows, query),
         "destination_choices": line_choices + configuration_choices,
         "form": {},
         "earliest": portability_rules.earliest_date(platform.today(), "FR"),
@@ -304,7 +316,9 @@ def portabilities_page(
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    context = _portabilities_context(platform, account, group_id, request_language(request))
+    context = _portabilities_context(
+        platform, account, group_id, request_language(request), request.query_params
+    )
     return render(request, "telephony/portabilities.html", context)
 
 

@@ -6,7 +6,7 @@ again with its translated reason, nothing changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -106,8 +106,14 @@ def _change_row(change: Any, language: str) -> dict[str, Any]:
 
 
 def _group_context(
-    platform: Platform, account: Account, group_id: str, language: str
+    platform: Platform,
+    account: Account,
+    group_id: str,
+    language: str,
+    query: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    from voipdesk.web.pages.group_lists import listed_group_services
+
     with platform.session() as session:
         group = actions.get_group(session, account.id, group_id)
         changes = actions.pending_changes(session, group.id)
@@ -115,16 +121,17 @@ def _group_context(
         by_id = {s.id: s for s in services}
         waiting = actions.waiting_contact_change(session, group.id)
         waiting_for = session.get(Account, waiting.to_account_id) if waiting else None
+        rows = [
+            _service_row(s, changes, language, account.country, platform)
+            for s in services
+            if s.kind != rules.KIND_OPTION
+        ]
         return {
             "group": group,
             "billing_contact": session.get(Account, group.billing_account_id),
             "contact_change": waiting,
             "contact_change_to": waiting_for,
-            "services": [
-                _service_row(s, changes, language, account.country, platform)
-                for s in services
-                if s.kind != rules.KIND_OPTION
-            ],
+            **listed_group_services(rows, query),
             "changes": [
                 {
                     **_change_row(c, language),
@@ -220,7 +227,11 @@ def _calls_message(result: Any, session: Any, language: str) -> tuple[str, str |
     return gettext(language, "The number of simultaneous calls is unchanged."), None
 
 
-def _groups_context(platform: Platform, account: Account) -> dict[str, Any]:
+def _groups_context(
+    platform: Platform, account: Account, query: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    from voipdesk.web.pages.group_lists import listed_groups
+
     with platform.session() as session:
         groups = [
             {
@@ -244,7 +255,7 @@ def _groups_context(platform: Platform, account: Account) -> dict[str, Any]:
                     "requested_at": change.requested_at,
                 }
             )
-    return {"groups": groups, "contact_requests": requests}
+    return {**listed_groups(groups, query), "contact_requests": requests}
 
 
 @router.get("/telephony", response_class=HTMLResponse)
@@ -253,7 +264,11 @@ def groups_page(
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    return render(request, "subscriptions/groups.html", _groups_context(platform, account))
+    return render(
+        request,
+        "subscriptions/groups.html",
+        _groups_context(platform, account, request.query_params),
+    )
 
 
 @router.post("/telephony/billing-contact-requests/{change_id}/{answer}")
@@ -296,7 +311,9 @@ def group_page(
     return render(
         request,
         "subscriptions/group.html",
-        _group_context(platform, account, group_id, request_language(request)),
+        _group_context(
+            platform, account, group_id, request_language(request), request.query_params
+        ),
     )
 
 

@@ -169,14 +169,17 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
         # Terminations: the service, its options, and for a pool number the whole pool.
         terminated_ids = f"""SELECT pc.service_id FROM pending_change pc
                              WHERE {_DUE} AND pc.kind = :termination"""
+        # One id list (a union of index lookups): the same three conditions joined by OR made
+        # PostgreSQL read every service.
         _exec(
             session,
             f"""UPDATE service SET state = 'terminated', terminated_at = :now
-                WHERE state IN {live} AND (
-                    id IN ({terminated_ids})
-                    OR parent_service_id IN ({terminated_ids})
-                    OR pool_id IN (SELECT s.pool_id FROM service s WHERE s.pool_id IS NOT NULL
-                                   AND s.id IN ({terminated_ids})))""",
+                WHERE state IN {live} AND id IN (
+                    {terminated_ids}
+                    UNION SELECT o.id FROM service o WHERE o.parent_service_id IN ({terminated_ids})
+                    UNION SELECT p.id FROM service p WHERE p.pool_id IN (
+                        SELECT s.pool_id FROM service s WHERE s.pool_id IS NOT NULL
+                        AND s.id IN ({terminated_ids})))""",
             {**params, "termination": sub_rules.CHANGE_TERMINATION},
             now_bind,
         )

@@ -253,14 +253,17 @@ def _apply_alias_to_line(session: Session, period_start: date) -> None:
         ),
         {"period_start": period_start, "kind": sub_rules.CHANGE_TO_LINE},
     ).all()
-    for service_id, offer_code, price, number in rows:
-        session.execute(
-            text(
-                """UPDATE service SET kind = :kind, offer_code = :offer, outgoing_calls = :yes,
-                          monthly_price_e4 = :price, sip_username = :username, sip_ha1 = NULL,
-                          pool_id = NULL
-                   WHERE id = :id"""
-            ),
+    if not rows:
+        return
+    # One statement run for every row (executemany), not one round trip each.
+    session.execute(
+        text(
+            """UPDATE service SET kind = :kind, offer_code = :offer, outgoing_calls = :yes,
+                      monthly_price_e4 = :price, sip_username = :username, sip_ha1 = NULL,
+                      pool_id = NULL
+               WHERE id = :id"""
+        ),
+        [
             {
                 "kind": line_kind_of(offer_code),
                 "offer": offer_code,
@@ -269,8 +272,10 @@ def _apply_alias_to_line(session: Session, period_start: date) -> None:
                 # No password yet: the customer makes one on the line page (shown once).
                 "username": sip_username_for(number or ""),
                 "id": service_id,
-            },
-        )
+            }
+            for service_id, offer_code, price, number in rows
+        ],
+    )
 
 
 # --------------------------------------------------------------------------------------------------

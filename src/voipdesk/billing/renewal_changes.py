@@ -169,14 +169,17 @@ def apply_due_changes(session: Session, platform: Platform, period_start: date) 
         # Terminations: the service, its options, and for a pool number the whole pool.
         terminated_ids = f"""SELECT pc.service_id FROM pending_change pc
                              WHERE {_DUE} AND pc.kind = :termination"""
+        # One id list (a union of index lookups): the same three conditions joined by OR made
+        # PostgreSQL read every service.
         _exec(
             session,
             f"""UPDATE service SET state = 'terminated', terminated_at = :now
-                WHERE state IN {live} AND (
-                    id IN ({terminated_ids})
-                    OR parent_service_id IN ({terminated_ids})
-                    OR pool_id IN (SELECT s.pool_id FROM service s WHERE s.pool_id IS NOT NULL
-                                   AND s.id IN ({terminated_ids})))""",
+                WHERE state IN {live} AND id IN (
+                    {terminated_ids}
+                    UNION SELECT o.id FROM service o WHERE o.parent_service_id IN ({terminated_ids})
+                    UNION SELECT p.id FROM service p WHERE p.pool_id IN (
+                        SELECT s.pool_id FROM service s WHERE s.pool_id IS NOT NULL
+                        AND s.id IN ({terminated_ids})))""",
             {**params, "termination": sub_rules.CHANGE_TERMINATION},
             now_bind,
         )
@@ -250,14 +253,17 @@ def _apply_alias_to_line(session: Session, period_start: date) -> None:
         ),
         {"period_start": period_start, "kind": sub_rules.CHANGE_TO_LINE},
     ).all()
-    for service_id, offer_code, price, number in rows:
-        session.execute(
-            text(
-                """UPDATE service SET kind = :kind, offer_code = :offer, outgoing_calls = :yes,
-                          monthly_price_e4 = :price, sip_username = :username, sip_ha1 = NULL,
-                          pool_id = NULL
-                   WHERE id = :id"""
-            ),
+    if not rows:
+        return
+    # One statement run for every row (executemany), not one round trip each.
+    session.execute(
+        text(
+            """UPDATE service SET kind = :kind, offer_code = :offer, outgoing_calls = :yes,
+                      monthly_price_e4 = :price, sip_username = :username, sip_ha1 = NULL,
+                      pool_id = NULL
+               WHERE id = :id"""
+        ),
+        [
             {
                 "kind": line_kind_of(offer_code),
                 "offer": offer_code,
@@ -266,8 +272,10 @@ def _apply_alias_to_line(session: Session, period_start: date) -> None:
                 # No password yet: the customer makes one on the line page (shown once).
                 "username": sip_username_for(number or ""),
                 "id": service_id,
-            },
-        )
+            }
+            for service_id, offer_code, price, number in rows
+        ],
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -12,12 +13,14 @@ from voipdesk.subscriptions.actions import reading
 from voipdesk.subscriptions.services import has_auto_renewing_services, live_services_count
 
 __all__ = [
+    "GroupLines",
     "GroupView",
     "LinePlan",
     "ServiceView",
     "account_group",
     "ended_line_numbers",
     "group_by_id",
+    "group_line_numbers",
     "group_services",
     "has_auto_renewing_services",
     "live_alias_ids",
@@ -25,6 +28,7 @@ __all__ = [
     "live_line_plans",
     "live_services_count",
     "numbered_service",
+    "numbers_by_group",
 ]
 
 
@@ -183,3 +187,53 @@ def ended_line_numbers(session: Session, group_id: str, numbers: set[str]) -> se
     ).all()
     live = {number for number, state in rows if number and state in rules.LIVE_STATES}
     return {number for number, state in rows if number and state not in rules.LIVE_STATES} - live
+
+
+def numbers_by_group(session: Session, service_ids: Iterable[str]) -> dict[str, set[str]]:
+    """The numbers of these services (options excluded, whatever their state) by billing group:
+    one statement per 500 services (the renewal hands over thousands at once)."""
+    from voipdesk.subscriptions.models import Service
+
+    ids = sorted(set(service_ids))
+    found: dict[str, set[str]] = {}
+    for start in range(0, len(ids), 500):
+        for group_id, number in session.execute(
+            select(Service.billing_group_id, Service.number_e164).where(
+                Service.id.in_(ids[start : start + 500]), Service.kind != rules.KIND_OPTION
+            )
+        ):
+            if number:
+                found.setdefault(group_id, set()).add(number)
+    return found
+
+
+@dataclass(frozen=True)
+class GroupLines:
+    """A group's line numbers: `live` ones, and `ended` ones (terminated or deleted lines of the
+    group whose number is not a live line of it again)."""
+
+    live: frozenset[str]
+    ended: frozenset[str]
+
+
+def group_line_numbers(session: Session, group_ids: Iterable[str]) -> dict[str, GroupLines]:
+    """`GroupLines` of these groups (every group asked for has an entry): one statement per 500
+    groups, where `group_services` and `ended_line_numbers` ask per group."""
+    from voipdesk.subscriptions.models import Service
+
+    ids = sorted(set(group_ids))
+    live: dict[str, set[str]] = {group_id: set() for group_id in ids}
+    ended: dict[str, set[str]] = {group_id: set() for group_id in ids}
+    for start in range(0, len(ids), 500):
+        for group_id, number, state in session.execute(
+            select(Service.billing_group_id, Service.number_e164, Service.state).where(
+                Service.billing_group_id.in_(ids[start : start + 500]),
+                Service.kind.in_(rules.LINE_KINDS),
+            )
+        ):
+            if number:
+                (live if state in rules.LIVE_STATES else ended)[group_id].add(number)
+    return {
+        group_id: GroupLines(frozenset(live[group_id]), frozenset(ended[group_id] - live[group_id]))
+        for group_id in ids
+    }

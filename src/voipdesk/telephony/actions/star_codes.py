@@ -38,7 +38,7 @@ def apply_star_code(
     facts = subscriptions.line_by_sip_username(session, sip_username)
     if code is None:
         # A contact-center agent's status (*45#, *46#, #45#): the aliases' own use case.
-        from voipdesk.telephony.aliases.actions import agent_star_code
+        from voipdesk.telephony.aliases.agents import agent_star_code
 
         line_number = facts.number if facts else None
         status = agent_star_code(session, platform, line_number, dialled) if line_number else None

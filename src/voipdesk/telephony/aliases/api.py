@@ -13,7 +13,7 @@ from voipdesk.accounts.models import Account
 from voipdesk.core.http import get_platform
 from voipdesk.core.pagination import Page, PageParams, page_params, paginate
 from voipdesk.core.platform import Platform
-from voipdesk.telephony.aliases import actions, queries, rules
+from voipdesk.telephony.aliases import actions, agents, queries, rules
 from voipdesk.telephony.aliases.schemas import Configuration, ConfigurationIn
 
 router = APIRouter(tags=["telephony"])
@@ -165,7 +165,7 @@ def set_agent_status(
 ) -> ConfigurationOut:
     """A contact center agent's status (as `*45#` / `*46#` / `#45#` from the agent's phone)."""
     with platform.transaction() as session:
-        view = actions.set_agent_status(
+        view = agents.set_agent_status(
             session,
             platform,
             account.id,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voipdesk.telephony.aliases import audio
-from voipdesk.telephony.aliases.actions import agent_star_code, store_call_recording
+from voipdesk.telephony.aliases.agents import agent_star_code, store_call_recording
 from voipdesk.telephony.aliases.queries import CompiledConfiguration, compiled_configuration
 from voipdesk.telephony.aliases.rules import AGENT_STAR_CODES, is_open
 

@@ -25,7 +25,7 @@ from voipdesk.subscriptions import rules as subscription_rules
 from voipdesk.telephony.abbreviated import actions as abbreviated_actions
 from voipdesk.telephony.abbreviated import queries as abbreviated_queries
 from voipdesk.telephony.abbreviated import rules as abbreviated_rules
-from voipdesk.telephony.aliases import actions, queries, rules
+from voipdesk.telephony.aliases import actions, agents, queries, rules
 from voipdesk.telephony.aliases.schemas import Configuration
 from voipdesk.web.auth import require_account
 from voipdesk.web.rendering import redirect, render
@@ -418,7 +418,7 @@ def set_agent(
     if status not in rules.AGENT_STATUSES:
         raise NotFound()
     with platform.transaction() as session:
-        actions.set_agent_status(
+        agents.set_agent_status(
             session, platform, account.id, group_id, number, line, status, account.id
         )
     return redirect(

@@ -16,7 +16,7 @@ from tests.accounts.factories import PASSWORD, make_account
 from tests.subscriptions.factories import deliver
 from tests.telephony_line.helpers import PORTED, rio_for
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, browser_page, live_server  # noqa: F401
-from tests.web.test_every_page import AXE, ENGLISH_WORDS, FRENCH_WORDS, PHONE_WIDTH, VISIBLE_TEXT
+from tests.web.test_every_page import PHONE_WIDTH, page_problems
 from voipdesk.core import i18n
 from voipdesk.core.http import LANGUAGE_COOKIE
 from voipdesk.telephony.models import Registration
@@ -191,27 +191,7 @@ def test_pages_around_the_line_fit_a_phone_pass_axe_and_speak_one_language(
                 where = f"{path} ({language})"
                 if answer is None or answer.status != 200:
                     problems.append(f"{where}: answered {answer.status if answer else None}")
-                width = page.evaluate("document.documentElement.scrollWidth")
-                if width > PHONE_WIDTH:
-                    problems.append(f"{where}: {width} px wide at {PHONE_WIDTH} px")
-                inline = page.evaluate(
-                    "document.querySelectorAll('[style], script:not([src])').length"
-                )
-                if inline:
-                    problems.append(f"{where}: {inline} inline style or script")
-                text = page.evaluate(VISIBLE_TEXT)
-                other = ENGLISH_WORDS if language == "fr" else FRENCH_WORDS
-                found = sorted({m.group(0).lower() for m in other.finditer(text)})
-                if found:
-                    problems.append(f"{where}: words of the other language {found}")
-                page.add_script_tag(path=str(AXE))
-                result_ = page.evaluate(
-                    "async () => (await axe.run(document, {runOnly: {type: 'tag', values:"
-                    " ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map("
-                    "v => v.id + ': '"
-                    " + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))"
-                )
-                problems.extend(f"{where}: axe {item}" for item in result_)
+                problems.extend(page_problems(page, where, language))
             context.close()
         browser.close()
     if language == "fr":

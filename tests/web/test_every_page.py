@@ -151,9 +151,9 @@ def _log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_load_state()
 
 
-def _problems(page, where: str, language: str) -> list[str]:  # type: ignore[no-untyped-def]
+def page_problems(page, where: str, language: str) -> list[str]:  # type: ignore[no-untyped-def]
     """What a person would meet on the page open in `page`: sideways scroll at phone width,
-    inline style or script, the wrong language, and axe-core's violations."""
+    inline style or script, words of the other language, and axe-core's violations."""
     problems: list[str] = []
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > PHONE_WIDTH:
@@ -161,8 +161,6 @@ def _problems(page, where: str, language: str) -> list[str]:  # type: ignore[no-
     inline = page.evaluate("document.querySelectorAll('[style], script:not([src])').length")
     if inline:
         problems.append(f"{where}: {inline} inline style or script")
-    if page.locator("html").get_attribute("lang") != language:
-        problems.append(f"{where}: page not in {language}")
     text = page.evaluate(VISIBLE_TEXT)
     other = ENGLISH_WORDS if language == "fr" else FRENCH_WORDS
     found = sorted({match.group(0).lower() for match in other.finditer(text)})
@@ -176,6 +174,14 @@ def _problems(page, where: str, language: str) -> list[str]:  # type: ignore[no-
         " + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))"
     )
     problems.extend(f"{where}: axe {item}" for item in result)
+    return problems
+
+
+def _problems(page, where: str, language: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The page's problems, and a page not in `language` (the walk sets it by cookie)."""
+    problems = page_problems(page, where, language)
+    if page.locator("html").get_attribute("lang") != language:
+        problems.append(f"{where}: page not in {language}")
     return problems
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -23,6 +23,7 @@ from voipdesk.core.openapi import install as install_openapi
 from voipdesk.core.openapi import operation_id
 from voipdesk.core.openapi_errors import document_errors
 from voipdesk.core.platform import Platform
+from voipdesk.core.routing import include_flat
 
 API_PREFIX = "/api/v1"
 
@@ -66,10 +67,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.add_middleware(RequestGuard)
     app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers
 
-    api = APIRouter(prefix=API_PREFIX)
     for router in api_routers():
-        api.include_router(router)
-    app.include_router(api)
+        include_flat(app.router, router, prefix=API_PREFIX)
     install_openapi(app)
     install_docs(app, app.openapi_url or "")
 

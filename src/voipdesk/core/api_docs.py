@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, Response
 
 from voipdesk.core.errors import NotFound
+from voipdesk.core.routing import include_flat
 
 DOCS_PATH = "/api/docs"
 ASSETS_PATH = f"{DOCS_PATH}/assets"
@@ -89,4 +90,4 @@ def install(app: FastAPI, openapi_url: str) -> None:
             raise NotFound()
         return Response(_asset(name), media_type=ASSETS[name], headers=cache)
 
-    app.include_router(router)
+    include_flat(app.router, router)

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voipdesk.core.errors import NotFound
+from voipdesk.core.routing import include_flat
 from voipdesk.web.csrf import verify_csrf
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -39,7 +40,9 @@ def page_routers() -> list[APIRouter]:
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in page_routers():
-        app.include_router(router, include_in_schema=False, dependencies=[Depends(verify_csrf)])
+        include_flat(
+            app.router, router, include_in_schema=False, dependencies=[Depends(verify_csrf)]
+        )
     # Last route: any other page path is a 404 page; API paths keep their problem+json 404.
     fallback = APIRouter(include_in_schema=False)
 
@@ -49,4 +52,4 @@ def install(app: FastAPI) -> None:
             raise StarletteHTTPException(404)
         raise NotFound()
 
-    app.include_router(fallback)
+    include_flat(app.router, fallback)

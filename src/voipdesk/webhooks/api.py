@@ -16,11 +16,12 @@ from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
 from voipdesk.core.pagination import Page, PageParams, page_params
 from voipdesk.core.platform import Platform
+from voipdesk.core.routing import include_flat
 from voipdesk.webhooks import actions, queries, receiver, rules
 from voipdesk.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 router = APIRouter(tags=["webhooks"])
-router.include_router(receiver.router)
+include_flat(router, receiver.router)
 
 EVENT_TYPE_NAMES = tuple(event.name for event in rules.EVENT_TYPES)
 

@@ -6,10 +6,11 @@ resource; the bodies are in `schemas`, the shared helpers in `common`.
 
 from fastapi import APIRouter
 
+from voipdesk.core.routing import include_flat
 from voipdesk.subscriptions.api import groups, hardware, lines, numbers, services
 
 router = APIRouter(tags=["telephony"])
 for _module in (groups, lines, numbers, services, hardware):
-    router.include_router(_module.router)
+    include_flat(router, _module.router)
 
 __all__ = ["router"]

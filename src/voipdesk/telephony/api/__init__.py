@@ -8,9 +8,11 @@ import importlib
 
 from fastapi import APIRouter
 
+from voipdesk.core.routing import include_flat
+
 router = APIRouter(tags=["telephony"])
 
 for _name in ("lines", "voicemail"):
-    router.include_router(importlib.import_module(f"voipdesk.telephony.api.{_name}").router)
+    include_flat(router, importlib.import_module(f"voipdesk.telephony.api.{_name}").router)
 
 __all__ = ["router"]

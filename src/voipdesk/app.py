@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -9,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voipdesk.areas import api_routers, load_handlers
 from voipdesk.core.api_docs import install as install_docs
+from voipdesk.core.async_reads import start_pool
 from voipdesk.core.errors import DomainError
 from voipdesk.core.headers import SecurityHeaders
 from voipdesk.core.http import (
@@ -52,7 +56,20 @@ HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
 
 def create_app(platform: Platform) -> FastAPI:
     load_handlers()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The hottest reads run on this event loop's own connections (core.async_reads).
+        platform.read_pool = start_pool(platform.engine)
+        try:
+            yield
+        finally:
+            pool, platform.read_pool = platform.read_pool, None
+            if pool is not None:
+                await pool.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="voipdesk",
         version="0.1.0",
         description=(

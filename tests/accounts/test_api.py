@@ -3,6 +3,7 @@ password reset, security events and service e-mails, with the refusals and what 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from typing import Any
@@ -698,9 +699,9 @@ def test_staff_accounts_are_created_and_pass_the_staff_check(platform):
     )
     assert staff.is_staff and staff.email == "sam@operator.example"
     assert staff.country == platform.settings.operator_country
-    assert current_staff(staff) is staff
+    assert asyncio.run(current_staff(staff)) is staff
     with pytest.raises(Forbidden):
-        current_staff(make_account(platform))
+        asyncio.run(current_staff(make_account(platform)))
 
 
 def test_the_backup_address_recovers_access_and_hears_security_notices(client, platform):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from voipdesk.accounts.actions import authenticate_token
+from voipdesk.accounts.actions import authenticate_token_async
 from voipdesk.accounts.errors import InvalidToken
 from voipdesk.accounts.models import Account
 from voipdesk.core.errors import Forbidden, NotAuthenticated
@@ -17,7 +17,7 @@ from voipdesk.core.platform import Platform
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/tokens")
 
 
-def current_account(
+async def current_account(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     platform: Platform = Depends(get_platform),
@@ -25,8 +25,9 @@ def current_account(
     """The account whose bearer token came with the request; 401 problem otherwise."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated()
-    # Routes with a body were authenticated before their body was read (core.limits).
-    account = authenticated_account(request) or authenticate_token(
+    # Routes with a body were authenticated before their body was read (core.limits). Async:
+    # the lookup is awaited on the event loop, with no hop to the thread pool (core.async_reads).
+    account = authenticated_account(request) or await authenticate_token_async(
         platform, credentials.credentials
     )
     if account is None:
@@ -35,17 +36,17 @@ def current_account(
     return account
 
 
-def _bearer_account(request: Request) -> Account | None:
+async def _bearer_account(request: Request) -> Account | None:
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
-    return authenticate_token(platform_of(request), secret.strip())
+    return await authenticate_token_async(platform_of(request), secret.strip())
 
 
 register_bearer_authentication(_bearer_account)
 
 
-def current_staff(account: Account = Depends(current_account)) -> Account:
+async def current_staff(account: Account = Depends(current_account)) -> Account:
     """An operator staff account; 403 for customers."""
     if not account.is_staff:
         raise Forbidden()

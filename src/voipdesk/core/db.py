@@ -80,9 +80,6 @@ def normalise_url(url: str) -> str:
 
 # Execution option set by `Platform.transaction()`: on SQLite its BEGIN takes the write lock.
 WRITE_OPTION = "voipdesk_write"
-# Execution option of `Platform.single_read()` on SQLite: no BEGIN at all (a lone statement is
-# atomic by itself); PostgreSQL gets the same with its AUTOCOMMIT isolation level.
-AUTOCOMMIT_OPTION = "voipdesk_autocommit"
 
 # Web threads (anyio's pool runs sync endpoints on 40 threads) share this many connections.
 POOL_SIZE = 20
@@ -138,14 +135,5 @@ def _configure_sqlite(engine: Engine) -> None:
         options = connection.get_execution_options()
         if options.get(WRITE_OPTION):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        elif not options.get(AUTOCOMMIT_OPTION):
+        else:
             connection.exec_driver_sql("BEGIN")
-
-
-def single_read_engine(engine: Engine) -> Engine:
-    """The engine for one self-contained read statement: no BEGIN and no ROLLBACK around it (two
-    round trips on PostgreSQL that a lone SELECT does not need). Reads of several statements that
-    must agree with each other use a transaction."""
-    if engine.dialect.name == "sqlite":
-        return engine.execution_options(**{AUTOCOMMIT_OPTION: True})
-    return engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -16,10 +16,9 @@ core knows nothing of accounts.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -44,8 +43,10 @@ class BodyTooLarge(StarletteHTTPException):
 _bearer: dict[str, Any] = {}
 
 
-def register_bearer_authentication(authenticate: Callable[[Request], Any | None]) -> None:
-    """`authenticate(request)`: the account of the request's bearer token, or None."""
+def register_bearer_authentication(
+    authenticate: Callable[[Request], Awaitable[Any | None]],
+) -> None:
+    """`await authenticate(request)`: the account of the request's bearer token, or None."""
     _bearer["authenticate"] = authenticate
 
 
@@ -152,7 +153,7 @@ class RequestGuard:
         ):
             request = Request(scope)
             try:
-                account = await anyio.to_thread.run_sync(_bearer["authenticate"], request)
+                account = await _bearer["authenticate"](request)
             except (OperationalError, InterfaceError):
                 await database_unavailable(request)(scope, receive, send)
                 return

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from voipdesk.core.clock import Clock, SystemClock, today
-from voipdesk.core.db import WRITE_OPTION, make_engine, single_read_engine
+from voipdesk.core.db import WRITE_OPTION, make_engine
 from voipdesk.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # not imported at run time: the switch's routing module imports this one
+    from voipdesk.core.async_reads import AsyncReadPool
 
 
 @dataclass
@@ -19,6 +23,9 @@ class Platform:
     settings: Settings
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
+    # The event loop's asynchronous connections for the hottest reads (core.async_reads), set
+    # while an application serves (its lifespan); None on SQLite and outside it.
+    read_pool: AsyncReadPool | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # Reads and writes share the engine's pool; only writes are marked, so that on SQLite
@@ -27,7 +34,6 @@ class Platform:
         self._write_sessions = sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
-        self._single_read_engine = single_read_engine(self.engine)
 
     @classmethod
     def from_settings(
@@ -50,11 +56,6 @@ class Platform:
         """A session for reads that a page or API answer needs (it must not write: on SQLite a
         read transaction does not hold the write lock, use `transaction()` to change data)."""
         return self._sessions()
-
-    def single_read(self) -> Connection:
-        """A connection for one read statement that stands alone (the bearer token lookup of every
-        API call): no transaction around it."""
-        return self._single_read_engine.connect()
 
     def now(self):
         return self.clock.now()

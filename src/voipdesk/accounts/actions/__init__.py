@@ -64,6 +64,7 @@ from voipdesk.accounts.actions.staff import create_staff
 from voipdesk.accounts.actions.tokens import (
     LAST_USED_RESOLUTION,
     authenticate_token,
+    authenticate_token_async,
     create_api_token,
     list_api_tokens,
     revoke_api_token,
@@ -93,6 +94,7 @@ __all__ = [
     "SignUpData",
     "TotpEnrolment",
     "authenticate_token",
+    "authenticate_token_async",
     "change_password",
     "check_closure_token",
     "check_credentials",

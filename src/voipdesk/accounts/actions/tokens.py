@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import make_transient_to_detached
@@ -19,8 +20,10 @@ from voipdesk.accounts.models import (
     Account,
     ApiToken,
 )
+from voipdesk.core.async_reads import in_thread
 from voipdesk.core.errors import InvalidInput, NotFound
 from voipdesk.core.platform import Platform
+from voipdesk.core.prepared_read import PreparedRead
 
 
 # --- API tokens -------------------------------------------------------------------------------
@@ -117,9 +120,9 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 # Built once: every API call runs it. One statement, the token and its account in one row, read
-# without an ORM session or a transaction (see Platform.single_read).
+# without an ORM session or a transaction, on the driver's own cursor (see core.prepared_read).
 _ACCOUNT_COLUMNS = tuple(Account.__table__.columns)
-_TOKEN_LOOKUP = (
+_TOKEN_LOOKUP = PreparedRead(
     select(
         ApiToken.id,
         ApiToken.revoked_at,
@@ -140,22 +143,46 @@ def authenticate_token(platform: Platform, secret: str) -> Account | None:
     if not secret:
         return None
     now = platform.now()
-    with platform.single_read() as connection:
-        row = connection.execute(_TOKEN_LOOKUP, {"token_hash": rules.sha256_hex(secret)}).first()
-    if row is None:
+    row = _TOKEN_LOOKUP.first(platform.engine, {"token_hash": rules.sha256_hex(secret)})
+    account, stale_token = _valid_account(row, now)
+    if stale_token is not None:
+        _mark_used(platform, stale_token, now)
+    return account
+
+
+async def authenticate_token_async(platform: Platform, secret: str) -> Account | None:
+    """`authenticate_token` awaited on the event loop (core.async_reads): the lookup of every
+    API call needs no hop to the thread pool; the rare last-used write still takes one."""
+    if not secret:
         return None
+    now = platform.now()
+    row = await _TOKEN_LOOKUP.first_async(
+        platform.engine, platform.read_pool, {"token_hash": rules.sha256_hex(secret)}
+    )
+    account, stale_token = _valid_account(row, now)
+    if stale_token is not None:
+        await in_thread(_mark_used, platform, stale_token, now)
+    return account
+
+
+def _valid_account(row: tuple[Any, ...] | None, now: datetime) -> tuple[Account | None, str | None]:
+    """The account of a looked-up token row when the token is valid, and the token's id when its
+    last use is older than LAST_USED_RESOLUTION (to write down)."""
+    if row is None:
+        return None, None
     token_id, revoked_at, expires_at, last_used_at = row[:4]
     account = Account(**dict(zip(_ACCOUNT_ATTRIBUTES, row[4:], strict=True)))
     make_transient_to_detached(account)  # as if loaded by a session, then closed
     if revoked_at is not None or account.closed_at is not None:
-        return None
+        return None, None
     if expires_at is not None and expires_at <= now:
-        return None
-    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
-        # Its own short write transaction (at most once per LAST_USED_RESOLUTION and token): the
-        # lookup above is a read, which on SQLite does not hold the write lock.
-        with platform.transaction() as session:
-            session.execute(
-                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
-            )
-    return account
+        return None, None
+    stale = last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
+    return account, token_id if stale else None
+
+
+def _mark_used(platform: Platform, token_id: str, now: datetime) -> None:
+    # Its own short write transaction (at most once per LAST_USED_RESOLUTION and token): the
+    # lookup is a read, which on SQLite does not hold the write lock.
+    with platform.transaction() as session:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))

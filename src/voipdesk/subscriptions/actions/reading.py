@@ -7,10 +7,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import Connection, Select, and_, bindparam, func, literal, select, tuple_
+from sqlalchemy import and_, bindparam, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from voipdesk.catalogue import rules as catalogue_rules
+from voipdesk.core.platform import Platform
+from voipdesk.core.prepared_read import PreparedRead
 from voipdesk.subscriptions import errors, rules
 from voipdesk.subscriptions.models import (
     BillingGroup,
@@ -193,8 +195,10 @@ _SORT_NUMBER = func.coalesce(Service.number_e164, literal(""))
 
 
 @lru_cache(maxsize=64)
-def _page_statement(kinds: tuple[str, ...], by_state: bool, by_prefix: bool, after: bool) -> Select:
-    # Built once per shape of request (statement construction costs more than the query here).
+def _page_statement(
+    kinds: tuple[str, ...], by_state: bool, by_prefix: bool, after: bool
+) -> PreparedRead:
+    # Built and compiled once per shape of request (both cost more than the query here).
     page = (
         select(*(getattr(Service, name) for name in _SERVICE_COLUMNS))
         .join(BillingGroup, BillingGroup.id == Service.billing_group_id)
@@ -217,7 +221,7 @@ def _page_statement(kinds: tuple[str, ...], by_state: bool, by_prefix: bool, aft
     listed = (
         page.order_by(_SORT_NUMBER, Service.kind, Service.id).limit(bindparam("limit")).subquery()
     )
-    return (
+    return PreparedRead(
         select(
             listed,
             *(getattr(PendingChange, name).label(f"change_{name}") for name in _CHANGE_COLUMNS),
@@ -236,8 +240,13 @@ def _page_statement(kinds: tuple[str, ...], by_state: bool, by_prefix: bool, aft
     )
 
 
-def group_services_page(
-    connection: Connection,
+_GROUP_OWNER = PreparedRead(
+    select(BillingGroup.account_id).where(BillingGroup.id == bindparam("group_id"))
+)
+
+
+async def group_services_page(
+    platform: Platform,
     account_id: str,
     group_id: str,
     kinds: tuple[str, ...],
@@ -248,7 +257,9 @@ def group_services_page(
     prefix: str | None = None,
 ) -> list[ListedService]:
     """Up to `limit` live services of the account's group, after the sort key `after`, each with
-    its pending changes; BillingGroupNotFound when the group is not the account's."""
+    its pending changes; BillingGroupNotFound when the group is not the account's. One statement
+    outside a transaction, awaited on the event loop (core.prepared_read, core.async_reads): a
+    list is the most called read of the API."""
     statement = _page_statement(tuple(kinds), state is not None, prefix is not None, bool(after))
     values: dict[str, object] = {"group_id": group_id, "account_id": account_id, "limit": limit}
     if state is not None:
@@ -258,17 +269,16 @@ def group_services_page(
     if after:
         values.update(after_number=after[0], after_kind=after[1], after_id=after[2])
     services: dict[str, tuple[dict[str, object], list[ListedChange]]] = {}
-    for row in connection.execute(statement, values).mappings():
+    engine, pool = platform.engine, platform.read_pool
+    for row in await statement.mappings_async(engine, pool, values):
         entry = services.get(row["id"])
         if entry is None:
             entry = services[row["id"]] = ({name: row[name] for name in _SERVICE_COLUMNS}, [])
         if row["change_id"] is not None:
             entry[1].append(ListedChange(**{n: row[f"change_{n}"] for n in _CHANGE_COLUMNS}))
     if not services:
-        owner = connection.execute(
-            select(BillingGroup.account_id).where(BillingGroup.id == group_id)
-        ).scalar()
-        if owner != account_id:
+        owner = await _GROUP_OWNER.first_async(engine, pool, {"group_id": group_id})
+        if owner is None or owner[0] != account_id:
             raise errors.BillingGroupNotFound()
     return [
         ListedService(**columns, pending_changes=tuple(changes))  # type: ignore[arg-type]

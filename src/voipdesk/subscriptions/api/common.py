@@ -146,7 +146,7 @@ def _after(cursor: str | None) -> tuple[str, str, str] | None:
     return (str(key[0]), str(key[1]), str(key[2]))
 
 
-def _services(
+async def _services(
     platform: Platform,
     account: Account,
     group: str,
@@ -155,20 +155,16 @@ def _services(
     state: str | None = None,
     prefix: str | None = None,
 ) -> tuple[list[ServiceOut], str | None]:
-    # One statement (the page with its pending changes), read outside a transaction: a list is
-    # the most called read of the API.
-    wanted = prefix_filter(account, prefix)
-    with platform.single_read() as connection:
-        rows = actions.group_services_page(
-            connection,
-            account.id,
-            group,
-            kinds,
-            limit=page.limit + 1,
-            after=_after(page.cursor),
-            state=state,
-            prefix=wanted,
-        )
+    rows = await actions.group_services_page(
+        platform,
+        account.id,
+        group,
+        kinds,
+        limit=page.limit + 1,
+        after=_after(page.cursor),
+        state=state,
+        prefix=prefix_filter(account, prefix),
+    )
     shown = rows[: page.limit]
     next_cursor = encode_cursor(*service_key(shown[-1])) if len(rows) > page.limit else None
     return [service_out(s, s.pending_changes) for s in shown], next_cursor

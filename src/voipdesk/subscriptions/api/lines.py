@@ -42,7 +42,7 @@ router = APIRouter()
 
 # --- Lines ---------------------------------------------------------------------------------------
 @router.get("/telephony/{group}/lines", response_model=LinePage, summary="Lines, by number")
-def list_lines(
+async def list_lines(
     group: str,
     state: LiveState | None = Query(None, description="active, to_renew or suspended"),
     prefix: str | None = PREFIX_QUERY,
@@ -50,7 +50,9 @@ def list_lines(
     platform: Platform = Depends(get_platform),
     account: Account = Depends(current_account),
 ) -> LinePage:
-    items, next_cursor = _services(platform, account, group, rules.LINE_KINDS, page, state, prefix)
+    items, next_cursor = await _services(
+        platform, account, group, rules.LINE_KINDS, page, state, prefix
+    )
     return LinePage(items=items, next_cursor=next_cursor)
 
 

@@ -40,7 +40,7 @@ router = APIRouter()
 @router.get(
     "/telephony/{group}/numbers", response_model=AliasNumberPage, summary="Alias numbers, by number"
 )
-def list_numbers(
+async def list_numbers(
     group: str,
     state: LiveState | None = Query(None, description="active, to_renew or suspended"),
     prefix: str | None = PREFIX_QUERY,
@@ -48,7 +48,7 @@ def list_numbers(
     platform: Platform = Depends(get_platform),
     account: Account = Depends(current_account),
 ) -> AliasNumberPage:
-    items, next_cursor = _services(platform, account, group, ALIAS, page, state, prefix)
+    items, next_cursor = await _services(platform, account, group, ALIAS, page, state, prefix)
     return AliasNumberPage(items=items, next_cursor=next_cursor)
 
 
@@ -122,7 +122,7 @@ def cancel_alias_termination(
 
 # --- Fax lines -----------------------------------------------------------------------------------
 @router.get("/telephony/{group}/faxes", response_model=FaxLinePage, summary="Fax lines, by number")
-def list_faxes(
+async def list_faxes(
     group: str,
     state: LiveState | None = Query(None, description="active, to_renew or suspended"),
     prefix: str | None = PREFIX_QUERY,
@@ -130,7 +130,7 @@ def list_faxes(
     platform: Platform = Depends(get_platform),
     account: Account = Depends(current_account),
 ) -> FaxLinePage:
-    items, next_cursor = _services(platform, account, group, FAX, page, state, prefix)
+    items, next_cursor = await _services(platform, account, group, FAX, page, state, prefix)
     return FaxLinePage(items=items, next_cursor=next_cursor)
 
 

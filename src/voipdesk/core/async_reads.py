@@ -23,6 +23,8 @@ from sqlalchemy import Engine, exc
 from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
+# The rows of a statement and its cursor's description (the types the driver reports).
+Fetched = tuple[Sequence[Any], Sequence[Any] | None]
 
 # A few are enough: a statement here holds its connection for a fraction of a millisecond.
 POOL_SIZE = 8
@@ -41,7 +43,7 @@ class AsyncReadPool:
         self._slots = asyncio.Semaphore(size)
         self._closed = False
 
-    async def fetchall(self, sql: str, params: Any) -> Sequence[Any]:
+    async def fetchall(self, sql: str, params: Any) -> Fetched:
         import psycopg
 
         async with self._slots:
@@ -53,6 +55,7 @@ class AsyncReadPool:
                     )
                 cursor = await connection.execute(sql, params)
                 rows = await cursor.fetchall()
+                description = cursor.description
             except psycopg.Error as error:
                 await self._discard(connection, everyone=True)
                 raise exc.DBAPIError.instance(
@@ -70,7 +73,7 @@ class AsyncReadPool:
                 await connection.close()
             else:
                 self._idle.append(connection)
-            return rows
+            return rows, description
 
     async def _discard(self, connection: Any, *, everyone: bool = False) -> None:
         doomed = [connection] if connection is not None else []
@@ -96,9 +99,7 @@ async def in_thread(function: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(function, *args)
 
 
-async def fetchall(
-    pool: AsyncReadPool | None, sql: str, params: Any, run_sync: Any
-) -> Sequence[Any]:
+async def fetchall(pool: AsyncReadPool | None, sql: str, params: Any, run_sync: Any) -> Fetched:
     """The rows of one statement: on the pool when there is one, else `run_sync()` in a thread."""
     if pool is None:
         return await run_in_threadpool(run_sync)  # type: ignore[no-any-return]

@@ -17,21 +17,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, exc
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
 
 from voipdesk.core import async_reads
-from voipdesk.core.async_reads import AsyncReadPool
+from voipdesk.core.async_reads import AsyncReadPool, Fetched
 
 Processor = Callable[[Any], Any] | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     sql: str
     positions: Sequence[str] | None  # qmark drivers (sqlite3) take values in this order
     defaults: dict[str, Any]  # the statement's own values (IN lists, literals)
     bind_processors: dict[str, Callable[[Any], Any]]
-    result_processors: list[Processor]
+    dialect: Dialect
+    column_types: list[Any]
+    # known at the first answer: a column's processor depends on the type the driver reports
+    result_processors: list[Processor] | None = None
+
+    def processors_for(self, description: Sequence[Any] | None) -> list[Processor]:
+        if self.result_processors is None:
+            codes = [column[1] for column in description or ()] or [None] * len(self.column_types)
+            self.result_processors = [
+                kind.dialect_impl(self.dialect).result_processor(self.dialect, code)
+                for kind, code in zip(self.column_types, codes, strict=True)
+            ]
+        return self.result_processors
 
 
 class PreparedRead:
@@ -50,15 +63,19 @@ class PreparedRead:
             # IN lists of constants are expanded once, here, instead of at each execution
             required = {name: None for name, bind in first.binds.items() if bind.required}
             expanded = first.construct_expanded_state(required)
+            processors = {
+                name: processor
+                for name, bind in first.binds.items()
+                if not bind.expanding
+                and (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
+            }
             compiled = self._compiled[dialect.name] = _Compiled(
                 sql=expanded.statement,
                 positions=expanded.positiontup,
                 defaults=dict(expanded.parameters),
-                bind_processors=dict(expanded.processors),
-                result_processors=[
-                    column.type.dialect_impl(dialect).result_processor(dialect, None)
-                    for column in self.statement.selected_columns
-                ],
+                bind_processors={**processors, **expanded.processors},
+                dialect=dialect,
+                column_types=[column.type for column in self.statement.selected_columns],
             )
         return compiled
 
@@ -109,18 +126,19 @@ def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
     return values
 
 
-def _process(compiled: _Compiled, fetched: Sequence[Any]) -> list[tuple[Any, ...]]:
-    processors = compiled.result_processors
+def _process(compiled: _Compiled, fetched: Fetched) -> list[tuple[Any, ...]]:
+    rows, description = fetched
+    processors = compiled.processors_for(description)
     return [
         tuple(
             value if processor is None or value is None else processor(value)
             for processor, value in zip(processors, row, strict=True)
         )
-        for row in fetched
+        for row in rows
     ]
 
 
-def _execute(engine: Engine, sql: str, bound: Any) -> Sequence[Any]:
+def _execute(engine: Engine, sql: str, bound: Any) -> Fetched:
     dialect = engine.dialect
     is_postgresql = dialect.name == "postgresql"
     try:
@@ -136,9 +154,10 @@ def _execute(engine: Engine, sql: str, bound: Any) -> Sequence[Any]:
                 driver.autocommit = True  # no BEGIN, hence no ROLLBACK when it goes back
             cursor = connection.cursor()
             cursor.execute(sql, bound)
-            fetched = cursor.fetchall()
+            rows = cursor.fetchall()
+            description = cursor.description
             cursor.close()
-            return fetched
+            return rows, description
         except dialect.loaded_dbapi.Error as error:
             lost = dialect.is_disconnect(error, driver, None)
             if lost:

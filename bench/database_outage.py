@@ -17,6 +17,12 @@ second and by phase (before the cut, the outage, after), and at the end checks t
 account that answered 201 exists (read directly, not through the proxy).
 
     uv run python bench/database_outage.py --runs 3 --duration 30 --cut-at 10 --outage 5
+    uv run python bench/database_outage.py --runs 1 --duration 40 --outage 15 --workers 2
+
+With `--workers N`, N `voipdesk worker` processes (the periodic jobs and the outbox) run through
+the same proxy, so they lose the database too; an SMTP peer (aiosmtpd) counts what arrives. After
+the load the outbox drains, and each account must have had its welcome e-mail exactly once, no
+Message-ID twice, no periodic job run twice in one period (`bench/reliability.py`'s counts).
 
 `wrk` comes from Debian/Ubuntu: `apt-get install -y wrk`.
 """
@@ -38,8 +44,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from api import call, start
-from reliability import DOMAIN, account_emails, create_database, drop_database, spread, stop_all
+from api import call, free_port, start
+from reliability import (
+    DOMAIN,
+    JOB_RUNS_SQL,
+    SmtpPeer,
+    account_emails,
+    create_database,
+    drop_database,
+    job_run_counts,
+    outbox_counts,
+    psql,
+    spread,
+    stop_all,
+)
 from sqlalchemy.engine import make_url
 from tests.flaky_proxy import FlakyProxy
 
@@ -142,6 +160,20 @@ class Result:
     serve_alive: bool = True
     tracebacks: int = 0  # in the serve logs, other than the outbox worker's `worker.loop_failed`
     loop_failed: int = 0
+    # with --workers: the e-mails and the periodic jobs, counted after the outbox drained
+    workers_alive: bool = True
+    worker_loop_failed: int = 0
+    worker_tracebacks: int = 0
+    drain_s: float = 0.0
+    emails_written: int = 0
+    emails_delivered: int = 0
+    emails_given_up: int = 0
+    accounts: int = 0
+    accounts_without_email: int = 0
+    accounts_with_two_emails: int = 0
+    message_ids_twice: int = 0
+    job_runs: int = 0
+    job_runs_twice: int = 0
 
     def phase(self, answer: Answer) -> str:
         if answer.received < self.cut_at:
@@ -236,24 +268,45 @@ def run_wrk(
 def one_run(args: argparse.Namespace, workdir: Path, run: int) -> Result:
     import subprocess
 
+    from aiosmtpd.controller import Controller
+
     voipdesk = str(Path(sys.executable).parent / "voipdesk")
     load_before = os.getloadavg()[0]
     pg_name, url = create_database(args.server_url)
     direct = make_url(url)
     proxy = FlakyProxy(direct.host or "127.0.0.1", direct.port or 5432)
     proxied = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    peer = SmtpPeer()
+    smtp = Controller(peer, hostname="127.0.0.1", port=free_port())
+    smtp.start()
     env = {
         "VOIPDESK_DATABASE_URL": proxied,
         "VOIPDESK_SECRET_KEY": "bench-outage-" + os.urandom(24).hex(),
+        "VOIPDESK_SMTP_HOST": "127.0.0.1",
+        "VOIPDESK_SMTP_PORT": str(smtp.port),
     }
     servers = []
+    workers: list[subprocess.Popen[bytes]] = []
+    worker_logs = [workdir / f"outage-worker-{run}-{i}.log" for i in range(args.workers)]
     try:
         subprocess.run(
             [voipdesk, "db", "upgrade"], env={**os.environ, **env}, check=True, capture_output=True
         )
+        with psql(url) as connection:
+            connection.execute(JOB_RUNS_SQL)
         servers = [
             start(f"outage-{run}-{i}", [voipdesk, "serve"], workdir, env) for i in range(args.serve)
         ]
+        for log in worker_logs:
+            workers.append(
+                subprocess.Popen(
+                    [voipdesk, "worker"],
+                    stdout=log.open("wb"),
+                    stderr=subprocess.STDOUT,
+                    cwd=workdir,
+                    env={**os.environ, **env},
+                )
+            )
         for server in servers:
             server.wait_ready("/api/v1/me")
         reader = f"reader-{run}@{DOMAIN}"
@@ -310,6 +363,17 @@ def one_run(args: argparse.Namespace, workdir: Path, run: int) -> Result:
         result.answers = read_answers(out, origin)
         result.wrk_errors = dict(errors)
         result.serve_alive = all(server.process.poll() is None for server in servers)
+        result.workers_alive = all(process.poll() is None for process in workers)
+        if workers:
+            drain(result, url, peer, args.drain_timeout)
+            stop_all(workers, signal.SIGTERM)
+            texts = [log.read_text(errors="replace") for log in worker_logs]
+            result.worker_loop_failed = sum(
+                text.count("worker.loop_failed") + text.count("job.failed") for text in texts
+            )
+            result.worker_tracebacks = (
+                sum(text.count("Traceback") for text in texts) - result.worker_loop_failed
+            )
         stop_all([server.process for server in servers], signal.SIGTERM)
         accounts = account_emails(url)  # directly, not through the proxy
         created = [a for a in result.answers if a.status == "201"]
@@ -327,12 +391,51 @@ def one_run(args: argparse.Namespace, workdir: Path, run: int) -> Result:
             print(f"  tracebacks in {', '.join(str(server.log) for server in servers)}")
         return result
     finally:
-        for server in servers:
-            if server.process.poll() is None:
-                server.process.kill()
-                server.process.wait()
+        for process in [*workers, *(server.process for server in servers)]:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
         proxy.down()
+        smtp.stop()
         drop_database(args.server_url, pg_name)
+
+
+def drain(result: Result, url: str, peer: SmtpPeer, timeout: float) -> None:
+    """Waits until every welcome e-mail is delivered or given up (read directly, not through the
+    proxy), then counts what the SMTP peer received against the accounts and the job runs."""
+    stopped = time.monotonic()
+    while True:
+        written, delivered, given_up = outbox_counts(url)
+        if delivered + given_up >= written or time.monotonic() > stopped + timeout:
+            break
+        time.sleep(0.2)
+    result.drain_s = time.monotonic() - stopped
+    time.sleep(2)  # anything delivered twice would arrive now
+    result.emails_written, result.emails_delivered, result.emails_given_up = outbox_counts(url)
+    accounts = account_emails(url)
+    result.accounts = len(accounts)
+    result.accounts_without_email = sum(1 for a in accounts if peer.recipients[a] == 0)
+    result.accounts_with_two_emails = sum(1 for a in accounts if peer.recipients[a] > 1)
+    result.message_ids_twice = sum(1 for n in peer.message_ids.values() if n > 1)
+    result.job_runs, result.job_runs_twice = job_run_counts(url)
+
+
+def worker_summary(results: list[Result]) -> str:
+    return (
+        f"workers alive at the end: {all(r.workers_alive for r in results)}; passes failed "
+        f"{spread([r.worker_loop_failed for r in results])}; other tracebacks "
+        f"{sum(r.worker_tracebacks for r in results)}; drained after the load (s) "
+        f"{spread([r.drain_s for r in results], 1)}; accounts "
+        f"{spread([r.accounts for r in results])}; e-mails written "
+        f"{spread([r.emails_written for r in results])}, delivered "
+        f"{spread([r.emails_delivered for r in results])}, given up "
+        f"{sum(r.emails_given_up for r in results)}; accounts without an e-mail "
+        f"{sum(r.accounts_without_email for r in results)}, with two "
+        f"{sum(r.accounts_with_two_emails for r in results)}; Message-IDs twice "
+        f"{sum(r.message_ids_twice for r in results)}; job runs "
+        f"{spread([r.job_runs for r in results])}, twice in a period "
+        f"{sum(r.job_runs_twice for r in results)}"
+    )
 
 
 def per_second(result: Result) -> list[str]:
@@ -370,6 +473,8 @@ def main() -> None:
     parser.add_argument("--serve", type=int, default=2, help="serve processes (one wrk each)")
     parser.add_argument("--threads", type=int, default=4, help="wrk connections per serve")
     parser.add_argument("--timeout", type=int, default=20, help="wrk's request timeout (s)")
+    parser.add_argument("--workers", type=int, default=0, help="voipdesk worker processes")
+    parser.add_argument("--drain-timeout", type=float, default=300)
     parser.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
     args = parser.parse_args()
@@ -434,7 +539,9 @@ def main() -> None:
         f"failed: {spread([r.loop_failed for r in results])}; other tracebacks: "
         f"{sum(r.tracebacks for r in results)}"
     )
-    if not any(r.tracebacks for r in results):
+    if args.workers:
+        print(f"{args.workers} worker process(es): " + worker_summary(results))
+    if not any(r.tracebacks or r.worker_tracebacks for r in results):
         shutil.rmtree(workdir, ignore_errors=True)
 
 

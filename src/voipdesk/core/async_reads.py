@@ -57,13 +57,16 @@ class AsyncReadPool:
                 rows = await cursor.fetchall()
                 description = cursor.description
             except psycopg.Error as error:
-                await self._discard(connection, everyone=True)
+                # Lost (never made, or broken): the others went with it. Otherwise the statement
+                # itself failed, and only its own connection is dropped, to be safe.
+                lost = connection is None or connection.broken or connection.closed
+                await self._discard(connection, everyone=lost)
                 raise exc.DBAPIError.instance(
                     sql,
                     params,
                     error,
                     psycopg.Error,
-                    connection_invalidated=True,
+                    connection_invalidated=lost,
                     dialect=self.engine.dialect,
                 ) from error
             except BaseException:  # cancelled mid-statement: its state is unknown
@@ -102,5 +105,5 @@ async def in_thread(function: Callable[..., T], *args: Any) -> T:
 async def fetchall(pool: AsyncReadPool | None, sql: str, params: Any, run_sync: Any) -> Fetched:
     """The rows of one statement: on the pool when there is one, else `run_sync()` in a thread."""
     if pool is None:
-        return await run_in_threadpool(run_sync)  # type: ignore[no-any-return]
+        return await in_thread(run_sync)  # type: ignore[no-any-return]
     return await pool.fetchall(sql, params)

@@ -174,6 +174,7 @@ class Result:
     message_ids_twice: int = 0
     job_runs: int = 0
     job_runs_twice: int = 0
+    undelivered: list[str] = field(default_factory=list)  # the rows left, to read what happened
 
     def phase(self, answer: Answer) -> str:
         if answer.received < self.cut_at:
@@ -418,6 +419,18 @@ def drain(result: Result, url: str, peer: SmtpPeer, timeout: float) -> None:
     result.accounts_with_two_emails = sum(1 for a in accounts if peer.recipients[a] > 1)
     result.message_ids_twice = sum(1 for n in peer.message_ids.values() if n > 1)
     result.job_runs, result.job_runs_twice = job_run_counts(url)
+    result.undelivered = undelivered_messages(url)
+
+
+def undelivered_messages(url: str) -> list[str]:
+    with psql(url) as connection:
+        rows = connection.execute(
+            "SELECT m.id, m.attempts, m.created_at, m.available_at, m.last_error, e.status,"
+            " e.to_address FROM outbox_message m"
+            " LEFT JOIN service_email e ON e.id::text = m.payload->>'email_id'"
+            " WHERE m.topic = 'email.send' AND m.delivered_at IS NULL AND m.failed_at IS NULL"
+        ).fetchall()
+    return [" ".join(str(value) for value in row) for row in rows]
 
 
 def worker_summary(results: list[Result]) -> str:
@@ -541,6 +554,9 @@ def main() -> None:
     )
     if args.workers:
         print(f"{args.workers} worker process(es): " + worker_summary(results))
+        for r in results:
+            for row in r.undelivered:
+                print(f"  left undelivered: {row}")
     if not any(r.tracebacks or r.worker_tracebacks for r in results):
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -10,7 +10,7 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from voipdesk.accounts import sms
@@ -18,7 +18,7 @@ from voipdesk.accounts.emails import SEND_TOPIC, STATUS_SENT
 from voipdesk.accounts.models import LoginAttempt, PasswordReset, ServiceEmail, WebSession
 from voipdesk.accounts.sms import SEND_TOPIC as SMS_SEND_TOPIC
 from voipdesk.core.jobs import periodic
-from voipdesk.core.outbox import handler
+from voipdesk.core.outbox import Outcome, external_handler, handler
 from voipdesk.core.platform import Platform
 from voipdesk.core.settings import Settings
 
@@ -64,23 +64,35 @@ def smtp_send(settings: Settings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-@handler(SEND_TOPIC)
-def send_email(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
-    """Sends one stored e-mail. Already sent: nothing to do. An SMTP refusal raises, so the
-    outbox retries it later with backoff."""
+@external_handler(SEND_TOPIC)
+def send_email(platform: Platform, payload: dict[str, Any]) -> Outcome | None:
+    """Sends one stored e-mail, with no transaction open while the SMTP server answers. Already
+    sent: nothing to do. An SMTP refusal raises, so the outbox retries it later with backoff; the
+    e-mail is marked sent in the transaction that marks its message delivered."""
     settings = platform.settings
     if settings.smtp_host is None:
-        return  # no SMTP server: the e-mail stays in the customer space only
-    email = session.scalar(
-        select(ServiceEmail)
-        .where(ServiceEmail.id == payload["email_id"])
-        .options(selectinload(ServiceEmail.attachments))
-    )
-    if email is None or email.status == STATUS_SENT:
-        return
-    smtp_send(settings, build_message(email, settings))
-    email.status = STATUS_SENT
-    email.sent_at = platform.now()
+        return None  # no SMTP server: the e-mail stays in the customer space only
+    email_id = payload["email_id"]
+    with platform.session() as session:
+        email = session.scalar(
+            select(ServiceEmail)
+            .where(ServiceEmail.id == email_id)
+            .options(selectinload(ServiceEmail.attachments))
+        )
+        if email is None or email.status == STATUS_SENT:
+            return None
+        message = build_message(email, settings)
+    smtp_send(settings, message)
+    sent_at = platform.now()
+
+    def mark_sent(session: Session) -> None:
+        session.execute(
+            update(ServiceEmail)
+            .where(ServiceEmail.id == email_id)
+            .values(status=STATUS_SENT, sent_at=sent_at)
+        )
+
+    return mark_sent
 
 
 # Login attempts only matter inside the throttling window; reset links only until they expire.

@@ -6,11 +6,15 @@ A failed delivery is retried with exponential backoff; handlers must be idempote
 delivery is at least once (a crash after the side effect and before the commit repeats it).
 Messages that share an `ordering_key` (e.g. one customer's e-mails) are delivered in the order
 they were written: one waits while an earlier one with its key is neither delivered nor given up.
+A handler that calls another system (SMTP, HTTP) is external: the call is made outside any
+transaction and its outcome is recorded afterwards, retried while the database is unreachable,
+so a database cut right after the call does not make the call again.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import JSON, ColumnElement, Integer, String, Text, exists, or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from voipdesk.core.db import Base, UTCDateTime
@@ -28,14 +33,20 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 Handler = Callable[["Platform", Session, dict[str, Any]], None]
-# A handler that calls another system (an HTTP request): it runs with no transaction open and
+# What an external handler records once its call succeeded (e.g. an e-mail marked sent): it runs
+# in the transaction that marks the message delivered, so both are recorded or neither.
+Outcome = Callable[[Session], None]
+# A handler that calls another system (SMTP, an HTTP request): it runs with no transaction open and
 # opens its own short ones (`platform.transaction()`), so no row stays locked while it waits.
-ExternalHandler = Callable[["Platform", dict[str, Any]], None]
+ExternalHandler = Callable[["Platform", dict[str, Any]], Outcome | None]
 _HANDLERS: dict[str, Handler] = {}
 _EXTERNAL: dict[str, ExternalHandler] = {}
 # How long a claimed external message stays invisible to other workers: if its process dies
 # before recording the outcome, the message is delivered again after this (at least once).
 EXTERNAL_LEASE = timedelta(minutes=2)
+# How long the outcome of a call already made is retried while the database is unreachable
+# (the lease's length: after it another worker may make the call again anyway).
+OUTCOME_RETRY_SECONDS = EXTERNAL_LEASE.total_seconds()
 
 
 class OutboxMessage(Base):
@@ -68,8 +79,10 @@ def handler(topic: str) -> Callable[[Handler], Handler]:
 def external_handler(topic: str) -> Callable[[ExternalHandler], ExternalHandler]:
     """Registers the idempotent function that delivers messages of one topic outside any
     transaction: the message is claimed in one transaction (hidden for `EXTERNAL_LEASE`), the
-    function runs after that commit, and the message is marked delivered in another. A crash in
-    between delivers it again once the lease ends, so the function must tolerate a repeat."""
+    function runs after that commit, and the message is marked delivered in another, together
+    with the function's returned outcome; that mark is retried while the database is unreachable.
+    A crash in between delivers it again once the lease ends, so the function must tolerate a
+    repeat."""
 
     def register(function: ExternalHandler) -> ExternalHandler:
         _EXTERNAL[topic] = function
@@ -122,9 +135,14 @@ def _first_of_its_key() -> ColumnElement[bool]:
     )
 
 
-def deliver_one(platform: Platform, where: ColumnElement[bool] | None = None) -> bool:
+def deliver_one(
+    platform: Platform,
+    where: ColumnElement[bool] | None = None,
+    stopping: threading.Event | None = None,
+) -> bool:
     """Claims and delivers one due message (matching `where`, if given). Returns False when none
-    is due."""
+    is due. `stopping` cuts short the wait for the database to record an external call's outcome
+    (the message is then delivered again after its lease)."""
     now = platform.now()
     claimed_id: int | None = None
     try:
@@ -158,18 +176,44 @@ def deliver_one(platform: Platform, where: ColumnElement[bool] | None = None) ->
                 message.attempts += 1
                 return True
         # The claim is committed: the call to the other system holds no transaction open.
-        external(platform, payload)
-        with platform.transaction() as session:
-            claimed = session.get(OutboxMessage, claimed_id, with_for_update=True)
-            if claimed is not None and claimed.delivered_at is None:
-                claimed.delivered_at = platform.now()
-                claimed.attempts += 1
-        return True
+        outcome = external(platform, payload)
     except Exception as failure:  # any handler failure is retried later; it never stops the worker
         if claimed_id is None:
             raise
         _record_failure(platform, claimed_id, failure)
         return True
+    # The call was made: from here on a failure must not make it again, so recording it is
+    # retried while the database is unreachable instead of counting as a failed delivery.
+    _record_delivered(platform, claimed_id, outcome, stopping)
+    return True
+
+
+def _record_delivered(
+    platform: Platform, message_id: int, outcome: Outcome | None, stopping: threading.Event | None
+) -> None:
+    started = time.monotonic()
+    delay = 0.2
+    while True:
+        try:
+            with platform.transaction() as session:
+                claimed = session.get(OutboxMessage, message_id, with_for_update=True)
+                if claimed is not None and claimed.delivered_at is None:
+                    if outcome is not None:
+                        outcome(session)
+                    claimed.delivered_at = platform.now()
+                    claimed.attempts += 1
+            return
+        except (OperationalError, InterfaceError) as error:  # the database unreachable or cut
+            waited = time.monotonic() - started
+            if waited >= OUTCOME_RETRY_SECONDS or (stopping is not None and stopping.is_set()):
+                log.error("outbox.outcome_not_recorded", id=message_id, waited_s=round(waited, 1))
+                raise
+            log.warning("outbox.outcome_retry", id=message_id, error=str(error.orig)[:200])
+            if stopping is not None:
+                stopping.wait(delay)
+            else:
+                time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _record_failure(platform: Platform, message_id: int, failure: Exception) -> None:
@@ -205,7 +249,7 @@ def drain(
     while limit is None or handled < limit:
         if stopping is not None and stopping.is_set():
             break
-        if not deliver_one(platform, where):
+        if not deliver_one(platform, where, stopping):
             break
         handled += 1
     return handled

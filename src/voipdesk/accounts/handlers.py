@@ -18,7 +18,7 @@ from voipdesk.accounts.emails import SEND_TOPIC, STATUS_SENT
 from voipdesk.accounts.models import LoginAttempt, PasswordReset, ServiceEmail, WebSession
 from voipdesk.accounts.sms import SEND_TOPIC as SMS_SEND_TOPIC
 from voipdesk.core.jobs import periodic
-from voipdesk.core.outbox import Outcome, external_handler, handler
+from voipdesk.core.outbox import Outcome, external_handler
 from voipdesk.core.platform import Platform
 from voipdesk.core.settings import Settings
 
@@ -110,8 +110,8 @@ def purge_expired(platform: Platform) -> None:
         session.execute(delete(WebSession).where(WebSession.expires_at < now))
 
 
-@handler(SMS_SEND_TOPIC)
-def send_sms(platform: Platform, session: Session, payload: dict[str, Any]) -> None:
+@external_handler(SMS_SEND_TOPIC)
+def send_sms(platform: Platform, payload: dict[str, Any]) -> Outcome | None:
     """Sends one stored SMS through the configured gateway (a gateway refusal raises: the outbox
     retries later with backoff; a sent SMS is not sent again)."""
-    sms.deliver(session, platform, payload["sms_id"])
+    return sms.deliver(platform, payload["sms_id"])

@@ -18,10 +18,11 @@ import json
 import urllib.request
 from typing import Any, Protocol
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from voipdesk.accounts.models import Account, ServiceSms
-from voipdesk.core.outbox import enqueue
+from voipdesk.core.outbox import Outcome, enqueue
 from voipdesk.core.platform import Platform
 
 SEND_TOPIC = "sms.send"
@@ -112,12 +113,24 @@ def send_service_sms(
     return sms
 
 
-def deliver(session: Session, platform: Platform, sms_id: str) -> None:
-    """The outbox handler's work: sends a queued SMS once (a sent one is left)."""
-    sms = session.get(ServiceSms, sms_id, with_for_update=True)
+def deliver(platform: Platform, sms_id: str) -> Outcome | None:
+    """The outbox handler's work: sends a queued SMS once (a sent one is left), with no
+    transaction open while the gateway answers; returns what marks it sent, recorded with the
+    message's delivery."""
     chosen = gateway(platform)
-    if sms is None or sms.status == STATUS_SENT or chosen is None:
-        return
-    sms.gateway_reference = chosen.send(sms.to_number, sms.body, sms.id)
-    sms.status = STATUS_SENT
-    sms.sent_at = platform.now()
+    with platform.session() as session:
+        sms = session.get(ServiceSms, sms_id)
+        if sms is None or sms.status == STATUS_SENT or chosen is None:
+            return None
+        to_number, body = sms.to_number, sms.body
+    reference = chosen.send(to_number, body, sms_id)
+    sent_at = platform.now()
+
+    def mark_sent(session: Session) -> None:
+        session.execute(
+            update(ServiceSms)
+            .where(ServiceSms.id == sms_id)
+            .values(status=STATUS_SENT, sent_at=sent_at, gateway_reference=reference)
+        )
+
+    return mark_sent

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from voipdesk.core.settings import Settings
 
 REQUIRE_ALL = os.environ.get("VOIPDESK_TEST_REQUIRE_ALL") == "1"
 POSTGRES_URL = os.environ.get("VOIPDESK_TEST_DATABASE_URL")
+# The audio files of every test of this run (each pytest worker its own folder).
+TEST_MEDIA_DIR = Path(tempfile.mkdtemp(prefix="voipdesk-test-media-"))
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -53,6 +56,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         # The webhook tests' receivers listen on 127.0.0.1; the address checks' own tests turn
         # the rule back on.
         "webhooks_allow_private_addresses": True,
+        "media_dir": str(TEST_MEDIA_DIR),  # keys are unique: every test can share it
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -146,6 +150,7 @@ def client(platform: Platform):  # type: ignore[no-untyped-def]
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI nothing may be skipped: a skip there means a component was not installed."""
+    shutil.rmtree(TEST_MEDIA_DIR, ignore_errors=True)
     if not REQUIRE_ALL:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

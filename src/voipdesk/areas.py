@@ -51,6 +51,8 @@ def load_models() -> None:
 
 def load_handlers() -> None:
     """Imports outbox handlers and periodic jobs so that a worker can deliver every topic."""
+    import voipdesk.core.files  # noqa: F401  (its topic: files removed after their rows)
+
     load_models()
     for area in AREAS:
         _import_optional(f"voipdesk.{area}.handlers")

@@ -1,6 +1,7 @@
 """Conference rooms: three lines call an alias configured as a conference through the real
 switch, enter its PIN by keys and each sends its own tone: each hears the other two, not its
-own. Muted on entry: the others do not hear a muted caller."""
+own. Muted on entry: the others do not hear a muted caller. The others hear a rising cue when
+someone joins and a falling one when they leave."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import quote
 
 from tests.media.test_voicemail import python_phone
 from tests.switch.test_calls import Customer
-from voipdesk.media import audio
+from voipdesk.media import audio, rules
 from voipdesk.media.phone import Phone, PhoneCall, goertzel
 
 TONES = (440.0, 1000.0, 1800.0)
@@ -102,3 +103,59 @@ def test_wrong_pin_is_refused_and_a_muted_caller_is_not_heard(client, platform, 
     for index, frames in enumerate(heard):
         other = TONES[1 - index]
         assert frames and levels(frames[75:200])[other] < 1e8, (index, levels(frames[75:200]))
+
+
+def cue_sequence(frames: list[bytes]) -> list[float]:
+    """The cue tones heard, in order: each run of frames where one cue frequency dominates."""
+    hertz = (*rules.JOIN_CUE_HZ,)
+    runs: list[float] = []
+    current: float | None = None
+    quiet = 0  # frames since the last cue frame: a run ends after 10 (200 ms)
+    for frame in frames:
+        power = {hz: goertzel(frame, hz) for hz in hertz}
+        loudest = max(power, key=lambda hz: power[hz])
+        others = [power[hz] for hz in hertz if hz != loudest]
+        if power[loudest] > 1e9 and power[loudest] > 100 * max(others):
+            if loudest != current:
+                runs.append(loudest)
+            current, quiet = loudest, 0
+        else:
+            quiet += 1
+            if quiet >= 10:
+                current = None
+    return runs
+
+
+def test_the_others_hear_a_cue_when_someone_joins_and_when_they_leave(client, platform, media):
+    no_switch = SimpleNamespace(port=0, settings=platform.settings)
+    customer = Customer(client, platform, no_switch, None, [("sip-entreprise", 2)], aliases=1)
+    alias = customer.aliases[0]
+    configure(customer, alias)
+    target = "conference-" + alias.lstrip("+")
+    heard: list[bytes] = []
+    newcomer_heard: list[bytes] = []
+
+    async def first(call: PhoneCall) -> None:
+        await call.send_silence(2.8)  # its own welcome (spoken, so not counted)
+        call.rtp.on_frame = heard.append
+        await call.send_silence(6.2)
+
+    async def newcomer(call: PhoneCall) -> None:
+        await call.send_silence(3.0)  # its own welcome
+        call.rtp.on_frame = newcomer_heard.append
+        await call.send_silence(1.5)  # a while in the room, then it hangs up
+
+    async def both() -> list:  # type: ignore[type-arg]
+        phones = [Phone(("127.0.0.1", media.port), "media", f"caller{i}", None) for i in range(2)]
+
+        async def later():  # type: ignore[no-untyped-def]
+            await asyncio.sleep(3.0)  # the first caller is in the room by then
+            return await phones[1].call(target, newcomer)
+
+        return await asyncio.gather(phones[0].call(target, first), later())
+
+    results = asyncio.run(both())
+    assert [r.code for r in results] == [200, 200]
+    rising, falling = list(rules.JOIN_CUE_HZ), list(rules.LEAVE_CUE_HZ)
+    assert cue_sequence(heard) == rising + falling, cue_sequence(heard)  # came in, then left
+    assert cue_sequence(newcomer_heard) == []  # nobody joined or left after it

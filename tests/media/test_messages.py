@@ -32,7 +32,7 @@ def emails(platform) -> list[tuple[str, list[str]]]:  # type: ignore[no-untyped-
 def test_email_follows_the_settings_and_123_order(platform):  # type: ignore[no-untyped-def]
     account, group, number = line(platform)
     with platform.transaction() as session:
-        box = services.voicemail_box(session, number)
+        box = services.voicemail_box(session, platform, number)
         assert box is not None and box.enabled and box.greeting == "standard"
         first = services.leave_voicemail_message(session, platform, number, "+33612345678", WAV)
     (sent,) = emails(platform)
@@ -77,4 +77,4 @@ def test_email_follows_the_settings_and_123_order(platform):  # type: ignore[no-
 
 def test_no_box_for_a_number_that_is_no_line(platform):  # type: ignore[no-untyped-def]
     with platform.session() as session:
-        assert services.voicemail_box(session, "+33999999999") is None
+        assert services.voicemail_box(session, platform, "+33999999999") is None

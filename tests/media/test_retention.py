@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.media.test_messages import WAV, line
 from voipdesk.core.jobs import registered_jobs
+from voipdesk.core.outbox import drain
 from voipdesk.telephony import rules, services
 from voipdesk.telephony.models import VoicemailMessage
 
@@ -18,6 +19,13 @@ from voipdesk.telephony.models import VoicemailMessage
 def message_ids(platform) -> set[str]:  # type: ignore[no-untyped-def]
     with platform.session() as session:
         return set(session.scalars(select(VoicemailMessage.id)))
+
+
+def audio_file(platform, message_id: str) -> str:  # type: ignore[no-untyped-def]
+    with platform.session() as session:
+        message = session.get(VoicemailMessage, message_id)
+        assert message is not None and message.audio_file is not None
+        return message.audio_file
 
 
 def test_the_job_deletes_messages_past_retention(platform, clock):  # type: ignore[no-untyped-def]
@@ -28,11 +36,15 @@ def test_the_job_deletes_messages_past_retention(platform, clock):  # type: igno
     clock.advance(timedelta(days=20))
     with platform.transaction() as session:
         recent = services.leave_voicemail_message(session, platform, number, None, WAV)
+    old_file, recent_file = audio_file(platform, old), audio_file(platform, recent)
     clock.advance(timedelta(days=11))
     job = registered_jobs()["telephony.voicemail_retention"]
     job.run(platform)
     assert message_ids(platform) == {recent}
     assert old not in message_ids(platform)
+    drain(platform)  # the audio goes once the deletion has committed
+    assert not platform.files.exists(old_file)
+    assert platform.files.read(recent_file) == WAV
     job.run(platform)  # a repeat changes nothing
     assert message_ids(platform) == {recent}
 

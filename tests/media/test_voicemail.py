@@ -65,7 +65,9 @@ def test_busy_line_caller_leaves_a_message_then_123_plays_it_and_saves_it(
     assert audio.rms(result.heard[: 2 * rules.SAMPLE_RATE * 2]) > 300
 
     (message,) = messages(platform)
-    stored = audio.wav_pcm(message.audio)
+    assert message.audio is None and message.audio_file is not None  # a file, not a blob
+    wav = platform.files.read(message.audio_file)
+    stored = audio.wav_pcm(wav)
     sent = audio.round_trip(rules.PCMA, speech_pcm)
     assert stored.find(sent) >= 0, "the stored message is not what the caller sent"
     assert message.caller == customer.number(0)
@@ -81,7 +83,7 @@ def test_busy_line_caller_leaves_a_message_then_123_plays_it_and_saves_it(
         )
         assert customer.number(1) in email.subject
         assert [a.content_type for a in email.attachments] == ["audio/wav"]
-        assert email.attachments[0].data == message.audio
+        assert email.attachments[0].data == wav
 
     # 123 from the line: the summary, the message itself, key 2 saves it, then goodbye.
     async def listen(call: PhoneCall) -> None:

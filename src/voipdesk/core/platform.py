@@ -16,6 +16,7 @@ from voipdesk.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # not imported at run time: the switch's routing module imports this one
     from voipdesk.core.async_reads import AsyncReadPool
+    from voipdesk.core.files import FileStore
 
 
 @dataclass
@@ -34,6 +35,15 @@ class Platform:
         self._write_sessions = sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
+
+    @property
+    def files(self) -> FileStore:
+        """Where audio is kept (`VOIPDESK_MEDIA_DIR`)."""
+        from pathlib import Path
+
+        from voipdesk.core.files import FileStore
+
+        return FileStore(Path(self.settings.media_dir))
 
     @classmethod
     def from_settings(

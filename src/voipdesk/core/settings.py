@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     media_rtp_max: int = 29999
     # Voicemail messages older than this many days are deleted by a periodic job (0: kept).
     voicemail_retention_days: int = 90
+    # Audio (voicemail messages and greetings) is kept as files here, the database holding
+    # their metadata; relative to the working directory, like the default SQLite file.
+    media_dir: str = "voipdesk-media"
 
     # Orders (area orders): numbers an unpaid order holds are reserved for this many hours (they
     # are reserved again when it is paid); an account holds at most this many reserved numbers

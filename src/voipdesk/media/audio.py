@@ -107,3 +107,8 @@ def frames(pcm: bytes) -> list[bytes]:
     if out and len(out[-1]) < size:
         out[-1] = out[-1] + bytes(size - len(out[-1]))
     return out
+
+
+def cue(frequencies: tuple[float, ...], seconds_each: float) -> bytes:
+    """Tones one after the other, quieter than speech (a room's join or leave cue)."""
+    return b"".join(tone(hertz, seconds_each, level=0.15) for hertz in frequencies)

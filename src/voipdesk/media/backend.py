@@ -34,7 +34,7 @@ class Backend:
         try:
             with self.platform.session() as session:
                 yield session
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, OSError) as error:  # the database or an audio file
             log.warning("voipdesk data unreadable: %s", error)
             raise errors.DataUnavailable("voipdesk data unavailable") from None
 
@@ -50,7 +50,7 @@ class Backend:
     # --- reads before answering ---
     def voicemail_box(self, number: str) -> telephony.VoicemailBox | None:
         with self._reading() as session:
-            return telephony.voicemail_box(session, number)
+            return telephony.voicemail_box(session, self.platform, number)
 
     def conference_room(self, number: str) -> aliases.ConferenceRoom | None:
         with self._reading() as session:
@@ -66,7 +66,7 @@ class Backend:
 
     def message_pcm(self, service_id: str, message_id: str) -> bytes | None:
         with self._reading() as session:
-            data = telephony.voicemail_message_audio(session, service_id, message_id)
+            data = telephony.voicemail_message_audio(session, self.platform, service_id, message_id)
         if data is None:
             return None
         try:

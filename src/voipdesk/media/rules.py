@@ -251,6 +251,11 @@ def ivr_step(destination: dict | None) -> Step:
 PIN_MAX_DIGITS = 12
 PIN_TRIES = 3
 PIN_TIMEOUT_SECONDS = 10
+# The cues the others in a room hear when someone joins (a rising pair of tones) or leaves (the
+# same pair falling): Hz of each tone, each played for CUE_TONE_SECONDS.
+JOIN_CUE_HZ = (600.0, 900.0)
+LEAVE_CUE_HZ = (900.0, 600.0)
+CUE_TONE_SECONDS = 0.16
 CONFERENCE_PIN = N_("Please enter the conference code, then press the pound key.")
 CONFERENCE_WRONG_PIN = N_("That code is not right.")
 CONFERENCE_WELCOME = N_("You are joining the conference.")

@@ -56,6 +56,7 @@ class Call:
     acked: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     player: Player | None = None
+    cue: Player | None = None  # a room's join or leave cue, heard over the mix
     room: Room | None = None
     muted: bool = False
     inbound: Inbound | None = None
@@ -152,14 +153,17 @@ class Call:
         await self.ended.wait()
 
     def frame(self) -> bytes:
-        """The next 20 ms to send: a prompt, else the room's mix, else silence."""
-        if self.player is not None:
-            frame = self.player.next()
-            if frame is not None:
-                return frame
-        if self.mix is not None:
-            return self.mix
-        return audio.SILENT_FRAME
+        """The next 20 ms to send: a prompt, else the room's mix, else silence; a cue over it."""
+        frame = self.player.next() if self.player is not None else None
+        if frame is None:
+            frame = self.mix if self.mix is not None else audio.SILENT_FRAME
+        if self.cue is not None:
+            tone = self.cue.next()
+            if tone is None:
+                self.cue = None
+            else:
+                frame = audio.add(frame, tone)
+        return frame
 
 
 class Room:
@@ -174,15 +178,23 @@ class Room:
         assert call.rtp is not None
         call.rtp.on_audio = call.inbound.put
         call.room = self
+        self._cue(rules.JOIN_CUE_HZ)  # the others hear someone come in
         self.members.append(call)
 
     def leave(self, call: Call) -> None:
-        if call in self.members:
-            self.members.remove(call)
+        if call not in self.members:
+            return
+        self.members.remove(call)
         call.room = None
         call.mix = None
         if call.rtp is not None:
             call.rtp.on_audio = None
+        self._cue(rules.LEAVE_CUE_HZ)
+
+    def _cue(self, frequencies: tuple[float, ...]) -> None:
+        pcm = audio.cue(frequencies, rules.CUE_TONE_SECONDS)
+        for member in self.members:
+            member.cue = Player(pcm)
 
     def tick(self) -> None:
         heard: list[tuple[Call, bytes | None]] = []

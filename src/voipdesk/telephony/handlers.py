@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from voipdesk.core.jobs import periodic
 from voipdesk.core.outbox import handler
 from voipdesk.subscriptions.services import register_services_listener
-from voipdesk.telephony.actions import options, routing, voicemail
+from voipdesk.telephony.actions import options, routing, voicemail, voicemail_audio
 
 if TYPE_CHECKING:
     from voipdesk.core.platform import Platform
@@ -34,3 +34,16 @@ def purge_expired_voicemail(platform: Platform) -> None:
     """Voicemail messages past the retention period are deleted with their audio."""
     with platform.transaction() as session:
         voicemail.purge_expired_messages(session, platform)
+
+
+@periodic("telephony.voicemail_audio_to_files", every=timedelta(minutes=10))
+def move_voicemail_audio_to_files(platform: Platform) -> None:
+    """Audio stored in the database before files were used moves to files, a batch at a time."""
+    while voicemail_audio.move_to_files(platform):
+        pass
+
+
+@periodic("telephony.voicemail_orphan_files", every=timedelta(hours=6))
+def remove_orphan_voicemail_files(platform: Platform) -> None:
+    """Files left by a crash before the commit that would have named them."""
+    voicemail_audio.remove_orphans(platform)

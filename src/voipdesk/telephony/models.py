@@ -44,7 +44,9 @@ class VoicemailSettings(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     greeting: Mapped[str] = mapped_column(String(10), default="standard")  # rules.GREETING_*
     greeting_name: Mapped[str | None] = mapped_column(String(80))  # spoken in the "name" greeting
-    # The uploaded greeting, converted to the telephony format (WAV, 8 kHz, mono, 16 bit).
+    # The uploaded greeting, converted to the telephony format (WAV, 8 kHz, mono, 16 bit): the
+    # key of its file (core.files), or its audio itself in rows written before files were used.
+    greeting_file: Mapped[str | None] = mapped_column(String(80))
     greeting_audio: Mapped[bytes | None] = mapped_column(LargeBinary)
     pin_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; never the PIN itself
     email_notification: Mapped[str] = mapped_column(String(20), default="with_audio")  # rules
@@ -61,7 +63,9 @@ class VoicemailMessage(Base):
     caller: Mapped[str | None] = mapped_column(String(40))  # E.164, or None when hidden
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
-    audio: Mapped[bytes] = mapped_column(LargeBinary)
+    # The key of its audio file (core.files); older rows hold the audio itself until moved.
+    audio_file: Mapped[str | None] = mapped_column(String(80))
+    audio: Mapped[bytes | None] = mapped_column(LargeBinary)
     content_type: Mapped[str] = mapped_column(String(40), default="audio/wav")
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import services as subscriptions
 from voipdesk.telephony import rules
-from voipdesk.telephony.actions import routing
+from voipdesk.telephony.actions import routing, voicemail_audio
 from voipdesk.telephony.actions.star_codes import StarCodeOutcome
 from voipdesk.telephony.actions.star_codes import apply_star_code as _apply_star_code
 from voipdesk.telephony.actions.voicemail import check_voicemail_pin
@@ -99,7 +99,7 @@ class StoredMessage:
     saved: bool  # listened to and kept (read)
 
 
-def voicemail_box(session: Session, number: str) -> VoicemailBox | None:
+def voicemail_box(session: Session, platform: Platform, number: str) -> VoicemailBox | None:
     """The voicemail of the live line with this E.164 number; None when there is no such line."""
     from voipdesk.accounts.models import Account
     from voipdesk.subscriptions import queries as subscriptions
@@ -118,7 +118,7 @@ def voicemail_box(session: Session, number: str) -> VoicemailBox | None:
         enabled=row.enabled if row else True,
         greeting=row.greeting if row else rules.GREETING_STANDARD,
         greeting_name=row.greeting_name if row else None,
-        greeting_audio=row.greeting_audio if row else None,
+        greeting_audio=voicemail_audio.greeting_audio(platform, row),
         pin_set=bool(row and row.pin_hash),
         language=account.language if account is not None else "fr",
     )
@@ -169,7 +169,7 @@ def leave_voicemail_message(
         attachments=[(f"message-{stamp}.wav", "audio/wav", wav)] if with_audio else [],
     )
     if with_audio and row is not None and row.delete_after_email:
-        session.delete(message)
+        voicemail_audio.delete_message(session, platform, message)
         return None
     return message_id
 
@@ -193,13 +193,15 @@ def voicemail_messages(session: Session, service_id: str) -> list[StoredMessage]
     return [m for m in found if not m.saved] + [m for m in found if m.saved]
 
 
-def voicemail_message_audio(session: Session, service_id: str, message_id: str) -> bytes | None:
+def voicemail_message_audio(
+    session: Session, platform: Platform, service_id: str, message_id: str
+) -> bytes | None:
     from voipdesk.telephony.models import VoicemailMessage
 
     message = session.get(VoicemailMessage, message_id)
     if message is None or message.service_id != service_id:
         return None
-    return message.audio
+    return voicemail_audio.message_audio(platform, message)
 
 
 def save_voicemail_message(
@@ -224,7 +226,7 @@ def delete_voicemail_message(
     message = session.get(VoicemailMessage, message_id, with_for_update=True)
     if message is None or message.service_id != box.service_id:
         return False
-    session.delete(message)
+    voicemail_audio.delete_message(session, platform, message)
     subscriptions.record_history(
         session,
         platform,

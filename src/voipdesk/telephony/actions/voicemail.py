@@ -18,7 +18,7 @@ from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import services as subscriptions
 from voipdesk.subscriptions.services import ServiceFacts
 from voipdesk.telephony import audio, errors, rules
-from voipdesk.telephony.actions import routing
+from voipdesk.telephony.actions import routing, voicemail_audio
 from voipdesk.telephony.actions.lines import actor_of_account, forwards_to_voicemail, line
 from voipdesk.telephony.models import VoicemailMessage, VoicemailSettings
 from voipdesk.telephony.rules import Refusal
@@ -74,7 +74,7 @@ def _view(session: Session, facts: ServiceFacts) -> VoicemailView:
         enabled=row.enabled if row else True,
         greeting=row.greeting if row else rules.GREETING_STANDARD,
         greeting_name=row.greeting_name if row else None,
-        has_recording=bool(row and row.greeting_audio),
+        has_recording=voicemail_audio.has_greeting(row),
         pin_set=bool(row and row.pin_hash),
         email_notification=row.email_notification if row else rules.EMAIL_WITH_AUDIO,
         delete_after_email=row.delete_after_email if row else False,
@@ -121,7 +121,7 @@ def update_voicemail(
         raise errors.InvalidChoice(value=notification, fields={"email_notification": "Refused."})
     if greeting == rules.GREETING_NAME and not (name or "").strip():
         raise errors.GreetingNameMissing(fields={"greeting_name": "Required."})
-    if greeting == rules.GREETING_RECORDING and not row.greeting_audio:
+    if greeting == rules.GREETING_RECORDING and not voicemail_audio.has_greeting(row):
         raise errors.GreetingMissing(fields={"greeting_file": "Required."})
     if not enabled and row.enabled and forwards_to_voicemail(session, facts.service_id):
         raise errors.VoicemailUsedByForward()
@@ -181,7 +181,7 @@ def upload_greeting(
     if seconds > rules.GREETING_MAX_SECONDS:
         raise errors.GreetingTooLong(maximum=rules.GREETING_MAX_SECONDS)
     row = _row(session, facts)
-    row.greeting_audio = converted
+    voicemail_audio.replace_greeting(session, platform, row, converted)
     row.greeting = rules.GREETING_RECORDING
     _saved(
         session,
@@ -194,10 +194,12 @@ def upload_greeting(
     return _view(session, facts)
 
 
-def greeting_audio(session: Session, account_id: str, group_id: str, number: str) -> bytes | None:
+def greeting_audio(
+    session: Session, platform: Platform, account_id: str, group_id: str, number: str
+) -> bytes | None:
     facts = subscriptions.line_of_account(session, account_id, group_id, number, lock=False)
     row = session.get(VoicemailSettings, facts.service_id)
-    return row.greeting_audio if row else None
+    return voicemail_audio.greeting_audio(platform, row)
 
 
 def check_voicemail_pin(session: Session, service_id: str, pin: str) -> bool:
@@ -259,10 +261,15 @@ def get_message(
 
 
 def message_audio(
-    session: Session, account_id: str, group_id: str, number: str, message_id: str
+    session: Session,
+    platform: Platform,
+    account_id: str,
+    group_id: str,
+    number: str,
+    message_id: str,
 ) -> tuple[bytes, str]:
     message = _message(session, account_id, group_id, number, message_id, False)[1]
-    return message.audio, message.content_type
+    return voicemail_audio.message_audio(platform, message), message.content_type
 
 
 def mark_message(
@@ -288,7 +295,7 @@ def delete_message(
     message_id: str,
 ) -> None:
     facts, message = _message(session, account_id, group_id, number, message_id, True)
-    session.delete(message)
+    voicemail_audio.delete_message(session, platform, message)
     subscriptions.record_history(
         session,
         platform,
@@ -312,7 +319,7 @@ def store_message(
         caller=caller,
         received_at=platform.now(),
         duration_seconds=round(audio.wav_duration(wav)),
-        audio=wav,
+        audio_file=voicemail_audio.store(platform, wav),
         content_type="audio/wav",
     )
     session.add(message)
@@ -334,5 +341,5 @@ def purge_expired_messages(session: Session, platform: Platform) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     for message in expired:
-        session.delete(message)
+        voicemail_audio.delete_message(session, platform, message)
     return len(expired)

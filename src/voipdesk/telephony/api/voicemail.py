@@ -138,7 +138,7 @@ def get_greeting(
     account: Account = Depends(current_account),
 ) -> Response:
     with platform.session() as session:
-        audio = voicemail.greeting_audio(session, account.id, group, path_number(number))
+        audio = voicemail.greeting_audio(session, platform, account.id, group, path_number(number))
     if not audio:
         raise NotFound()
     return Response(audio, media_type="audio/wav")
@@ -190,7 +190,7 @@ def download_voicemail_message(
 ) -> Response:
     with platform.session() as session:
         audio, content_type = voicemail.message_audio(
-            session, account.id, group, path_number(number), message_id
+            session, platform, account.id, group, path_number(number), message_id
         )
     headers = {"Content-Disposition": f'attachment; filename="voicemail-{message_id}.wav"'}
     return Response(audio, media_type=content_type, headers=headers if download else None)

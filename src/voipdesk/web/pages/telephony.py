@@ -421,7 +421,9 @@ def greeting_audio_page(
     platform: Platform = Depends(get_platform),
 ) -> Response:
     with platform.session() as session:
-        audio = voicemail.greeting_audio(session, account.id, group_id, path_number(number))
+        audio = voicemail.greeting_audio(
+            session, platform, account.id, group_id, path_number(number)
+        )
     if not audio:
         raise NotFound()
     return Response(audio, media_type="audio/wav", headers={"Cache-Control": "no-store"})
@@ -438,7 +440,7 @@ def message_audio_page(
 ) -> Response:
     with platform.session() as session:
         audio, content_type = voicemail.message_audio(
-            session, account.id, group_id, path_number(number), message_id
+            session, platform, account.id, group_id, path_number(number), message_id
         )
     headers = {"Cache-Control": "no-store"}
     if download:

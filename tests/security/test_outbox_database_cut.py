@@ -71,3 +71,45 @@ def test_an_email_sent_just_before_a_database_cut_is_recorded_once_and_not_sent_
         platform.engine.dispose()
         proxy.down()
         _truncate_all(normalise_url(postgres_database))
+
+
+def test_a_delivery_that_fails_while_the_database_is_cut_is_retried_after_its_backoff(
+    postgres_database,
+    clock,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """The failure is counted once the database is back, so the message comes again after its
+    backoff (10 s), not hidden for the whole lease of a claimed message (2 minutes)."""
+    require(bool(POSTGRES_URL), "PostgreSQL", "set VOIPDESK_TEST_DATABASE_URL")
+    import smtplib
+
+    from voipdesk.core.outbox import retry_delay
+
+    direct = make_url(normalise_url(postgres_database))
+    proxy = FlakyProxy(direct.host or "127.0.0.1", direct.port or 5432)
+    proxied = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    settings = settings_for_tests(proxied, smtp_host="127.0.0.1", smtp_port=_free_port())
+    platform = Platform(settings=settings, engine=make_engine(proxied), clock=clock)
+    timers = []
+
+    def refuse_while_the_database_goes(*args: Any) -> None:
+        proxy.down()
+        timers.append(threading.Timer(1.5, proxy.up))
+        timers[0].start()
+        raise smtplib.SMTPServerDisconnected("the peer went away")
+
+    monkeypatch.setattr(handlers, "smtp_send", refuse_while_the_database_goes)
+    try:
+        make_account(platform)
+        assert drain(platform) == 1  # no exception: the failure waited for the database
+        with platform.session() as session:
+            message = session.scalar(select(OutboxMessage))
+        assert message is not None and message.delivered_at is None
+        assert message.attempts == 1 and "went away" in (message.last_error or "")
+        assert message.available_at == platform.now() + retry_delay(1)
+    finally:
+        for timer in timers:
+            timer.join()
+        platform.engine.dispose()
+        proxy.down()
+        _truncate_all(normalise_url(postgres_database))

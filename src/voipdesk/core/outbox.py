@@ -44,8 +44,8 @@ _EXTERNAL: dict[str, ExternalHandler] = {}
 # How long a claimed external message stays invisible to other workers: if its process dies
 # before recording the outcome, the message is delivered again after this (at least once).
 EXTERNAL_LEASE = timedelta(minutes=2)
-# How long the outcome of a call already made is retried while the database is unreachable
-# (the lease's length: after it another worker may make the call again anyway).
+# How long the outcome of a delivery (made, or failed) is retried while the database is
+# unreachable (the lease's length: after it another worker may make the call again anyway).
 OUTCOME_RETRY_SECONDS = EXTERNAL_LEASE.total_seconds()
 
 
@@ -180,7 +180,7 @@ def deliver_one(
     except Exception as failure:  # any handler failure is retried later; it never stops the worker
         if claimed_id is None:
             raise
-        _record_failure(platform, claimed_id, failure)
+        _record_failure(platform, claimed_id, failure, stopping)
         return True
     # The call was made: from here on a failure must not make it again, so recording it is
     # retried while the database is unreachable instead of counting as a failed delivery.
@@ -191,19 +191,61 @@ def deliver_one(
 def _record_delivered(
     platform: Platform, message_id: int, outcome: Outcome | None, stopping: threading.Event | None
 ) -> None:
+    def mark() -> None:
+        with platform.transaction() as session:
+            claimed = session.get(OutboxMessage, message_id, with_for_update=True)
+            if claimed is not None and claimed.delivered_at is None:
+                if outcome is not None:
+                    outcome(session)
+                claimed.delivered_at = platform.now()
+                claimed.attempts += 1
+
+    _while_unreachable(mark, message_id, stopping)
+
+
+def _record_failure(
+    platform: Platform,
+    message_id: int,
+    failure: Exception,
+    stopping: threading.Event | None = None,
+) -> None:
+    """Counts the failed attempt and sets the next one after its backoff; retried while the
+    database is unreachable, so a claimed message is not left hidden until its lease ends."""
+
+    def count() -> None:
+        with platform.transaction() as session:
+            message = session.get(OutboxMessage, message_id)
+            if message is None:
+                return
+            message.attempts += 1
+            message.last_error = "".join(traceback.format_exception_only(failure)).strip()[:2000]
+            now = platform.now()
+            if message.attempts >= platform.settings.outbox_max_attempts:
+                message.failed_at = now
+                log.error(
+                    "outbox.gave_up", id=message_id, topic=message.topic, error=message.last_error
+                )
+            else:
+                message.available_at = now + retry_delay(message.attempts)
+                log.warning(
+                    "outbox.retry", id=message_id, topic=message.topic, error=message.last_error
+                )
+
+    _while_unreachable(count, message_id, stopping)
+
+
+def _while_unreachable(
+    write: Callable[[], None], message_id: int, stopping: threading.Event | None
+) -> None:
+    """Runs `write`, again while the database is unreachable or the connection is cut, for at
+    most OUTCOME_RETRY_SECONDS (or until `stopping` is set)."""
     started = time.monotonic()
     delay = 0.2
     while True:
         try:
-            with platform.transaction() as session:
-                claimed = session.get(OutboxMessage, message_id, with_for_update=True)
-                if claimed is not None and claimed.delivered_at is None:
-                    if outcome is not None:
-                        outcome(session)
-                    claimed.delivered_at = platform.now()
-                    claimed.attempts += 1
+            write()
             return
-        except (OperationalError, InterfaceError) as error:  # the database unreachable or cut
+        except (OperationalError, InterfaceError) as error:
             waited = time.monotonic() - started
             if waited >= OUTCOME_RETRY_SECONDS or (stopping is not None and stopping.is_set()):
                 log.error("outbox.outcome_not_recorded", id=message_id, waited_s=round(waited, 1))
@@ -214,26 +256,6 @@ def _record_delivered(
             else:
                 time.sleep(delay)
             delay = min(delay * 2, 5.0)
-
-
-def _record_failure(platform: Platform, message_id: int, failure: Exception) -> None:
-    with platform.transaction() as session:
-        message = session.get(OutboxMessage, message_id)
-        if message is None:
-            return
-        message.attempts += 1
-        message.last_error = "".join(traceback.format_exception_only(failure)).strip()[:2000]
-        now = platform.now()
-        if message.attempts >= platform.settings.outbox_max_attempts:
-            message.failed_at = now
-            log.error(
-                "outbox.gave_up", id=message_id, topic=message.topic, error=message.last_error
-            )
-        else:
-            message.available_at = now + retry_delay(message.attempts)
-            log.warning(
-                "outbox.retry", id=message_id, topic=message.topic, error=message.last_error
-            )
 
 
 def drain(

@@ -453,3 +453,19 @@ def presented_identity(
     number = caller_id.get("number") or caller.get("number")
     hidden = hide_once or caller_id.get("mode") == "hidden"
     return number, hidden
+
+
+# --- Message-waiting indication (RFC 3842) -------------------------------------------------------
+@dataclass(frozen=True)
+class WaitingMessages:
+    new: int
+    saved: int  # listened to and kept
+
+
+def message_summary_body(waiting: WaitingMessages, account_uri: str) -> str:
+    """The body of a `message-summary` NOTIFY: whether messages wait, and how many new and old."""
+    return (
+        f"Messages-Waiting: {'yes' if waiting.new > 0 else 'no'}\r\n"
+        f"Message-Account: {account_uri}\r\n"
+        f"Voice-Message: {waiting.new}/{waiting.saved} (0/0)\r\n"
+    )

@@ -21,6 +21,10 @@ import phonenumbers
 from voipdesk.core.i18n import N_
 
 # --- Forwarding ----------------------------------------------------------------------------------
+# Outbox topic: a line's voicemail changed (a message left, saved or deleted); the switch area
+# tells the line's phone (message-waiting indication).
+MESSAGE_WAITING_TOPIC = "telephony.message_waiting"
+
 UNCONDITIONAL = "unconditional"
 BUSY = "busy"
 NO_ANSWER = "no_answer"

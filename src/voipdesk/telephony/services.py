@@ -15,11 +15,16 @@ from voipdesk.telephony import rules
 from voipdesk.telephony.actions import routing, voicemail_audio
 from voipdesk.telephony.actions.star_codes import StarCodeOutcome
 from voipdesk.telephony.actions.star_codes import apply_star_code as _apply_star_code
-from voipdesk.telephony.actions.voicemail import check_voicemail_pin
+from voipdesk.telephony.actions.voicemail import (
+    check_voicemail_pin,
+    message_waiting_changed,
+    waiting_counts,
+)
 from voipdesk.telephony.actions.voicemail import store_message as _store_message
 from voipdesk.telephony.models import SpendingCapState
 
 __all__ = [
+    "MessageWaiting",
     "StarCodeOutcome",
     "StoredMessage",
     "VoicemailBox",
@@ -27,6 +32,7 @@ __all__ = [
     "check_voicemail_pin",
     "delete_voicemail_message",
     "leave_voicemail_message",
+    "message_waiting",
     "save_voicemail_message",
     "set_spending_cap_reached",
     "spending_cap_reached",
@@ -169,7 +175,7 @@ def leave_voicemail_message(
         attachments=[(f"message-{stamp}.wav", "audio/wav", wav)] if with_audio else [],
     )
     if with_audio and row is not None and row.delete_after_email:
-        voicemail_audio.delete_message(session, platform, message)
+        voicemail_audio.delete_message(session, platform, message)  # its summary is queued
         return None
     return message_id
 
@@ -214,6 +220,7 @@ def save_voicemail_message(
     if message is None or message.service_id != service_id:
         return False
     message.read_at = message.read_at or platform.now()
+    message_waiting_changed(session, platform, service_id)
     return True
 
 
@@ -227,6 +234,7 @@ def delete_voicemail_message(
     if message is None or message.service_id != box.service_id:
         return False
     voicemail_audio.delete_message(session, platform, message)
+    message_waiting_changed(session, platform, box.service_id)
     subscriptions.record_history(
         session,
         platform,
@@ -236,3 +244,21 @@ def delete_voicemail_message(
         f"voicemail message {message_id} deleted",
     )
     return True
+
+
+@dataclass(frozen=True)
+class MessageWaiting:
+    """What a line's phone is told of its voicemail (the switch area sends it)."""
+
+    sip_username: str
+    new: int
+    saved: int
+
+
+def message_waiting(session: Session, service_id: str) -> MessageWaiting | None:
+    """None when the line has no SIP account (nothing to tell)."""
+    facts = subscriptions.service_facts(session, [service_id])
+    if not facts or not facts[0].sip_username:
+        return None
+    new, saved = waiting_counts(session, service_id)
+    return MessageWaiting(facts[0].sip_username, new, saved)

@@ -7,6 +7,7 @@ Runs in Kamailio's embedded interpreter: standard library, psycopg2 and voipdesk
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import time
@@ -110,7 +111,25 @@ class Handler:
             # (a retransmitted INVITE is simply answered again); t_relay makes it when the
             # call really goes somewhere.
             return self.invite(source)
+        if KSR.is_NOTIFY():
+            return self.message_summary()
         KSR.sl.send_reply(405, "Method Not Allowed")
+        return 1
+
+    def message_summary(self) -> int:
+        """voipdesk's message-waiting indication (an unsolicited NOTIFY, event message-summary)
+        for a line's registered phone. Only voipdesk may send one: it carries the switch token,
+        which is removed before the phone sees the request."""
+        token = KSR.hdr.get("X-Voipdesk-Token") or ""
+        if not self.switch_token or not hmac.compare_digest(token, str(self.switch_token)):
+            return self.reply(403, "Forbidden", "only voipdesk sends message summaries")
+        if (KSR.hdr.get("Event") or "").strip().lower() != "message-summary":
+            return self.reply(489, "Bad Event", "only message-summary is relayed")
+        KSR.hdr.remove("X-Voipdesk-Token")
+        KSR.pv.sets("$ru", f"sip:{pv('$rU')}@{self.realm}")
+        if KSR.registrar.lookup("location") < 0:
+            return self.reply(404, "Not Found", "no phone registered on that line")
+        KSR.tm.t_relay()
         return 1
 
     def in_dialog(self) -> int:

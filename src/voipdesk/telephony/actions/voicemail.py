@@ -13,6 +13,7 @@ from argon2.exceptions import VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
+from voipdesk.core.outbox import enqueue
 from voipdesk.core.pagination import PageParams, paginate
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import services as subscriptions
@@ -281,8 +282,9 @@ def mark_message(
     message_id: str,
     read: bool,
 ) -> MessageView:
-    _facts, message = _message(session, account_id, group_id, number, message_id, True)
+    facts, message = _message(session, account_id, group_id, number, message_id, True)
     message.read_at = (message.read_at or platform.now()) if read else None
+    message_waiting_changed(session, platform, facts.service_id)
     return _message_view(message)
 
 
@@ -296,6 +298,7 @@ def delete_message(
 ) -> None:
     facts, message = _message(session, account_id, group_id, number, message_id, True)
     voicemail_audio.delete_message(session, platform, message)
+    message_waiting_changed(session, platform, facts.service_id)
     subscriptions.record_history(
         session,
         platform,
@@ -324,6 +327,7 @@ def store_message(
     )
     session.add(message)
     session.flush()
+    message_waiting_changed(session, platform, service_id)
     return message.id
 
 
@@ -342,4 +346,29 @@ def purge_expired_messages(session: Session, platform: Platform) -> int:
     ).all()
     for message in expired:
         voicemail_audio.delete_message(session, platform, message)
+    for service_id in {message.service_id for message in expired}:
+        message_waiting_changed(session, platform, service_id)
     return len(expired)
+
+
+def message_waiting_changed(session: Session, platform: Platform, service_id: str) -> None:
+    """Queues the line's message-waiting indication; it says the counts at the time it is sent,
+    so one queued per change is enough and a late one is never stale."""
+    enqueue(
+        session,
+        rules.MESSAGE_WAITING_TOPIC,
+        {"service_id": service_id},
+        platform.now(),
+        ordering_key=f"mwi:{service_id}",
+    )
+
+
+def waiting_counts(session: Session, service_id: str) -> tuple[int, int]:
+    """(new, saved) messages of the line's voicemail."""
+    read = list(
+        session.scalars(
+            select(VoicemailMessage.read_at).where(VoicemailMessage.service_id == service_id)
+        )
+    )
+    new = sum(1 for at in read if at is None)
+    return new, len(read) - new

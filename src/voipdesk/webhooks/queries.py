@@ -104,7 +104,6 @@ DELIVERY_SORTS: dict[str, Any] = {
     "event": WebhookMessage.event_type,
     "state": WebhookDelivery.state,
     "attempts": WebhookDelivery.attempts,
-    "next": WebhookDelivery.next_attempt_at,
 }
 DELIVERY_TIES = (WebhookDelivery.created_at, WebhookDelivery.id)
 

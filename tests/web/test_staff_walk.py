@@ -3,8 +3,9 @@ its links as a person would: the staff home, the customer search, a customer, on
 the VoIP procedures and one of them, the orders by state, the unpaid invoices, the work queues
 (portabilities, hardware returns), the service SMS, the webhooks (an endpoint, a delivery), the
 call rates, the spending cap limits and the switch. On every page the navigation is reachable
-(the menu button is on screen and opens every link of the menu, on screen) and nothing scrolls
-sideways; the every-page test's checks (inline code, the other language, axe-core) run too."""
+(the menu button is on screen and opens every link of the menu, on screen), a list's sort links
+are shown, and nothing scrolls sideways; the every-page test's checks (inline code, the other
+language, axe-core) run too."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ NAVIGATION = """() => {
   return {links: links.length, shown: links.filter(inside).length,
           width: document.documentElement.scrollWidth};
 }"""
+
+
+# Stacked tables (one block per row on phones) whose sortable headers are not shown: a person
+# on a phone could not sort them.
+HIDDEN_SORTS = """() => [...document.querySelectorAll('table.stack thead')]
+  .filter((head) => head.querySelector('th[aria-sort]'))
+  .filter((head) => head.getBoundingClientRect().height < 10).length"""
 
 
 def _navigation_problems(page, where: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -74,6 +82,8 @@ class Walk:
         self.seen.append("/" + path.split("?", 1)[0])
         assert page.locator("h1").count() == 1, f"{where}: no page title"
         self.problems.extend(_navigation_problems(page, where))
+        if hidden := page.evaluate(HIDDEN_SORTS):
+            self.problems.append(f"{where}: {hidden} list(s) without their sort links")
         self.problems.extend(page_problems(page, where, self.language))
 
     def menu(self, href: str) -> None:

@@ -192,3 +192,74 @@ def test_contact_center_agents_and_recordings_on_the_page(client):
     with platform.session() as session:
         compiled = queries.compiled_configuration(session, alias)
     assert compiled.compiled["agents"][lines[0]] == "on_break" and compiled.version == 2
+
+
+def _field(page: str, name: str) -> str:
+    """The design system's field block (or fieldset) of the form field `name`."""
+    import re
+
+    found = re.search(
+        r'<(?:div|fieldset) class="field[^"]*"[^>]*>(?:(?!</(?:div|fieldset)>).)*?name="'
+        + re.escape(name)
+        + r'".*?</(?:div|fieldset)>',
+        page,
+        re.S,
+    )
+    assert found, f"no field {name}"
+    return found.group(0)
+
+
+def test_the_editor_is_built_with_the_design_system_and_puts_errors_beside_their_fields(client):
+    import re
+
+    _platform, group, alias, lines = _setup(client, language="fr")
+    base = f"/telephony/{group}/numbers/{quote(alias)}/configuration"
+    page = client.get(f"{base}?type=queue").text
+    # Breadcrumbs down to the number, buttons by kind, every control with its bound label.
+    assert 'class="breadcrumbs"' in page and f'href="/telephony/{group}/numbers/' in page
+    editor = page.split('class="configuration-editor"', 1)[1].split("</form>", 1)[0]
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]
+    assert (
+        re.findall(r'<button(?![^>]*class="button (?:primary|secondary|destructive))', main) == []
+    )
+    for control in re.findall(r'<(?:input|select|textarea) [^>]*id="([^"]+)"', editor):
+        assert f'for="{control}"' in editor or control.startswith("f-queue-0-member"), control
+    assert "En secondes, de 5 à 120." in _field(page, "queue-0-ring_timeout")  # its hint
+    token = csrf_from(page)
+    form = {
+        "csrf_token": token,
+        "type": "queue",
+        "queue-0-id": "queue",
+        "queue-0-member": lines[:2],
+        "queue-0-ring_timeout": "vingt",
+        "queue-0-max_wait": "120",
+    }
+    # A value of the wrong kind: the form says what failed, the field says what it wants.
+    refused = client.post(f"{base}/save", data=form)
+    assert refused.status_code == 422
+    ring = _field(refused.text, "queue-0-ring_timeout")
+    assert 'aria-invalid="true"' in ring and "Un nombre entier." in ring
+    assert 'value="vingt"' in ring  # as it was typed
+    assert 'id="form-error"' in refused.text
+    assert "aria-invalid" not in _field(refused.text, "queue-0-max_wait")
+    # A rule of the queue: no member. The members' fieldset carries it.
+    empty = client.post(
+        f"{base}/save", data={**form, "queue-0-ring_timeout": "20", "queue-0-member": []}
+    )
+    assert empty.status_code == 422
+    members = _field(empty.text, "queue-0-member")
+    assert 'class="field-error"' in members and 'aria-invalid="true"' in members
+    # A conference with a PIN too easy to guess: the PIN field says so.
+    conference = client.post(
+        f"{base}/save", data={"csrf_token": token, "type": "conference", "pin": "1234"}
+    )
+    assert conference.status_code == 422
+    assert 'class="field-error"' in _field(conference.text, "pin")
+    # Deleting asks first, in a dialog (the design system's confirmation).
+    client.post(
+        f"{base}/save",
+        data={"csrf_token": token, "type": "redirect", "destination": lines[0]},
+        follow_redirects=False,
+    )
+    saved = client.get(base).text
+    assert re.search(r'action="[^"]+/delete" class="action-form" data-confirm="', saved)

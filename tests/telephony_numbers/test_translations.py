@@ -33,6 +33,7 @@ SAME_IN_FRENCH = {
     "Menu %(name)s",
     "Menus",
     "Type",
+    "Version",
 }
 
 

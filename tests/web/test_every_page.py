@@ -111,6 +111,11 @@ def _paths(platform) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
             f"{base}/statements",
             f"{base}/spending-cap",
             f"{base}/numbers/{quote(alias.number_e164 or '')}",
+            f"{base}/numbers/{quote(alias.number_e164 or '')}/configuration",
+            *[
+                f"{base}/numbers/{quote(alias.number_e164 or '')}/configuration?type={kind}"
+                for kind in ("redirect", "ivr", "contact_center", "conference")
+            ],
             f"{base}/faxes/{quote(fax.number_e164 or '')}",
             "/services",
             "/invoices",

@@ -48,6 +48,7 @@ SAME_IN_FRENCH = {
     "Service",
     "Total",
     "Type",
+    "Version",
     "Trunk",
     "Découverte",
     "Entreprise",

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from voipdesk.consumption import errors, rules
@@ -138,18 +139,9 @@ def line_totals(session: Session, number: str, month: date) -> Totals:
     )
 
 
-def line_calls(
-    session: Session,
-    number: str,
-    month: date,
-    *,
-    search: str = "",
-    limit: int = 50,
-    cursor: str | None = None,
-) -> CallLog:
-    """The line's calls of the month, newest first, in and out, with their rating."""
+def _line_where(number: str, month: date, search: str = "") -> list[Any]:
     start, end = rules.month_bounds(month)
-    where = [
+    where: list[Any] = [
         CallRecord.line_number == number,
         CallRecord.started_at >= start,
         CallRecord.started_at < end,
@@ -162,12 +154,59 @@ def line_calls(
                 *[CallRecord.callee.contains(p, autoescape=True) for p in patterns],
             )
         )
-    matching = int(session.scalar(select(func.count()).select_from(CallRecord).where(*where)) or 0)
-    key = cursor_key(cursor, datetime, str)
-    statement = (
+    return where
+
+
+def line_calls_select(number: str, month: date, search: str = "") -> Select[Any]:
+    """The line's calls of the month with their rating, in no order (a page sorts it by one of
+    `LINE_CALL_SORTS`, ties by `LINE_CALL_TIES`); rows read back by `call_line`."""
+    return (
         select(*_columns())
         .outerjoin(RatedCall, RatedCall.call_key == CallRecord.call_key)
-        .where(*where)
+        .where(*_line_where(number, month, search))
+    )
+
+
+# What a line's call log sorts by (the pages' headers): the other party is who called for an
+# incoming call, who was called else; the type is the rated destination.
+LINE_CALL_SORTS: dict[str, Any] = {
+    "date": CallRecord.started_at,
+    "number": case(
+        (CallRecord.direction == "incoming", CallRecord.caller), else_=CallRecord.callee
+    ),
+    "direction": CallRecord.direction,
+    "duration": CallRecord.duration_seconds,
+    "type": RatedCall.destination,
+    "price": RatedCall.price_e4,
+}
+LINE_CALL_TIES = (CallRecord.started_at, CallRecord.call_key)
+
+
+def call_line(row: Any) -> CallLine:
+    """A row of `line_calls_select` as a CallLine."""
+    return _line(row)
+
+
+def line_matching(session: Session, number: str, month: date, search: str) -> int:
+    """How many of the line's calls of the month the search finds."""
+    where = _line_where(number, month, search)
+    return int(session.scalar(select(func.count()).select_from(CallRecord).where(*where)) or 0)
+
+
+def line_calls(
+    session: Session,
+    number: str,
+    month: date,
+    *,
+    search: str = "",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> CallLog:
+    """The line's calls of the month, newest first, in and out, with their rating."""
+    matching = line_matching(session, number, month, search)
+    key = cursor_key(cursor, datetime, str)
+    statement = (
+        line_calls_select(number, month, search)
         .order_by(CallRecord.started_at.desc(), CallRecord.call_key.desc())
         .limit(limit + 1)
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from voipdesk.core.pagination import (
@@ -15,12 +16,21 @@ from voipdesk.core.pagination import (
     paginate,
 )
 from voipdesk.webhooks.errors import DeliveryNotFound, EndpointNotFound
-from voipdesk.webhooks.models import WebhookDelivery, WebhookEndpoint
+from voipdesk.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 
 def list_endpoints(session: Session, page: PageParams) -> tuple[list[WebhookEndpoint], str | None]:
     rows = list(session.scalars(select(WebhookEndpoint)))
     return paginate(rows, key=lambda row: (row.created_at, row.id), page=page)
+
+
+def all_endpoints(session: Session) -> list[WebhookEndpoint]:
+    """Every endpoint, oldest first (the back office's list sorts and pages them)."""
+    return list(
+        session.scalars(
+            select(WebhookEndpoint).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        )
+    )
 
 
 def get_endpoint(session: Session, endpoint_id: str) -> WebhookEndpoint:
@@ -68,6 +78,34 @@ def list_deliveries(
     more = len(rows) > page.limit
     last = items[-1] if items else None
     return items, encode_cursor(last.created_at, last.id) if more and last else None
+
+
+def deliveries_select(
+    endpoint_id: str, *, state: str | None = None, event_type: str | None = None
+) -> Select[Any]:
+    """An endpoint's deliveries with their message and attempts, in no order (a page sorts it
+    by one of `DELIVERY_SORTS`, ties by `DELIVERY_TIES`)."""
+    query = (
+        select(WebhookDelivery)
+        .join(WebhookMessage, WebhookMessage.id == WebhookDelivery.message_id)
+        .where(WebhookDelivery.endpoint_id == endpoint_id)
+        .options(selectinload(WebhookDelivery.attempt_rows))
+    )
+    if state:
+        query = query.where(WebhookDelivery.state == state)
+    if event_type:
+        query = query.where(WebhookMessage.event_type == event_type)
+    return query
+
+
+# What an endpoint's deliveries sort by (the back office's headers).
+DELIVERY_SORTS: dict[str, Any] = {
+    "made": WebhookDelivery.created_at,
+    "event": WebhookMessage.event_type,
+    "state": WebhookDelivery.state,
+    "attempts": WebhookDelivery.attempts,
+}
+DELIVERY_TIES = (WebhookDelivery.created_at, WebhookDelivery.id)
 
 
 def get_delivery(session: Session, delivery_id: str) -> WebhookDelivery:

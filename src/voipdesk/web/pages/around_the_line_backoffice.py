@@ -287,7 +287,10 @@ def staff_sms_page(
     platform: Platform = Depends(get_platform),
 ) -> Response:
     """The service SMS, newest first; by state, and by customer handle or number (a part of it)."""
-    query = select(ServiceSms, Account.handle).join(Account, Account.id == ServiceSms.account_id)
+    # The account's language too: an SMS is written in it, and its text carries it (`lang`).
+    query = select(ServiceSms, Account.handle, Account.language).join(
+        Account, Account.id == ServiceSms.account_id
+    )
     if state in SMS_STATES:
         query = query.where(ServiceSms.status == state)
     text = q.strip()

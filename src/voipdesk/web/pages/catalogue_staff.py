@@ -3,6 +3,7 @@ their history, and new ones from a date (the same use case as the staff API)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,14 +20,25 @@ from voipdesk.core.i18n import gettext
 from voipdesk.core.money import Money
 from voipdesk.core.platform import Platform
 from voipdesk.web.auth import require_staff
+from voipdesk.web.listing import sort_and_page
 from voipdesk.web.rendering import form_errors, redirect, render
 
 router = APIRouter()
 PAGE = "/backoffice/catalogue/spending-cap"
 AMOUNTS = ("default", "maximum", "new_customer_default", "new_customer_maximum", "minimum")
+# The history sorts by its dates (the newest first by default; "until" empty, in force, last both
+# ways), each amount and the days; 20 a page.
+POLICY_SORTS: dict[str, Any] = {
+    "from": lambda h: h["valid_from"],
+    "until": lambda h: h["valid_until"],
+    **{name: (lambda h, name=name: getattr(h["policy"], name)) for name in AMOUNTS},
+    "days": lambda h: h["policy"].new_customer_days,
+}
+PAGE_SIZE = 20
 
 
-def _context(platform: Platform) -> dict[str, Any]:
+def _context(platform: Platform, query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    query = query or {}
     today = platform.today()
     with platform.session() as session:
         rows = queries.spending_cap_policies(session)
@@ -39,9 +51,14 @@ def _context(platform: Platform) -> dict[str, Any]:
             }
             for row in rows
         ]
+    page = sort_and_page(
+        history, query.get("sort"), POLICY_SORTS, query.get("cursor"), PAGE_SIZE, "-from"
+    )
     return {
         "in_force": in_force,
-        "history": history,
+        "history": page.rows,
+        "sort": page.sort,
+        "next_cursor": page.next_cursor,
         "money": lambda amount: Money(amount),
         "values": {name: f"{getattr(in_force, name):.2f}" for name in AMOUNTS}
         | {"new_customer_days": str(in_force.new_customer_days), "valid_from": today.isoformat()},
@@ -55,7 +72,8 @@ def spending_cap_policy_page(
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    return render(request, "catalogue/spending_cap_policy.html", _context(platform))
+    context = _context(platform, request.query_params)
+    return render(request, "catalogue/spending_cap_policy.html", context)
 
 
 @router.post(PAGE)

@@ -8,9 +8,10 @@ the calls-management page uses; the cap through the consumption area's own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -29,6 +30,7 @@ from voipdesk.switch import services as switch
 from voipdesk.telephony.actions import lines
 from voipdesk.telephony.api.schemas import path_number
 from voipdesk.web.auth import require_account, require_staff
+from voipdesk.web.listing import sort_and_page, sort_and_page_query
 from voipdesk.web.rendering import form_errors, redirect, render
 
 router = APIRouter()
@@ -68,19 +70,32 @@ def consumption_page(
     request: Request,
     month: str = Query("", max_length=7),
     q: str = Query("", max_length=40),
+    sort: str = Query("", max_length=20),
     cursor: str | None = Query(None, max_length=400),
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
+    """The month's calls, newest first; sorted by any column both ways (`sort`), the calls of a
+    number searched (`q`), 50 a page (`cursor`)."""
     language = request_language(request)
     e164 = path_number(number)
     this_month = actions.current_month(platform)
     with platform.session() as session:
         view = lines.get_line(session, account.id, group_id, e164)
         wanted = queries.month_or_current(month or None, this_month)
-        log = queries.line_calls(
-            session, e164, wanted, search=q, limit=PAGE_SIZE, cursor=cursor or None
+        page = sort_and_page_query(
+            session,
+            queries.line_calls_select(e164, wanted, q),
+            queries.LINE_CALL_SORTS,
+            sort,
+            cursor,
+            queries.LINE_CALL_TIES,
+            PAGE_SIZE,
+            "-date",
         )
+        found = [queries.call_line(row) for row in page.rows]
+        totals = queries.line_totals(session, e164, wanted)
+        matching = queries.line_matching(session, e164, wanted, q) if q else totals.calls
     calls = [
         {
             "call": call,
@@ -97,14 +112,9 @@ def consumption_page(
             if call.other_party.startswith("+")
             else None,
         }
-        for call in log.items
+        for call in found
     ]
     base = _base(group_id, e164)
-    next_url = (
-        f"{base}/consumption?" + urlencode({"month": f"{wanted:%Y-%m}", "q": q, "cursor": c})
-        if (c := log.next_cursor)
-        else None
-    )
     return render(
         request,
         "consumption/line.html",
@@ -119,11 +129,13 @@ def consumption_page(
             "month_label": format_date(wanted, language, "MMMM y"),
             "months": _months(this_month, language),
             "q": q,
-            "log": log,
+            "totals": totals,
+            "matching": matching,
             "calls": calls,
-            "total": Money(log.totals.price),
-            "duration_total": documents.duration_text(log.totals.seconds),
-            "next_url": next_url,
+            "sort": page.sort,
+            "next_cursor": page.next_cursor,
+            "total": Money(totals.price),
+            "duration_total": documents.duration_text(totals.seconds),
             "csv_url": f"{base}/consumption/csv?month={wanted:%Y-%m}",
         },
     )
@@ -223,10 +235,24 @@ def calls_in_progress_fragment(
 
 
 # --- Billing group: statements and spending cap ---------------------------------------------------
+# A group's statements sort by month (newest first), calls, charged time or amount; a year filter
+# once there are more than a year of them; 24 a page.
+STATEMENT_SORTS: dict[str, Any] = {
+    "month": lambda s: s["month"],
+    "calls": lambda s: s["calls"],
+    "duration": lambda s: s["seconds"],
+    "total": lambda s: s["total"].amount,
+}
+STATEMENTS_PAGE_SIZE = 24
+
+
 @router.get("/telephony/{group_id}/statements", response_class=HTMLResponse)
 def statements_page(
     group_id: str,
     request: Request,
+    year: str = Query("", max_length=4),
+    sort: str = Query("", max_length=20),
+    cursor: str | None = Query(None, max_length=20),
     account: Account = Depends(require_account),
     platform: Platform = Depends(get_platform),
 ) -> Response:
@@ -234,21 +260,36 @@ def statements_page(
     with platform.session() as session:
         group = subscription_queries.account_group(session, account.id, group_id)
         found = queries.statements(session, account.id, group_id)
+    rows: list[dict[str, Any]] = [
+        {
+            "month": f"{s.month:%Y-%m}",
+            "year": f"{s.month:%Y}",
+            "label": format_date(s.month, language, "MMMM y"),
+            "calls": s.calls,
+            "seconds": s.seconds,
+            "duration": documents.duration_text(s.seconds),
+            "total": Money(s.total),
+        }
+        for s in found
+    ]
+    years = sorted({str(row["year"]) for row in rows}, reverse=True)
+    chosen = year if year in years else ""
+    shown = [row for row in rows if row["year"] == chosen] if chosen else rows
+    page = sort_and_page(
+        shown, sort, STATEMENT_SORTS, cursor, STATEMENTS_PAGE_SIZE, default="-month"
+    )
     return render(
         request,
         "consumption/statements.html",
         {
             "group": group,
-            "statements": [
-                {
-                    "month": f"{s.month:%Y-%m}",
-                    "label": format_date(s.month, language, "MMMM y"),
-                    "calls": s.calls,
-                    "duration": documents.duration_text(s.seconds),
-                    "total": Money(s.total),
-                }
-                for s in found
-            ],
+            "statements": page.rows,
+            "statements_total": len(rows),
+            "sort": page.sort,
+            "next_cursor": page.next_cursor,
+            "years": [("", gettext(language, "All years")), *[(y, y) for y in years]],
+            "year": chosen,
+            "year_filter": len(rows) > 12 or bool(year),
         },
     )
 
@@ -340,25 +381,64 @@ def spending_cap_change_page(
 
 
 # --- Staff: rate tables and re-rating ------------------------------------------------------------
-def _rates_context(platform: Platform, language: str) -> dict[str, Any]:
+# The stored rates sort by offer, destination, price per minute, connection fee and dates (the
+# newest first by default; "until" empty, in force, last both ways); filtered by destination and
+# offer code; 25 a page.
+RATE_SORTS: dict[str, Any] = {
+    "plan": lambda r: r["plan"].casefold(),
+    "destination": lambda r: r["destination"].casefold(),
+    "per_minute": lambda r: r["per_minute_value"],
+    "connection_fee": lambda r: r["connection_fee_value"],
+    "from": lambda r: r["valid_from"],
+    "until": lambda r: r["valid_until"],
+}
+RATES_PAGE_SIZE = 25
+
+
+def _rates_context(
+    platform: Platform, language: str, query: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    query = query or {}
     with platform.session() as session:
-        rows = actions.rates(session)
+        found = actions.rates(session)
+    rows: list[dict[str, Any]] = [
+        {
+            "plan": r.plan,
+            "destination_code": r.destination,
+            "destination": gettext(language, rules.DESTINATION_LABELS[r.destination]),
+            "per_minute": f"{r.per_minute:.4f}",
+            "per_minute_value": r.per_minute,
+            "connection_fee": f"{r.connection_fee:.4f}",
+            "connection_fee_value": r.connection_fee,
+            "increments": f"{r.first_increment} / {r.next_increment}",
+            "valid_from": r.valid_from,
+            "valid_until": r.valid_until,
+        }
+        for r in found
+    ]
+    destination = query.get("destination", "")
+    plan = query.get("plan", "").strip()[:60]
+    shown = [
+        r
+        for r in rows
+        if (not destination or r["destination_code"] == destination)
+        and (not plan or plan.casefold() in r["plan"].casefold())
+    ]
+    page = sort_and_page(
+        shown, query.get("sort"), RATE_SORTS, query.get("cursor"), RATES_PAGE_SIZE, "-from"
+    )
+    destinations = [
+        (code, gettext(language, rules.DESTINATION_LABELS[code])) for code in rules.DESTINATIONS
+    ]
     return {
-        "rates": [
-            {
-                "plan": r.plan,
-                "destination": gettext(language, rules.DESTINATION_LABELS[r.destination]),
-                "per_minute": f"{r.per_minute:.4f}",
-                "connection_fee": f"{r.connection_fee:.4f}",
-                "increments": f"{r.first_increment} / {r.next_increment}",
-                "valid_from": r.valid_from,
-                "valid_until": r.valid_until,
-            }
-            for r in rows
-        ],
-        "destinations": [
-            (code, gettext(language, rules.DESTINATION_LABELS[code])) for code in rules.DESTINATIONS
-        ],
+        "rates": page.rows,
+        "rates_total": len(rows),
+        "sort": page.sort,
+        "next_cursor": page.next_cursor,
+        "filter_destination": destination,
+        "filter_plan": plan,
+        "filter_destinations": [("", gettext(language, "All destinations")), *destinations],
+        "destinations": destinations,
         "defaults": [
             (gettext(language, rules.DESTINATION_LABELS[code]), rate)
             for code, rate in rules.DEFAULT_RATES.items()
@@ -372,9 +452,8 @@ def rates_page(
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> Response:
-    return render(
-        request, "consumption/rates.html", _rates_context(platform, request_language(request))
-    )
+    context = _rates_context(platform, request_language(request), request.query_params)
+    return render(request, "consumption/rates.html", context)
 
 
 @router.post("/backoffice/consumption/rates")

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from voipdesk.accounts.models import Account
 from voipdesk.core.errors import DomainError, InvalidInput, NotFound
 from voipdesk.core.http import get_platform, request_language
-from voipdesk.core.i18n import gettext
+from voipdesk.core.i18n import N_, gettext
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import queries as subscriptions
 from voipdesk.subscriptions import rules as subscription_rules
@@ -317,6 +317,110 @@ def configuration_page(
     return render(request, "telephony_numbers/configuration.html", context)
 
 
+# A value pydantic refuses, by its kind, in words for the field it belongs to.
+_VALUE_PROBLEMS = {
+    "int_parsing": N_("A whole number."),
+    "int_type": N_("A whole number."),
+    "greater_than_equal": N_("At least %(ge)s."),
+    "less_than_equal": N_("At most %(le)s."),
+    "string_too_long": N_("Too long."),
+    "string_pattern_mismatch": N_("Not in the expected format."),
+    "missing": N_("Required."),
+}
+
+
+def _menu_field(draft: dict[str, Any], rest: list[Any]) -> str | None:
+    """The form field of `menus.<i>...` (a key's choice is named by its key, not its place)."""
+    if not rest or not isinstance(rest[0], int):
+        return None
+    index, tail = rest[0], rest[1:]
+    if tail[:1] == ["name"]:
+        return f"menu-{index}-name"
+    if tail[:1] == ["prompt"]:
+        return f"menu-{index}-prompt-text"
+    if tail[:1] == ["keys"] and len(tail) > 1 and isinstance(tail[1], int):
+        menus = draft.get("menus") or []
+        keys = menus[index].get("keys") or [] if index < len(menus) else []
+        if tail[1] < len(keys):
+            return f"menu-{index}-key-{keys[tail[1]]['key']}-action"
+    return None
+
+
+def _queue_field(index: int, tail: list[Any]) -> str | None:
+    prefix = f"queue-{index}"
+    if not tail:
+        return None
+    head = tail[0]
+    if head in ("name", "strategy", "ring_timeout", "max_wait"):
+        return f"{prefix}-{head}"
+    if head == "members":
+        return f"{prefix}-member"
+    if head in ("music_on_hold", "music_audio_id"):
+        return f"{prefix}-music"
+    if head in ("overflow", "closed"):
+        return f"{prefix}-{head}-action"
+    if head == "opening_hours":
+        return f"{prefix}-hours"
+    return None
+
+
+def field_of(draft: dict[str, Any], loc: list[Any]) -> str | None:
+    """The editor's field where the value at `loc` (a path in the configuration, as pydantic
+    or a rule names it) was typed, or None when no one field holds it."""
+    if not loc:
+        return None
+    head, rest = loc[0], list(loc[1:])
+    kind = draft.get("type")
+    if head in ("destination", "pin", "recording", "muted_on_entry", "present_alias"):
+        return "destination-text" if head == "destination" else str(head)
+    if head == "number" and kind == rules.REDIRECT:
+        return "destination-text"
+    if head == "greeting":
+        return "greeting-text"
+    if head == "queue":
+        return _queue_field(0, rest)
+    if head == "queues" and rest and isinstance(rest[0], int):
+        return _queue_field(rest[0], rest[1:])
+    if head == "menus":
+        return _menu_field(draft, rest)
+    if head == "opening_hours":
+        return "ivr-hours" if kind in rules.MENU_TYPES else "queue-0-hours"
+    if head == "closed":
+        return "ivr-closed-action"
+    if head == "confirm_delete":
+        return "confirm_delete"
+    return None
+
+
+def field_errors(
+    error: DomainError | ValidationError, draft: dict[str, Any], language: str
+) -> dict[str, str]:
+    """Field name -> what is wrong with it, to show beside the field (the form's message says
+    what failed as a whole)."""
+    found: dict[str, str] = {}
+    if isinstance(error, ValidationError):
+        for item in error.errors():
+            loc = list(item["loc"])
+            if loc[:1] == [draft.get("type")]:
+                loc = loc[1:]  # the configuration's type, as the union names its member
+            field = field_of(draft, loc)
+            if field and field not in found:
+                message = _VALUE_PROBLEMS.get(item["type"], N_("Refused."))
+                found[field] = gettext(language, message, **(item.get("ctx") or {}))
+        return found
+    for rule in error.field_errors(language):
+        path: list[Any] = [int(p) if p.isdigit() else p for p in str(rule["field"]).split(".")]
+        if path[:2] == ["queue", "members"] and draft.get("type") in rules.MENU_TYPES:
+            # a queue of an IVR: the first one without members
+            queues = draft.get("queues") or []
+            empty = next((i for i, q in enumerate(queues) if not q.get("members")), 0)
+            path = ["queues", empty, "members"]
+        field = field_of(draft, path)
+        if field:
+            found.setdefault(field, str(rule["message"]))
+    return found
+
+
 def _problem(error: DomainError | ValidationError, language: str) -> tuple[str, int]:
     if isinstance(error, ValidationError):
         fields = ", ".join(
@@ -376,6 +480,7 @@ async def save_configuration(
                 raise
             context = _context(platform, account, group_id, number, kind, language, draft)
             context["error"], status = _problem(error, language)
+            context["field_errors"] = field_errors(error, draft, language)
             return render(request, "telephony_numbers/configuration.html", context, status=status)
         return redirect(
             request,

@@ -13,9 +13,10 @@ from voipdesk.accounts.models import Account
 from voipdesk.core.errors import DomainError
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import gettext
-from voipdesk.core.pagination import PageParams
 from voipdesk.core.platform import Platform
+from voipdesk.web import labels
 from voipdesk.web.auth import require_staff
+from voipdesk.web.listing import sort_and_page, sort_and_page_query
 from voipdesk.web.rendering import form_errors, redirect, render
 from voipdesk.webhooks import actions, queries, rules
 
@@ -26,24 +27,62 @@ def _event_types(language: str) -> list[tuple[str, str]]:
     return [(event.name, gettext(language, event.description)) for event in rules.EVENT_TYPES]
 
 
+labels.register(
+    "webhook_state",
+    dict(rules.STATE_LABELS),
+    {rules.PENDING: "wait", rules.SUCCEEDED: "ok", rules.FAILED: "danger"},
+)
+# The endpoints (few: read whole) sort by address, description, state and registration date
+# (oldest first by default, as they were listed); a state filter and a search in the address
+# and description once there are a few. The deliveries sort in the database, newest first.
+ENDPOINT_SORTS: dict[str, Any] = {
+    "address": lambda e: e.url.casefold(),
+    "description": lambda e: e.description.casefold() or None,
+    "state": lambda e: not e.enabled,
+    "created": lambda e: e.created_at,
+}
+ENDPOINT_STATES = ("enabled", "disabled")
+PAGE_SIZE = 25
+
+
 def _endpoints_page(
     request: Request,
     platform: Platform,
     *,
-    cursor: str | None = None,
     errors: dict[str, str] | None = None,
     form: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     language = request_language(request)
+    query = request.query_params
+    state = query.get("state", "")
+    text = query.get("q", "").strip()[:200].casefold()
     with platform.session() as session:
-        endpoints, next_cursor = queries.list_endpoints(session, PageParams(50, cursor))
+        endpoints = queries.all_endpoints(session)
+    shown = [
+        e
+        for e in endpoints
+        if (state not in ENDPOINT_STATES or e.enabled == (state == "enabled"))
+        and (not text or text in e.url.casefold() or text in e.description.casefold())
+    ]
+    page = sort_and_page(
+        shown, query.get("sort"), ENDPOINT_SORTS, query.get("cursor"), PAGE_SIZE, "created"
+    )
     return render(
         request,
         "webhooks/endpoints.html",
         {
-            "endpoints": endpoints,
-            "next_cursor": next_cursor,
+            "endpoints": page.rows,
+            "endpoints_total": len(endpoints),
+            "sort": page.sort,
+            "next_cursor": page.next_cursor,
+            "state": state if state in ENDPOINT_STATES else "",
+            "q": query.get("q", "").strip()[:200],
+            "states": [
+                ("", gettext(language, "All states")),
+                ("enabled", gettext(language, "Enabled")),
+                ("disabled", gettext(language, "Disabled")),
+            ],
             "event_types": _event_types(language),
             "errors": errors or {},
             "form": form or {"event_types": [], "url": "", "description": ""},
@@ -55,11 +94,10 @@ def _endpoints_page(
 @router.get("/backoffice/webhooks", response_class=HTMLResponse)
 def endpoints_page(
     request: Request,
-    cursor: str | None = None,
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> HTMLResponse:
-    return _endpoints_page(request, platform, cursor=cursor)
+    return _endpoints_page(request, platform)
 
 
 @router.post("/backoffice/webhooks")
@@ -97,15 +135,28 @@ def _endpoint_page(
     platform: Platform,
     endpoint_id: str,
     *,
-    cursor: str | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    """The endpoint and its deliveries, newest first; sorted by a header both ways, filtered by
+    state and event, 25 a page."""
     language = request_language(request)
+    query = request.query_params
+    state = query.get("state", "")
+    state = state if state in rules.STATE_LABELS else ""
+    event_type = query.get("event", "")
+    event_type = event_type if event_type in rules.BY_NAME else ""
     with platform.session() as session:
         endpoint = queries.get_endpoint(session, endpoint_id)
-        deliveries, next_cursor = queries.list_deliveries(
-            session, PageParams(50, cursor), endpoint_id=endpoint.id
+        page = sort_and_page_query(
+            session,
+            queries.deliveries_select(endpoint.id, state=state, event_type=event_type),
+            queries.DELIVERY_SORTS,
+            query.get("sort"),
+            query.get("cursor"),
+            queries.DELIVERY_TIES,
+            PAGE_SIZE,
+            "-made",
         )
         rows = [
             {
@@ -113,7 +164,6 @@ def _endpoint_page(
                 "event_type": delivery.message.event_type,
                 "webhook_id": delivery.message.id,
                 "state": delivery.state,
-                "state_label": gettext(language, rules.STATE_LABELS[delivery.state]),
                 "attempts": delivery.attempts,
                 "created_at": delivery.created_at,
                 "next_attempt_at": delivery.next_attempt_at,
@@ -121,15 +171,32 @@ def _endpoint_page(
                     delivery.attempt_rows[-1].status_code if delivery.attempt_rows else None
                 ),
             }
-            for delivery in deliveries
+            for delivery in page.rows
         ]
+        filtered = bool(state or event_type)
+        any_delivery = bool(rows) or (
+            filtered
+            and bool(session.execute(queries.deliveries_select(endpoint.id).limit(1)).first())
+        )
     return render(
         request,
         "webhooks/endpoint.html",
         {
             "endpoint": endpoint,
             "deliveries": rows,
-            "next_cursor": next_cursor,
+            "any_delivery": any_delivery,
+            "sort": page.sort,
+            "next_cursor": page.next_cursor,
+            "state": state,
+            "event": event_type,
+            "delivery_states": [
+                ("", gettext(language, "All states")),
+                *[(code, gettext(language, text)) for code, text in rules.STATE_LABELS.items()],
+            ],
+            "delivery_events": [
+                ("", gettext(language, "All events")),
+                *[(name, name) for name, _description in _event_types(language)],
+            ],
             "event_types": _event_types(language),
             "errors": errors or {},
         },
@@ -141,11 +208,10 @@ def _endpoint_page(
 def endpoint_page(
     request: Request,
     endpoint_id: str,
-    cursor: str | None = None,
     staff: Account = Depends(require_staff),
     platform: Platform = Depends(get_platform),
 ) -> HTMLResponse:
-    return _endpoint_page(request, platform, endpoint_id, cursor=cursor)
+    return _endpoint_page(request, platform, endpoint_id)
 
 
 @router.post("/backoffice/webhooks/{endpoint_id}")

@@ -59,7 +59,8 @@ class SepaFile(Base):
 
 
 class RenewalRun(Base):
-    """The renewal of one month: when it ran and what it did (a re-run updates finished_at)."""
+    """The renewal of one month: when it ran and what it did. A run clears `finished_at` when it
+    starts and sets it (with the summary) when it ends: a crashed run leaves it empty."""
 
     __tablename__ = "renewal_run"
 

@@ -11,10 +11,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from tests.accounts.factories import api_token_for, make_account
+from tests.accounts.factories import PASSWORD, api_token_for, make_account
 from tests.conftest import require
 from tests.consumption.factories import call, store
 from tests.subscriptions.factories import deliver
+from tests.web.conftest import login
 from voipdesk.billing.renewal import run_renewal
 from voipdesk.consumption import actions
 from voipdesk.invoices.models import Invoice, InvoiceLine
@@ -73,6 +74,10 @@ def test_statement_pdf_csv_and_invoice_line_once(client, clock, tmp_path):
         ("2026-03", 4, "3.75")
     ]
     assert listed[0]["invoiced_on"] == "2026-04-01"
+    # The customer space shows the amount with and without the tax it is invoiced with.
+    assert login(client, account.email, PASSWORD).status_code in (302, 303)
+    page = client.get(f"/telephony/{group}/statements").text.replace("\u202f", " ")
+    assert "3,75\xa0€ HT" in page and "4,50\xa0€ TTC" in page, page
     pdf = client.get(f"/api/v1/telephony/{group}/statements/2026-03/pdf", headers=headers)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = _pdf_text(pdf.content, tmp_path)

@@ -9,6 +9,7 @@ the calls-management page uses; the cap through the consumption area's own.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -17,12 +18,13 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from voipdesk.accounts.models import Account
+from voipdesk.catalogue import rules as catalogue_rules
 from voipdesk.catalogue.queries import national_format
 from voipdesk.consumption import actions, documents, errors, queries, rules
 from voipdesk.core.errors import DomainError
 from voipdesk.core.http import get_platform, request_language
 from voipdesk.core.i18n import format_date, gettext
-from voipdesk.core.money import Money
+from voipdesk.core.money import Money, round_cents
 from voipdesk.core.platform import Platform
 from voipdesk.subscriptions import queries as subscription_queries
 from voipdesk.subscriptions.rules import LINE_KINDS
@@ -246,6 +248,14 @@ STATEMENT_SORTS: dict[str, Any] = {
 STATEMENTS_PAGE_SIZE = 24
 
 
+def _with_tax(amount: Decimal, country: str, month: date) -> Money:
+    """A month's beyond-plan amount as it is invoiced: with the taxes of the period the renewal
+    charges it in (the next month)."""
+    invoiced_on = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    components = catalogue_rules.tax_components(country, invoiced_on)
+    return Money(amount + sum((round_cents(amount * c.rate) for c in components), Decimal(0)))
+
+
 @router.get("/telephony/{group_id}/statements", response_class=HTMLResponse)
 def statements_page(
     group_id: str,
@@ -269,6 +279,7 @@ def statements_page(
             "seconds": s.seconds,
             "duration": documents.duration_text(s.seconds),
             "total": Money(s.total),
+            "total_incl": _with_tax(s.total, group.tax_country, s.month),
         }
         for s in found
     ]

@@ -318,7 +318,7 @@ def parse_month(text: str) -> date | None:
 
 
 # --- Rating ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallFacts:
     """What rating needs of one call."""
 
@@ -373,8 +373,8 @@ def rate_month(
     allowances: dict[date, list[_Allowance]] = {}
     plans: dict[date, Plan] = {}
     for call in ordered:
-        month = month_of(call.started_at)
         day = call.started_at.astimezone(TIMEZONE).date()
+        month = day.replace(day=1)  # month_of(call.started_at), from the same Paris day
         plan = plans.get(day)
         if plan is None:
             plan = plans[day] = plan_on(day)

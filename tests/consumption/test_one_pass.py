@@ -161,3 +161,19 @@ def test_a_bad_line_in_the_fallback_refuses_the_file(platform, lines, tmp_path):
         bulk.import_and_rate_postgresql(platform, _write(tmp_path / "b.csv", broken))
     assert "Line 102 " in str(refused.value)
     assert _count(platform, CallRecord) == 100
+
+
+def test_values_with_the_copy_format_s_characters_are_stored_as_they_are(platform, lines, tmp_path):
+    number = lines[0][0]
+    keys = ["back\\slash", '"tab\there"', "\\N", '"line\nbreak"']
+    rows = [
+        f"{key},{number},+33612345678,outgoing,{number},,2026-03-02T11:0{i}:00+01:00,,,60,"
+        "answered,\n"
+        for i, key in enumerate(keys)
+    ]
+    result = bulk.import_and_rate_postgresql(platform, _write(tmp_path / "odd.csv", rows))
+    assert (result.stored, result.rated, result.fast) == (4, 4, True)
+    with platform.session() as session:
+        stored = set(session.scalars(select(CallRecord.call_key)))
+        rated = set(session.scalars(select(RatedCall.call_key)))
+    assert stored == rated == {"back\\slash", "tab\there", "\\N", "line\nbreak"}

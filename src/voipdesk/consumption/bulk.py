@@ -340,6 +340,7 @@ RECORD_COLUMNS = (
 COPY_CHUNK = 20_000  # lines per block handed to the writer
 _IMPORT_LOCK = "SELECT pg_advisory_xact_lock(hashtext('voipdesk.consumption.import'))"
 _END = object()
+_DIRECTION = {d: d for d in DIRECTIONS}  # one string per direction kept, not one per call
 
 
 @dataclass
@@ -407,12 +408,21 @@ class _Writer:
             self._thread.join()
 
 
+def _needs_escaping(line: str, columns: int, nulls: int) -> bool:
+    """Whether a line of COPY's text format made of the values as they are (and `nulls` NULL
+    marks) holds a character of the format: a value with a backslash, a tab or a line break
+    (only in a file from outside)."""
+    return (
+        line.count("\t") != columns - 1
+        or line.count("\n") != 1
+        or line.count("\\") != nulls
+        or "\r" in line
+    )
+
+
 def _text_line(values: Sequence[str | None]) -> str:
-    """One line of COPY's text format."""
-    line = "\t".join(NULL if v is None else v for v in values)
-    if line.count("\t") != len(values) - 1 or "\\" in line or "\n" in line or "\r" in line:
-        line = "\t".join(NULL if v is None else _copy_text(v) for v in values)
-    return line + "\n"
+    """One line of COPY's text format, each value escaped."""
+    return "\t".join(NULL if v is None else _copy_text(v) for v in values) + "\n"
 
 
 def _header(path: Path) -> list[str]:
@@ -445,37 +455,41 @@ def _parse_into(writer: _Writer, path: Path, table: str, by_line: dict[str, _Lin
     width = len(header)
     writer.copy(f"COPY {table} ({', '.join(RECORD_COLUMNS)}) FROM STDIN")
     rows: list[str] = []
+    groups: dict[str, str] = {}
     read = 0
     with path.open(encoding="utf-8-sig", newline="") as source:
         reader = csv.reader(source)
         next(reader)
         try:
             for line, values in enumerate(reader, start=2):
+                if not values:
+                    continue  # a blank line, as the per-row import skips it
                 if len(values) != width:
                     raise errors.InvalidImport(line=line, reason="not as many values as columns")
                 checked = row_values(dict(zip(header, values, strict=True)), line)
                 (key, caller, callee, direction, number, group, started, answered, ended,
                  duration, disposition, sip_code) = checked  # fmt: skip
-                rows.append(
-                    _text_line(
-                        (
-                            key,
-                            caller,
-                            callee,
-                            direction,
-                            number,
-                            group,
-                            "import",
-                            started.isoformat(),
-                            answered.isoformat() if answered else None,
-                            ended.isoformat() if ended else None,
-                            str(duration),
-                            disposition,
-                            str(sip_code),
-                            "import",
-                        )
-                    )
+                text_line = (
+                    f"{key}\t{caller}\t{callee}\t{direction}\t{number}\t{group or NULL}\t"
+                    f"import\t{started.isoformat()}\t"
+                    f"{answered.isoformat() if answered else NULL}\t"
+                    f"{ended.isoformat() if ended else NULL}\t{duration}\t{disposition}\t"
+                    f"{sip_code}\timport\n"
                 )
+                if _needs_escaping(
+                    text_line,
+                    len(RECORD_COLUMNS),
+                    (group is None) + (answered is None) + (ended is None),
+                ):
+                    text_line = _text_line(
+                        (key, caller, callee, direction, number, group, "import",
+                         started.isoformat(), answered.isoformat() if answered else None,
+                         ended.isoformat() if ended else None, str(duration), disposition,
+                         str(sip_code), "import")
+                    )  # fmt: skip
+                rows.append(text_line)
+                if group is not None:
+                    group = groups.setdefault(group, group)  # one string per group kept
                 known = by_line.get(number)
                 if known is None:
                     known = by_line[number] = _Line()
@@ -483,7 +497,7 @@ def _parse_into(writer: _Writer, path: Path, table: str, by_line: dict[str, _Lin
                     rules.CallFacts(
                         key,
                         started,
-                        direction,
+                        _DIRECTION[direction],
                         callee,
                         duration,
                         disposition == "answered" and duration > 0,
@@ -575,21 +589,18 @@ def _rate_into(
             group = group_of[r.call_key] or fallback
             if group is not None:
                 touched.add((group, r.month))
-            buffer.append(
-                _text_line(
-                    (
-                        r.call_key,
-                        group,
-                        number,
-                        r.month.isoformat(),
-                        started[r.call_key].isoformat(),
-                        r.destination,
-                        str(r.billed_seconds),
-                        str(r.included_seconds),
-                        str(actions.e4_of(r.price)),
-                    )
-                )
+            text_line = (
+                f"{r.call_key}\t{group or NULL}\t{number}\t{r.month.isoformat()}\t"
+                f"{started[r.call_key].isoformat()}\t{r.destination}\t{r.billed_seconds}\t"
+                f"{r.included_seconds}\t{actions.e4_of(r.price)}\n"
             )
+            if _needs_escaping(text_line, len(RATED_COLUMNS), group is None):
+                text_line = _text_line(
+                    (r.call_key, group, number, r.month.isoformat(),
+                     started[r.call_key].isoformat(), r.destination, str(r.billed_seconds),
+                     str(r.included_seconds), str(actions.e4_of(r.price)))
+                )  # fmt: skip
+            buffer.append(text_line)
         done += len(rated)
         if len(buffer) >= COPY_CHUNK:
             writer.write(buffer)

@@ -177,3 +177,24 @@ def test_values_with_the_copy_format_s_characters_are_stored_as_they_are(platfor
         stored = set(session.scalars(select(CallRecord.call_key)))
         rated = set(session.scalars(select(RatedCall.call_key)))
     assert stored == rated == {"back\\slash", "tab\there", "\\N", "line\nbreak"}
+
+
+def test_a_file_with_quotes_is_read_as_the_same_file_without(platform, lines, tmp_path):
+    numbers, group = lines
+    plain = _rows(numbers, group, 50, 5, "p")
+    quoted = [
+        ",".join(f'"{v}"' for v in row.rstrip("\n").split(",")) + "\r\n"
+        for row in _rows(numbers, group, 50, 5, "q")
+    ]
+    first = bulk.import_and_rate_postgresql(
+        platform, _write(tmp_path / "p.csv", [*plain[:25], "\n", *plain[25:]])
+    )
+    second = bulk.import_and_rate_postgresql(platform, _write(tmp_path / "q.csv", quoted))
+    assert (first.stored, second.stored, second.fast) == (50, 50, True)
+    with platform.session() as session:
+        records = [
+            (r.call_key[2:], r.caller, r.callee, r.direction, r.line_number, r.started_at,
+             r.answered_at, r.ended_at, r.duration_seconds, r.disposition, r.sip_code)
+            for r in session.scalars(select(CallRecord))
+        ]  # fmt: skip
+    assert len(records) == 100 and len(set(records)) == 50  # the same 50 calls twice

@@ -447,6 +447,15 @@ class _Line:
         self.groups: list[str | None] = []
 
 
+def _quoted(path: Path) -> bool:
+    """Whether the file holds a quote or a NUL (then read by the csv module), read by blocks."""
+    with path.open("rb") as data:
+        while block := data.read(1 << 20):
+            if b'"' in block or b"\0" in block:
+                return True
+    return False
+
+
 def _parse_into(writer: _Writer, path: Path, table: str, by_line: dict[str, _Line]) -> int:
     """Reads the file, checks every line (`importer.row_values`, the format's rule), hands the
     records to the writer's COPY into `table` and keeps what rating needs, by line. Returns how
@@ -458,11 +467,14 @@ def _parse_into(writer: _Writer, path: Path, table: str, by_line: dict[str, _Lin
     groups: dict[str, str] = {}
     read = 0
     with path.open(encoding="utf-8-sig", newline="") as source:
-        reader = csv.reader(source)
+        quoted = csv.reader(source)
+        reader: Iterator[list[str]] = quoted
+        if not _quoted(path):  # no quote: each line is its values between commas, exactly
+            reader = (text.rstrip("\r\n").split(",") for text in source)
         next(reader)
         try:
             for line, values in enumerate(reader, start=2):
-                if not values:
+                if not values or values == [""]:
                     continue  # a blank line, as the per-row import skips it
                 if len(values) != width:
                     raise errors.InvalidImport(line=line, reason="not as many values as columns")
@@ -509,7 +521,7 @@ def _parse_into(writer: _Writer, path: Path, table: str, by_line: dict[str, _Lin
                     writer.write(rows)
                     rows.clear()
         except csv.Error as broken:
-            raise errors.InvalidImport(line=reader.line_num, reason=str(broken)) from None
+            raise errors.InvalidImport(line=quoted.line_num, reason=str(broken)) from None
     if rows:
         writer.write(rows)
     writer.end_copy()

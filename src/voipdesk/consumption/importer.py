@@ -80,13 +80,22 @@ Values = tuple[
 def row_values(row: Mapping[str, str], line: int) -> Values:
     """The checked values of one line of the format (the format's rule, for the per-row import
     and the bulk one alike): `InvalidImport` with the line's number and what is wrong."""
-    for column in REQUIRED:
-        if not (row.get(column) or "").strip():
-            raise errors.InvalidImport(line=line, reason=f"{column} is missing")
-    direction = row["direction"].strip()
+    get = row.get
+    caller = (get("caller") or "").strip()
+    callee = (get("callee") or "").strip()
+    direction = (get("direction") or "").strip()
+    number = (get("line_number") or "").strip()
+    started = (get("started_at") or "").strip()
+    disposition = (get("disposition") or "").strip()
+    if (
+        not (caller and callee and direction and number and started and disposition)
+        or not (get("duration_seconds") or "").strip()
+    ):
+        for column in REQUIRED:  # the first missing, in the format's order
+            if not (row.get(column) or "").strip():
+                raise errors.InvalidImport(line=line, reason=f"{column} is missing")
     if direction not in DIRECTIONS:
         raise errors.InvalidImport(line=line, reason=f"direction {direction!r} is not known")
-    disposition = row["disposition"].strip()
     if disposition not in DISPOSITIONS:
         raise errors.InvalidImport(line=line, reason=f"disposition {disposition!r} is not known")
     try:
@@ -96,17 +105,17 @@ def row_values(row: Mapping[str, str], line: int) -> Values:
         raise errors.InvalidImport(line=line, reason="a number is not an integer") from None
     if duration < 0:
         raise errors.InvalidImport(line=line, reason="duration_seconds is negative")
-    answered = row.get("answered_at") or ""
-    ended = row.get("ended_at") or ""
-    key = (row.get("call_key") or "").strip() or call_key_for(row)
+    answered = get("answered_at") or ""
+    ended = get("ended_at") or ""
+    key = (get("call_key") or "").strip() or call_key_for(row)
     return (
         key[:200],
-        row["caller"].strip()[:64],
-        row["callee"].strip()[:64],
+        caller[:64],
+        callee[:64],
         direction,
-        row["line_number"].strip()[:20],
-        (row.get("billing_group_id") or "").strip() or None,
-        _instant(row["started_at"], line, "started_at"),
+        number[:20],
+        (get("billing_group_id") or "").strip() or None,
+        _instant(started, line, "started_at"),
         _instant(answered, line, "answered_at") if answered.strip() else None,
         _instant(ended, line, "ended_at") if ended.strip() else None,
         duration,

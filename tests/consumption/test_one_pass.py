@@ -198,3 +198,13 @@ def test_a_file_with_quotes_is_read_as_the_same_file_without(platform, lines, tm
             for r in session.scalars(select(CallRecord))
         ]  # fmt: skip
     assert len(records) == 100 and len(set(records)) == 50  # the same 50 calls twice
+
+
+def test_a_key_twice_in_a_new_file_is_stored_once(platform, lines, tmp_path):
+    numbers, group = lines
+    rows = _rows(numbers, group, 60, 9, "d")
+    result = bulk.import_and_rate_postgresql(platform, _write(tmp_path / "d.csv", [*rows, rows[7]]))
+    assert (result.read, result.stored, result.rated, result.fast) == (61, 60, 60, False)
+    ratings = _ratings(platform)
+    assert len(ratings) == 60
+    assert _per_line_ratings(platform) == ratings

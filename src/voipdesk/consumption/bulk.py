@@ -13,6 +13,7 @@ the per-line path (`rules.rate_month`), with set-based reads and writes around t
 from __future__ import annotations
 
 import csv
+import itertools
 import queue
 import threading
 import time
@@ -337,9 +338,13 @@ RECORD_COLUMNS = (
     "started_at", "answered_at", "ended_at", "duration_seconds", "disposition", "sip_code",
     "source",
 )  # fmt: skip
-COPY_CHUNK = 20_000  # lines per block handed to the writer
+RECORD_TYPES = (
+    "text", "text", "text", "text", "text", "text", "text", "timestamptz", "timestamptz",
+    "timestamptz", "int4", "text", "int4", "text",
+)  # fmt: skip
+RATED_TYPES = ("text", "text", "text", "date", "timestamptz", "text", "int4", "int4", "int8")
+AHEAD = 200_000  # ratings made while the server still stores the records, before their COPY
 _IMPORT_LOCK = "SELECT pg_advisory_xact_lock(hashtext('voipdesk.consumption.import'))"
-_END = object()
 _DIRECTION = {d: d for d in DIRECTIONS}  # one string per direction kept, not one per call
 
 
@@ -349,80 +354,20 @@ class BulkImport(ImportResult):
     fast: bool = False  # copied straight into the call records (no key of the file was stored)
 
 
-class _Writer:
-    """Runs statements and COPYs on one connection in the order they are given, in a thread of
-    its own: the server stores a block while the next one is parsed or rated (the driver lets
-    go of the GIL while it waits). A failure is raised in the caller at its next call."""
-
-    def __init__(self, cursor: Any) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=8)
-        self.failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(cursor,), daemon=True)
-        self._thread.start()
-
-    def _run(self, cursor: Any) -> None:
-        try:
-            while (item := self._queue.get()) is not None:
-                kind, sql, params = item
-                if kind == "execute":
-                    cursor.execute(sql, params)
-                    continue
-                with cursor.copy(sql) as copy:
-                    while (data := self._queue.get()) is not _END:
-                        copy.write(data)
-        except BaseException as failure:  # handed to the caller
-            self.failure = failure
-            while self._queue.get() is not None:
-                pass
-
-    def _put(self, item: Any) -> None:
-        if self.failure is not None:
-            raise self.failure
-        self._queue.put(item)
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._put(("execute", sql, params))
-
-    def copy(self, sql: str) -> None:
-        self._put(("copy", sql, None))
-
-    def write(self, rows: list[str]) -> None:
-        self._put("".join(rows))
-
-    def end_copy(self) -> None:
-        self._put(_END)
-
-    def close(self) -> None:
-        """Waits for everything given; raises the failure if there was one."""
-        self._queue.put(None)
-        self._thread.join()
-        if self.failure is not None:
-            raise self.failure
-
-    def abandon(self) -> None:
-        """Stops after a failure of the caller (the transaction is rolled back after)."""
-        if self._thread.is_alive():
-            self.failure = self.failure or RuntimeError("abandoned")
-            self._queue.put(_END)
-            self._queue.put(None)
-            self._thread.join()
+class _KeyStored(Exception):
+    """A key of the file is stored already: the fallback."""
 
 
-def _needs_escaping(line: str, columns: int, nulls: int) -> bool:
-    """Whether a line of COPY's text format made of the values as they are (and `nulls` NULL
-    marks) holds a character of the format: a value with a backslash, a tab or a line break
-    (only in a file from outside)."""
-    return (
-        line.count("\t") != columns - 1
-        or line.count("\n") != 1
-        or line.count("\\") != nulls
-        or "\r" in line
+def _binary_copy(cursor: Any, table: str, columns: Sequence[str], types: Sequence[str]) -> Any:
+    """A COPY in PostgreSQL's binary format (no text to parse on the server), its rows sent by
+    psycopg's own thread while the next ones are made (the driver lets go of the GIL)."""
+    from psycopg.copy import QueuedLibpqWriter
+
+    copy = cursor.copy(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)",
+        writer=QueuedLibpqWriter(cursor),
     )
-
-
-def _text_line(values: Sequence[str | None]) -> str:
-    """One line of COPY's text format, each value escaped."""
-    return "\t".join(NULL if v is None else _copy_text(v) for v in values) + "\n"
+    return copy
 
 
 def _header(path: Path) -> list[str]:
@@ -456,14 +401,14 @@ def _quoted(path: Path) -> bool:
     return False
 
 
-def _parse_into(writer: _Writer, path: Path, table: str, by_line: dict[str, _Line]) -> int:
-    """Reads the file, checks every line (`importer.row_values`, the format's rule), hands the
-    records to the writer's COPY into `table` and keeps what rating needs, by line. Returns how
-    many lines were read; `InvalidImport` on the first bad one."""
+def _parse_into(
+    write_row: Callable[[Sequence[Any]], None], path: Path, by_line: dict[str, _Line]
+) -> int:
+    """Reads the file, checks every line (`importer.row_values`, the format's rule), hands each
+    record to `write_row` and keeps what rating needs, by line. Returns how many lines were
+    read; `InvalidImport` on the first bad one."""
     header = _header(path)
     width = len(header)
-    writer.copy(f"COPY {table} ({', '.join(RECORD_COLUMNS)}) FROM STDIN")
-    rows: list[str] = []
     groups: dict[str, str] = {}
     read = 0
     with path.open(encoding="utf-8-sig", newline="") as source:
@@ -481,27 +426,12 @@ def _parse_into(writer: _Writer, path: Path, table: str, by_line: dict[str, _Lin
                 checked = row_values(dict(zip(header, values, strict=True)), line)
                 (key, caller, callee, direction, number, group, started, answered, ended,
                  duration, disposition, sip_code) = checked  # fmt: skip
-                text_line = (
-                    f"{key}\t{caller}\t{callee}\t{direction}\t{number}\t{group or NULL}\t"
-                    f"import\t{started.isoformat()}\t"
-                    f"{answered.isoformat() if answered else NULL}\t"
-                    f"{ended.isoformat() if ended else NULL}\t{duration}\t{disposition}\t"
-                    f"{sip_code}\timport\n"
-                )
-                if _needs_escaping(
-                    text_line,
-                    len(RECORD_COLUMNS),
-                    (group is None) + (answered is None) + (ended is None),
-                ):
-                    text_line = _text_line(
-                        (key, caller, callee, direction, number, group, "import",
-                         started.isoformat(), answered.isoformat() if answered else None,
-                         ended.isoformat() if ended else None, str(duration), disposition,
-                         str(sip_code), "import")
-                    )  # fmt: skip
-                rows.append(text_line)
                 if group is not None:
                     group = groups.setdefault(group, group)  # one string per group kept
+                write_row(
+                    (key, caller, callee, direction, number, group, "import", started, answered,
+                     ended, duration, disposition, sip_code, "import")
+                )  # fmt: skip
                 known = by_line.get(number)
                 if known is None:
                     known = by_line[number] = _Line()
@@ -517,14 +447,8 @@ def _parse_into(writer: _Writer, path: Path, table: str, by_line: dict[str, _Lin
                 )
                 known.groups.append(group)
                 read += 1
-                if len(rows) >= COPY_CHUNK:
-                    writer.write(rows)
-                    rows.clear()
         except csv.Error as broken:
             raise errors.InvalidImport(line=quoted.line_num, reason=str(broken)) from None
-    if rows:
-        writer.write(rows)
-    writer.end_copy()
     return read
 
 
@@ -535,10 +459,15 @@ def _span(by_line: dict[str, _Line]) -> tuple[datetime, datetime]:
     return rules.month_bounds(rules.month_of(first))[0], rules.month_bounds(rules.month_of(last))[1]
 
 
+def _months(calls: list[rules.CallFacts]) -> set[date]:
+    return {rules.month_of(c.started_at) for c in calls}
+
+
 _STORED_CALLS = """SELECT line_number, call_key, started_at, direction, callee, duration_seconds,
                           disposition, billing_group_id
                    FROM switch_call_record
-                   WHERE line_number = ANY(:lines) AND started_at >= :start AND started_at < :end"""
+                   WHERE line_number = ANY(%(lines)s) AND started_at >= %(start)s
+                     AND started_at < %(end)s"""
 
 
 def _lines_of(rows: Iterable[Sequence[Any]]) -> dict[str, _Line]:
@@ -573,54 +502,38 @@ def _in_months(stored: _Line, months: set[date], into: _Line) -> list[str]:
     return keys
 
 
-def _rate_into(
-    writer: _Writer, session: Any, by_line: dict[str, _Line], replaced: list[str]
-) -> tuple[int, set[tuple[str, date]]]:
-    """Rates each line's calls (`rules.rate_month`: every month whole, inclusions consumed in
-    call order) and hands the ratings to the writer's COPY, after deleting those of the keys
-    `replaced`. Returns how many were rated and the (group, month) pairs rated."""
-    plans = subscription_queries.live_line_plans(session, sorted(by_line))
-    book = actions.RateBook(session)
-    classifier = rules.DestinationCache()
-    if replaced:
-        writer.execute("DELETE FROM consumption_rated_call WHERE call_key = ANY(%s)", (replaced,))
-    writer.copy(f"COPY consumption_rated_call ({', '.join(RATED_COLUMNS)}) FROM STDIN")
-    buffer: list[str] = []
-    done = 0
-    touched: set[tuple[str, date]] = set()
-    for number, line in by_line.items():
-        plan = plans.get(number)
-        offer, options = (plan.offer_code, plan.options) if plan else (ANY_PLAN, ())
-        fallback = plan.billing_group_id if plan else None
-        started = {c.call_key: c.started_at for c in line.calls}
-        group_of = dict(zip(started, line.groups, strict=True))
-        rated = rules.rate_month(
-            line.calls, rules.region_of(number), _plan_of(book, offer, options), classifier
-        )
-        for r in rated:
-            group = group_of[r.call_key] or fallback
-            if group is not None:
-                touched.add((group, r.month))
-            text_line = (
-                f"{r.call_key}\t{group or NULL}\t{number}\t{r.month.isoformat()}\t"
-                f"{started[r.call_key].isoformat()}\t{r.destination}\t{r.billed_seconds}\t"
-                f"{r.included_seconds}\t{actions.e4_of(r.price)}\n"
+class _Rating:
+    """Each line's calls rated (`rules.rate_month`: every month whole, inclusions consumed in
+    call order), row after row of `consumption_rated_call`; the (group, month) pairs rated."""
+
+    def __init__(self, session: Any, by_line: dict[str, _Line]) -> None:
+        self.by_line = by_line
+        self.plans = subscription_queries.live_line_plans(session, sorted(by_line))
+        self.book = actions.RateBook(session)
+        self.touched: set[tuple[str, date]] = set()
+        self.done = 0
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        classifier = rules.DestinationCache()
+        touched = self.touched
+        for number, line in self.by_line.items():
+            plan = self.plans.get(number)
+            offer, options = (plan.offer_code, plan.options) if plan else (ANY_PLAN, ())
+            fallback = plan.billing_group_id if plan else None
+            started = {c.call_key: c.started_at for c in line.calls}
+            group_of = {c.call_key: g for c, g in zip(line.calls, line.groups, strict=True)}
+            rated = rules.rate_month(
+                line.calls, rules.region_of(number), _plan_of(self.book, offer, options), classifier
             )
-            if _needs_escaping(text_line, len(RATED_COLUMNS), group is None):
-                text_line = _text_line(
-                    (r.call_key, group, number, r.month.isoformat(),
-                     started[r.call_key].isoformat(), r.destination, str(r.billed_seconds),
-                     str(r.included_seconds), str(actions.e4_of(r.price)))
+            for r in rated:
+                group = group_of[r.call_key] or fallback
+                if group is not None:
+                    touched.add((group, r.month))
+                yield (
+                    r.call_key, group, number, r.month, started[r.call_key], r.destination,
+                    r.billed_seconds, r.included_seconds, actions.e4_of(r.price),
                 )  # fmt: skip
-            buffer.append(text_line)
-        done += len(rated)
-        if len(buffer) >= COPY_CHUNK:
-            writer.write(buffer)
-            buffer.clear()
-    if buffer:
-        writer.write(buffer)
-    writer.end_copy()
-    return done, touched
+            self.done += len(rated)
 
 
 def _fill_groups(cursor: Any, session: Any, by_line: dict[str, _Line]) -> None:
@@ -637,14 +550,24 @@ def _fill_groups(cursor: Any, session: Any, by_line: dict[str, _Line]) -> None:
         )
 
 
+def _write_ratings(cursor: Any, rows: Iterable[Sequence[Any]], replaced: list[str]) -> None:
+    if replaced:
+        cursor.execute("DELETE FROM consumption_rated_call WHERE call_key = ANY(%s)", (replaced,))
+    with _binary_copy(cursor, "consumption_rated_call", RATED_COLUMNS, RATED_TYPES) as copy:
+        copy.set_types(RATED_TYPES)
+        for row in rows:
+            copy.write_row(row)
+
+
 def import_and_rate_postgresql(
     platform: Platform, path: Path, phases: dict[str, float] | None = None
 ) -> BulkImport:
     """Imports a CSV file of the documented format and rates it in one pass, in one transaction:
     the file is read once by Python (each line checked by the format's rule), its records
-    written by one COPY while it is read, each line's months rated by `rules.rate_month` from
-    what was read, the ratings written by one COPY; nothing is read back but the calls already
-    stored in the same lines and months (rated again with the new ones, as a whole).
+    written by one binary COPY while it is read, each line's months rated by `rules.rate_month`
+    from what was read, the ratings written by one binary COPY; nothing is read back but the
+    calls already stored in the same lines and months (rated again with the new ones, as a
+    whole).
 
     Fast path: the records are copied straight into `switch_call_record`. When one of the
     file's keys is stored already (a file imported again, or twice the same key in the file),
@@ -658,52 +581,52 @@ def import_and_rate_postgresql(
 
     clock = time.perf_counter()
     result = BulkImport()
+    touched: set[tuple[str, date]] = set()
     raw = platform.engine.raw_connection()
     try:
         cursor = raw.cursor()
         cursor.execute(_IMPORT_LOCK)  # before the other session looks at what is stored
         by_line: dict[str, _Line] = {}
-        touched: set[tuple[str, date]] = set()
-        writer = _Writer(cursor)
         try:
-            result.read = _parse_into(writer, path, "switch_call_record", by_line)
-            if phases is not None:
-                phases["parsed"] = time.perf_counter() - clock
-            if by_line:
-                start, end = _span(by_line)
-                with platform.session() as session:
-                    # What is stored already in these lines and months: committed calls (this
-                    # other session does not see the file's records), rated again with them.
-                    before = _lines_of(
-                        session.execute(
-                            text(_STORED_CALLS)
-                            .columns(started_at=UTCDateTime())
-                            .bindparams(
-                                bindparam("start", type_=UTCDateTime()),
-                                bindparam("end", type_=UTCDateTime()),
-                            ),
-                            {"lines": sorted(by_line), "start": start, "end": end},
+            ahead: list[tuple[Any, ...]] = []
+            rows: Iterator[tuple[Any, ...]] = iter(())
+            replaced: list[str] = []
+            rating: _Rating | None = None
+            with platform.session() as session:
+                records = _binary_copy(cursor, "switch_call_record", RECORD_COLUMNS, RECORD_TYPES)
+                with records as copy:
+                    copy.set_types(RECORD_TYPES)
+                    result.read = _parse_into(copy.write_row, path, by_line)
+                    if phases is not None:
+                        phases["parsed"] = time.perf_counter() - clock
+                    if by_line:
+                        # What is stored already in these lines and months: committed calls
+                        # (this other session does not see the file's records), rated again
+                        # with them.
+                        start, end = _span(by_line)
+                        stored = session.connection().exec_driver_sql(
+                            _STORED_CALLS, {"lines": sorted(by_line), "start": start, "end": end}
                         )
-                    )
-                    replaced: list[str] = []
-                    for number, stored in before.items():
-                        line = by_line[number]
-                        replaced += _in_months(stored, _months(line.calls), line)
-                    result.rated, touched = _rate_into(writer, session, by_line, replaced)
-            writer.close()
-            result.stored = result.read
-            result.fast = True
-        except psycopg.errors.UniqueViolation:
-            writer.abandon()
+                        for number, line in _lines_of(stored).items():
+                            into = by_line[number]
+                            if not {c.call_key for c in into.calls}.isdisjoint(
+                                c.call_key for c in line.calls
+                            ):
+                                raise _KeyStored  # the COPY would fail on the primary key
+                            replaced += _in_months(line, _months(into.calls), into)
+                        rating = _Rating(session, by_line)
+                        rows = rating.rows()
+                        # Rated while the server still stores the records' last blocks.
+                        ahead.extend(itertools.islice(rows, AHEAD))
+                _write_ratings(cursor, itertools.chain(ahead, rows), replaced)
+                if rating is not None:
+                    result.rated, touched = rating.done, rating.touched
+                result.stored, result.fast = result.read, True
+                _fill_groups(cursor, session, by_line)
+        except (psycopg.errors.UniqueViolation, _KeyStored):
             raw.rollback()
             by_line.clear()
             result, touched = _import_staged(platform, raw, path)
-        except BaseException:
-            writer.abandon()
-            raise
-        if result.fast:
-            with platform.session() as session:
-                _fill_groups(cursor, session, by_line)
         raw.commit()
     finally:
         raw.close()
@@ -732,13 +655,9 @@ def _import_staged(
         "ON COMMIT DROP"
     )
     by_line: dict[str, _Line] = {}
-    writer = _Writer(cursor)
-    try:
-        result.read = _parse_into(writer, path, "import_staging", by_line)
-        writer.close()
-    except BaseException:
-        writer.abandon()
-        raise
+    with _binary_copy(cursor, "import_staging", RECORD_COLUMNS, RECORD_TYPES) as copy:
+        copy.set_types(RECORD_TYPES)
+        result.read = _parse_into(copy.write_row, path, by_line)
     cursor.execute(
         """WITH new AS (INSERT INTO switch_call_record SELECT * FROM import_staging
                         ON CONFLICT DO NOTHING RETURNING line_number)
@@ -746,34 +665,20 @@ def _import_staged(
     )
     fresh = {str(number): int(count) for number, count in cursor.fetchall()}
     result.stored = sum(fresh.values())
-    touched: set[tuple[str, date]] = set()
-    if fresh:
-        with platform.session() as session:
-            _fill_groups(cursor, session, {n: by_line[n] for n in fresh})
-    if fresh:
-        start, end = _span({n: by_line[n] for n in fresh})
-        months = {n: _months(by_line[n].calls) for n in fresh}
-        # Read back through this transaction (the new records with those stored before).
-        cursor.execute(
-            _STORED_CALLS.replace(":lines", "%(lines)s")
-            .replace(":start", "%(start)s")
-            .replace(":end", "%(end)s"),
-            {"lines": sorted(fresh), "start": start, "end": end},
-        )
-        again: dict[str, _Line] = {}
-        replaced: list[str] = []
-        for number, stored in _lines_of(cursor.fetchall()).items():
-            replaced += _in_months(stored, months[number], again.setdefault(number, _Line()))
-        writer = _Writer(cursor)
-        try:
-            with platform.session() as session:
-                result.rated, touched = _rate_into(writer, session, again, replaced)
-            writer.close()
-        except BaseException:
-            writer.abandon()
-            raise
-    return result, touched
-
-
-def _months(calls: list[rules.CallFacts]) -> set[date]:
-    return {rules.month_of(c.started_at) for c in calls}
+    if not fresh:
+        return result, set()
+    new_lines = {n: by_line[n] for n in fresh}
+    start, end = _span(new_lines)
+    months = {n: _months(line.calls) for n, line in new_lines.items()}
+    # Read back through this transaction (the new records with those stored before).
+    cursor.execute(_STORED_CALLS, {"lines": sorted(fresh), "start": start, "end": end})
+    again: dict[str, _Line] = {}
+    replaced: list[str] = []
+    for number, stored in _lines_of(cursor.fetchall()).items():
+        replaced += _in_months(stored, months[number], again.setdefault(number, _Line()))
+    with platform.session() as session:
+        _fill_groups(cursor, session, new_lines)
+        rating = _Rating(session, again)
+        _write_ratings(cursor, rating.rows(), replaced)
+    result.rated = rating.done
+    return result, rating.touched

@@ -12,17 +12,27 @@ the per-line path (`rules.rate_month`), with set-based reads and writes around t
 
 from __future__ import annotations
 
+import csv
+import itertools
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from datetime import date
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, text
 
 from voipdesk.consumption import actions, errors, rules
-from voipdesk.consumption.importer import DIRECTIONS, DISPOSITIONS, REQUIRED, ImportResult
+from voipdesk.consumption.importer import (
+    DIRECTIONS,
+    DISPOSITIONS,
+    REQUIRED,
+    ImportResult,
+    row_values,
+)
 from voipdesk.consumption.models import ANY_PLAN
 from voipdesk.core.db import UTCDateTime
 from voipdesk.core.platform import Platform
@@ -320,3 +330,355 @@ def import_csv_postgresql(platform: Platform, path: Path) -> ImportResult:
                 [{"g": p.billing_group_id, "n": n} for n, p in plans.items()],
             )
     return ImportResult(read=read, stored=stored)
+
+
+# --- One pass: import and rate a file at once (PostgreSQL) ----------------------------------------
+RECORD_COLUMNS = (
+    "call_key", "caller", "callee", "direction", "line_number", "billing_group_id", "route",
+    "started_at", "answered_at", "ended_at", "duration_seconds", "disposition", "sip_code",
+    "source",
+)  # fmt: skip
+RECORD_TYPES = (
+    "text", "text", "text", "text", "text", "text", "text", "timestamptz", "timestamptz",
+    "timestamptz", "int4", "text", "int4", "text",
+)  # fmt: skip
+RATED_TYPES = ("text", "text", "text", "date", "timestamptz", "text", "int4", "int4", "int8")
+AHEAD = 200_000  # ratings made while the server still stores the records, before their COPY
+_IMPORT_LOCK = "SELECT pg_advisory_xact_lock(hashtext('voipdesk.consumption.import'))"
+_DIRECTION = {d: d for d in DIRECTIONS}  # one string per direction kept, not one per call
+
+
+@dataclass
+class BulkImport(ImportResult):
+    rated: int = 0
+    fast: bool = False  # copied straight into the call records (no key of the file was stored)
+
+
+class _KeyStored(Exception):
+    """A key of the file is stored already: the fallback."""
+
+
+def _binary_copy(cursor: Any, table: str, columns: Sequence[str], types: Sequence[str]) -> Any:
+    """A COPY in PostgreSQL's binary format (no text to parse on the server), its rows sent by
+    psycopg's own thread while the next ones are made (the driver lets go of the GIL)."""
+    from psycopg.copy import QueuedLibpqWriter
+
+    copy = cursor.copy(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)",
+        writer=QueuedLibpqWriter(cursor),
+    )
+    return copy
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as source:
+        header = next(csv.reader(source), [])
+    unknown = [c for c in header if c not in IMPORT_COLUMNS]
+    missing = [c for c in REQUIRED if c not in header]
+    if unknown or missing or len(set(header)) != len(header):
+        raise errors.InvalidImport(
+            line=1, reason="columns " + ", ".join(missing + unknown) + " missing or unknown"
+        )
+    return header
+
+
+class _Line:
+    """A line's calls read from the file (or stored), with the group each record names."""
+
+    __slots__ = ("calls", "groups")
+
+    def __init__(self) -> None:
+        self.calls: list[rules.CallFacts] = []
+        self.groups: list[str | None] = []
+
+
+def _quoted(path: Path) -> bool:
+    """Whether the file holds a quote or a NUL (then read by the csv module), read by blocks."""
+    with path.open("rb") as data:
+        while block := data.read(1 << 20):
+            if b'"' in block or b"\0" in block:
+                return True
+    return False
+
+
+def _parse_into(
+    write_row: Callable[[Sequence[Any]], None], path: Path, by_line: dict[str, _Line]
+) -> int:
+    """Reads the file, checks every line (`importer.row_values`, the format's rule), hands each
+    record to `write_row` and keeps what rating needs, by line. Returns how many lines were
+    read; `InvalidImport` on the first bad one."""
+    header = _header(path)
+    width = len(header)
+    groups: dict[str, str] = {}
+    read = 0
+    with path.open(encoding="utf-8-sig", newline="") as source:
+        quoted = csv.reader(source)
+        reader: Iterator[list[str]] = quoted
+        if not _quoted(path):  # no quote: each line is its values between commas, exactly
+            reader = (text.rstrip("\r\n").split(",") for text in source)
+        next(reader)
+        try:
+            for line, values in enumerate(reader, start=2):
+                if not values or values == [""]:
+                    continue  # a blank line, as the per-row import skips it
+                if len(values) != width:
+                    raise errors.InvalidImport(line=line, reason="not as many values as columns")
+                checked = row_values(dict(zip(header, values, strict=True)), line)
+                (key, caller, callee, direction, number, group, started, answered, ended,
+                 duration, disposition, sip_code) = checked  # fmt: skip
+                if group is not None:
+                    group = groups.setdefault(group, group)  # one string per group kept
+                write_row(
+                    (key, caller, callee, direction, number, group, "import", started, answered,
+                     ended, duration, disposition, sip_code, "import")
+                )  # fmt: skip
+                known = by_line.get(number)
+                if known is None:
+                    known = by_line[number] = _Line()
+                known.calls.append(
+                    rules.CallFacts(
+                        key,
+                        started,
+                        _DIRECTION[direction],
+                        callee,
+                        duration,
+                        disposition == "answered" and duration > 0,
+                    )
+                )
+                known.groups.append(group)
+                read += 1
+        except csv.Error as broken:
+            raise errors.InvalidImport(line=quoted.line_num, reason=str(broken)) from None
+    return read
+
+
+def _span(by_line: dict[str, _Line]) -> tuple[datetime, datetime]:
+    """[start of the first month, end of the last) of the calls, as UTC instants."""
+    first = min(min(f.started_at for f in line.calls) for line in by_line.values())
+    last = max(max(f.started_at for f in line.calls) for line in by_line.values())
+    return rules.month_bounds(rules.month_of(first))[0], rules.month_bounds(rules.month_of(last))[1]
+
+
+def _months(calls: list[rules.CallFacts]) -> set[date]:
+    return {rules.month_of(c.started_at) for c in calls}
+
+
+_STORED_CALLS = """SELECT line_number, call_key, started_at, direction, callee, duration_seconds,
+                          disposition, billing_group_id
+                   FROM switch_call_record
+                   WHERE line_number = ANY(%(lines)s) AND started_at >= %(start)s
+                     AND started_at < %(end)s"""
+
+
+def _lines_of(rows: Iterable[Sequence[Any]]) -> dict[str, _Line]:
+    """Rows of `_STORED_CALLS`, by line."""
+    found: dict[str, _Line] = {}
+    for number, key, started, direction, callee, duration, disposition, group in rows:
+        known = found.get(str(number))
+        if known is None:
+            known = found[str(number)] = _Line()
+        known.calls.append(
+            rules.CallFacts(
+                str(key),
+                started,
+                str(direction),
+                str(callee),
+                int(duration),
+                disposition == "answered" and int(duration) > 0,
+            )
+        )
+        known.groups.append(group)
+    return found
+
+
+def _in_months(stored: _Line, months: set[date], into: _Line) -> list[str]:
+    """Adds to `into` the stored calls of these months; returns their keys."""
+    keys = []
+    for facts, group in zip(stored.calls, stored.groups, strict=True):
+        if rules.month_of(facts.started_at) in months:
+            into.calls.append(facts)
+            into.groups.append(group)
+            keys.append(facts.call_key)
+    return keys
+
+
+class _Rating:
+    """Each line's calls rated (`rules.rate_month`: every month whole, inclusions consumed in
+    call order), row after row of `consumption_rated_call`; the (group, month) pairs rated."""
+
+    def __init__(self, session: Any, by_line: dict[str, _Line]) -> None:
+        self.by_line = by_line
+        self.plans = subscription_queries.live_line_plans(session, sorted(by_line))
+        self.book = actions.RateBook(session)
+        self.touched: set[tuple[str, date]] = set()
+        self.done = 0
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        classifier = rules.DestinationCache()
+        touched = self.touched
+        for number, line in self.by_line.items():
+            plan = self.plans.get(number)
+            offer, options = (plan.offer_code, plan.options) if plan else (ANY_PLAN, ())
+            fallback = plan.billing_group_id if plan else None
+            started = {c.call_key: c.started_at for c in line.calls}
+            group_of = {c.call_key: g for c, g in zip(line.calls, line.groups, strict=True)}
+            rated = rules.rate_month(
+                line.calls, rules.region_of(number), _plan_of(self.book, offer, options), classifier
+            )
+            for r in rated:
+                group = group_of[r.call_key] or fallback
+                if group is not None:
+                    touched.add((group, r.month))
+                yield (
+                    r.call_key, group, number, r.month, started[r.call_key], r.destination,
+                    r.billed_seconds, r.included_seconds, actions.e4_of(r.price),
+                )  # fmt: skip
+            self.done += len(rated)
+
+
+def _fill_groups(cursor: Any, session: Any, by_line: dict[str, _Line]) -> None:
+    """Records given without their group get the live line's (as the per-row import does)."""
+    lonely = sorted(n for n, line in by_line.items() if None in line.groups)
+    if not lonely:
+        return
+    plans = subscription_queries.live_line_plans(session, lonely)
+    for number, plan in plans.items():
+        cursor.execute(
+            "UPDATE switch_call_record SET billing_group_id = %s WHERE line_number = %s "
+            "AND billing_group_id IS NULL AND source = 'import'",
+            (plan.billing_group_id, number),
+        )
+
+
+def _write_ratings(cursor: Any, rows: Iterable[Sequence[Any]], replaced: list[str]) -> None:
+    if replaced:
+        cursor.execute("DELETE FROM consumption_rated_call WHERE call_key = ANY(%s)", (replaced,))
+    with _binary_copy(cursor, "consumption_rated_call", RATED_COLUMNS, RATED_TYPES) as copy:
+        copy.set_types(RATED_TYPES)
+        for row in rows:
+            copy.write_row(row)
+
+
+def import_and_rate_postgresql(
+    platform: Platform, path: Path, phases: dict[str, float] | None = None
+) -> BulkImport:
+    """Imports a CSV file of the documented format and rates it in one pass, in one transaction:
+    the file is read once by Python (each line checked by the format's rule), its records
+    written by one binary COPY while it is read, each line's months rated by `rules.rate_month`
+    from what was read, the ratings written by one binary COPY; nothing is read back but the
+    calls already stored in the same lines and months (rated again with the new ones, as a
+    whole).
+
+    Fast path: the records are copied straight into `switch_call_record`. When one of the
+    file's keys is stored already (a file imported again, or twice the same key in the file),
+    that COPY fails on the primary key; the transaction is rolled back and the file is read
+    again into a staging table, then stored once by key (`ON CONFLICT DO NOTHING`), and the
+    lines and months with new calls are rated again as a whole from what is stored.
+
+    A bad line refuses the whole file (one transaction) with its number and what is wrong.
+    Imports are serialised by a transaction-level advisory lock."""
+    import psycopg
+
+    clock = time.perf_counter()
+    result = BulkImport()
+    touched: set[tuple[str, date]] = set()
+    raw = platform.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(_IMPORT_LOCK)  # before the other session looks at what is stored
+        by_line: dict[str, _Line] = {}
+        try:
+            ahead: list[tuple[Any, ...]] = []
+            rows: Iterator[tuple[Any, ...]] = iter(())
+            replaced: list[str] = []
+            rating: _Rating | None = None
+            with platform.session() as session:
+                records = _binary_copy(cursor, "switch_call_record", RECORD_COLUMNS, RECORD_TYPES)
+                with records as copy:
+                    copy.set_types(RECORD_TYPES)
+                    result.read = _parse_into(copy.write_row, path, by_line)
+                    if phases is not None:
+                        phases["parsed"] = time.perf_counter() - clock
+                    if by_line:
+                        # What is stored already in these lines and months: committed calls
+                        # (this other session does not see the file's records), rated again
+                        # with them.
+                        start, end = _span(by_line)
+                        stored = session.connection().exec_driver_sql(
+                            _STORED_CALLS, {"lines": sorted(by_line), "start": start, "end": end}
+                        )
+                        for number, line in _lines_of(stored).items():
+                            into = by_line[number]
+                            if not {c.call_key for c in into.calls}.isdisjoint(
+                                c.call_key for c in line.calls
+                            ):
+                                raise _KeyStored  # the COPY would fail on the primary key
+                            replaced += _in_months(line, _months(into.calls), into)
+                        rating = _Rating(session, by_line)
+                        rows = rating.rows()
+                        # Rated while the server still stores the records' last blocks.
+                        ahead.extend(itertools.islice(rows, AHEAD))
+                _write_ratings(cursor, itertools.chain(ahead, rows), replaced)
+                if rating is not None:
+                    result.rated, touched = rating.done, rating.touched
+                result.stored, result.fast = result.read, True
+                _fill_groups(cursor, session, by_line)
+        except (psycopg.errors.UniqueViolation, _KeyStored):
+            raw.rollback()
+            by_line.clear()
+            result, touched = _import_staged(platform, raw, path)
+        raw.commit()
+    finally:
+        raw.close()
+    if phases is not None:
+        phases["committed"] = time.perf_counter() - clock
+    current = actions.current_month(platform)
+    due = sorted(group for group, month in touched if month == current)
+    if due:
+        with platform.transaction() as session:
+            for group in due:
+                actions.check_cap(session, platform, group, current)
+    return result
+
+
+def _import_staged(
+    platform: Platform, raw: Any, path: Path
+) -> tuple[BulkImport, set[tuple[str, date]]]:
+    """The fallback of `import_and_rate_postgresql` (some of the file's keys stored already):
+    the file into a staging table, stored once by key, the lines and months with new calls
+    rated again as a whole from what is stored (this transaction's view)."""
+    result = BulkImport()
+    cursor = raw.cursor()
+    cursor.execute(_IMPORT_LOCK)
+    cursor.execute(
+        "CREATE TEMP TABLE import_staging (LIKE switch_call_record INCLUDING DEFAULTS) "
+        "ON COMMIT DROP"
+    )
+    by_line: dict[str, _Line] = {}
+    with _binary_copy(cursor, "import_staging", RECORD_COLUMNS, RECORD_TYPES) as copy:
+        copy.set_types(RECORD_TYPES)
+        result.read = _parse_into(copy.write_row, path, by_line)
+    cursor.execute(
+        """WITH new AS (INSERT INTO switch_call_record SELECT * FROM import_staging
+                        ON CONFLICT DO NOTHING RETURNING line_number)
+           SELECT line_number, COUNT(*) FROM new GROUP BY line_number"""
+    )
+    fresh = {str(number): int(count) for number, count in cursor.fetchall()}
+    result.stored = sum(fresh.values())
+    if not fresh:
+        return result, set()
+    new_lines = {n: by_line[n] for n in fresh}
+    start, end = _span(new_lines)
+    months = {n: _months(line.calls) for n, line in new_lines.items()}
+    # Read back through this transaction (the new records with those stored before).
+    cursor.execute(_STORED_CALLS, {"lines": sorted(fresh), "start": start, "end": end})
+    again: dict[str, _Line] = {}
+    replaced: list[str] = []
+    for number, stored in _lines_of(cursor.fetchall()).items():
+        replaced += _in_months(stored, months[number], again.setdefault(number, _Line()))
+    with platform.session() as session:
+        _fill_groups(cursor, session, new_lines)
+        rating = _Rating(session, again)
+        _write_ratings(cursor, rating.rows(), replaced)
+    result.rated = rating.done
+    return result, rating.touched

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO
@@ -64,21 +64,38 @@ def _instant(value: str, line: int, column: str) -> datetime:
     return stamp.astimezone(UTC)
 
 
-def call_key_for(row: dict[str, str]) -> str:
+def call_key_for(row: Mapping[str, str]) -> str:
     identity = "|".join(
         (row["line_number"], row["caller"], row["callee"], row["started_at"], row["direction"])
     )
     return "import:" + hashlib.sha256(identity.encode()).hexdigest()[:40]
 
 
-def parse_row(row: dict[str, str], line: int) -> switch.Call:
-    for column in REQUIRED:
-        if not (row.get(column) or "").strip():
-            raise errors.InvalidImport(line=line, reason=f"{column} is missing")
-    direction = row["direction"].strip()
+Values = tuple[
+    str, str, str, str, str, str | None, datetime, datetime | None, datetime | None, int, str, int
+]  # call_key, caller, callee, direction, line_number, billing_group_id, started_at, answered_at,
+#    ended_at, duration_seconds, disposition, sip_code
+
+
+def row_values(row: Mapping[str, str], line: int) -> Values:
+    """The checked values of one line of the format (the format's rule, for the per-row import
+    and the bulk one alike): `InvalidImport` with the line's number and what is wrong."""
+    get = row.get
+    caller = (get("caller") or "").strip()
+    callee = (get("callee") or "").strip()
+    direction = (get("direction") or "").strip()
+    number = (get("line_number") or "").strip()
+    started = (get("started_at") or "").strip()
+    disposition = (get("disposition") or "").strip()
+    if (
+        not (caller and callee and direction and number and started and disposition)
+        or not (get("duration_seconds") or "").strip()
+    ):
+        for column in REQUIRED:  # the first missing, in the format's order
+            if not (row.get(column) or "").strip():
+                raise errors.InvalidImport(line=line, reason=f"{column} is missing")
     if direction not in DIRECTIONS:
         raise errors.InvalidImport(line=line, reason=f"direction {direction!r} is not known")
-    disposition = row["disposition"].strip()
     if disposition not in DISPOSITIONS:
         raise errors.InvalidImport(line=line, reason=f"disposition {disposition!r} is not known")
     try:
@@ -88,21 +105,40 @@ def parse_row(row: dict[str, str], line: int) -> switch.Call:
         raise errors.InvalidImport(line=line, reason="a number is not an integer") from None
     if duration < 0:
         raise errors.InvalidImport(line=line, reason="duration_seconds is negative")
-    answered = row.get("answered_at") or ""
-    ended = row.get("ended_at") or ""
-    key = (row.get("call_key") or "").strip() or call_key_for(row)
+    answered = get("answered_at") or ""
+    ended = get("ended_at") or ""
+    key = (get("call_key") or "").strip() or call_key_for(row)
+    return (
+        key[:200],
+        caller[:64],
+        callee[:64],
+        direction,
+        number[:20],
+        (get("billing_group_id") or "").strip() or None,
+        _instant(started, line, "started_at"),
+        _instant(answered, line, "answered_at") if answered.strip() else None,
+        _instant(ended, line, "ended_at") if ended.strip() else None,
+        duration,
+        disposition,
+        sip_code,
+    )
+
+
+def parse_row(row: Mapping[str, str], line: int) -> switch.Call:
+    (key, caller, callee, direction, number, group, started, answered, ended, duration,
+     disposition, sip_code) = row_values(row, line)  # fmt: skip
     return switch.Call(
-        call_key=key[:200],
-        caller=row["caller"].strip()[:64],
-        callee=row["callee"].strip()[:64],
+        call_key=key,
+        caller=caller,
+        callee=callee,
         direction=direction,
-        line_number=row["line_number"].strip()[:20],
-        billing_group_id=(row.get("billing_group_id") or "").strip() or None,
+        line_number=number,
+        billing_group_id=group,
         route="import",
         target=None,
-        started_at=_instant(row["started_at"], line, "started_at"),
-        answered_at=_instant(answered, line, "answered_at") if answered.strip() else None,
-        ended_at=_instant(ended, line, "ended_at") if ended.strip() else None,
+        started_at=started,
+        answered_at=answered,
+        ended_at=ended,
         duration_seconds=duration,
         disposition=disposition,
         sip_code=sip_code,

@@ -14,6 +14,7 @@ from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -26,6 +27,7 @@ TIMEZONE = ZoneInfo("Europe/Paris")
 PRICE_QUANTUM = Decimal("0.0001")
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
+ZERO_PRICE = ZERO.quantize(PRICE_QUANTUM)
 
 # --- Destinations ---------------------------------------------------------------------------------
 DEST_INTERNAL = "internal"  # another line or number of the platform
@@ -278,7 +280,7 @@ def billed_seconds(duration: int, rate: Rate) -> int:
 def price_of(seconds: int, rate: Rate) -> Decimal:
     """Connection fee plus `seconds` at the rate per minute, rounded half up to 4 decimals."""
     if seconds <= 0:
-        return ZERO.quantize(PRICE_QUANTUM)
+        return ZERO_PRICE
     amount = rate.connection_fee + rate.per_minute * seconds / 60
     return amount.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
 
@@ -318,7 +320,7 @@ def parse_month(text: str) -> date | None:
 
 
 # --- Rating ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallFacts:
     """What rating needs of one call."""
 
@@ -368,13 +370,13 @@ def rate_month(
 ) -> list[RatedCall]:
     """Rates one line's calls, oldest first (by start, then key): each month's inclusions start
     whole and are consumed in order, call after call; what they do not cover is charged."""
-    ordered = sorted(calls, key=lambda c: (c.started_at, c.call_key))
+    ordered = sorted(calls, key=attrgetter("started_at", "call_key"))
     rated: list[RatedCall] = []
     allowances: dict[date, list[_Allowance]] = {}
     plans: dict[date, Plan] = {}
     for call in ordered:
-        month = month_of(call.started_at)
         day = call.started_at.astimezone(TIMEZONE).date()
+        month = day.replace(day=1)  # month_of(call.started_at), from the same Paris day
         plan = plans.get(day)
         if plan is None:
             plan = plans[day] = plan_on(day)
@@ -397,7 +399,7 @@ def rate_month(
                 if included == billed:
                     break
         charged = billed - included
-        price = price_of(charged, rate) if charged else ZERO.quantize(PRICE_QUANTUM)
+        price = price_of(charged, rate) if charged else ZERO_PRICE
         rated.append(RatedCall(call.call_key, month, destination, billed, included, price))
     return rated
 

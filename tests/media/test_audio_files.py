@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -126,7 +127,7 @@ def test_a_file_is_written_whole_or_not_at_all(tmp_path) -> None:  # type: ignor
 
 @given(st.text(max_size=60))
 def test_a_key_never_leads_outside_the_folder(key: str) -> None:
-    store = FileStore(__import__("pathlib").Path("/nonexistent-root"))
+    store = FileStore(Path("/nonexistent-root"))
     try:
         path = store._path(key)
     except UnknownFileKey:
@@ -136,7 +137,7 @@ def test_a_key_never_leads_outside_the_folder(key: str) -> None:
 
 
 def test_crafted_keys_are_refused() -> None:
-    store = FileStore(__import__("pathlib").Path("/nonexistent-root"))
+    store = FileStore(Path("/nonexistent-root"))
     for key in ("../etc/passwd", "voicemail/2026/03/../../x.wav", "/etc/passwd", ""):
         with pytest.raises(UnknownFileKey):
             store.read(key)

@@ -17,6 +17,10 @@ from voipdesk.telephony import services as telephony
 if TYPE_CHECKING:
     from voipdesk.core.platform import Platform
 
+log = structlog.get_logger(__name__)
+# The switch's answers that mean "nothing to tell": no phone registered on the line.
+NOBODY_TO_TELL = (404, 480)
+
 
 @periodic("switch.announce_calls", every=timedelta(seconds=5))
 def announce_ended_calls(platform: Platform) -> None:
@@ -25,11 +29,6 @@ def announce_ended_calls(platform: Platform) -> None:
         with platform.transaction() as session:
             if actions.announce_ended_calls(session, platform) < actions.ANNOUNCE_BATCH:
                 return
-
-
-log = structlog.get_logger(__name__)
-# The switch's answers that mean "nothing to tell": no phone registered on the line.
-NOBODY_TO_TELL = (404, 480)
 
 
 @external_handler(telephony_rules.MESSAGE_WAITING_TOPIC)
